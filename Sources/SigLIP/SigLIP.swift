@@ -1,0 +1,6 @@
+// `import SigLIP` brings the encoders and their inputs: compute core, layers, models, images, text.
+@_exported import SigLIPCore
+@_exported import SigLIPLayers
+@_exported import SigLIPModels
+@_exported import SigLIPImage
+@_exported import SigLIPText

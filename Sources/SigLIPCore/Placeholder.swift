@@ -1,0 +1,1 @@
+// SigLIPCore: filled in by its issue.

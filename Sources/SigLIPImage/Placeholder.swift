@@ -1,0 +1,1 @@
+// SigLIPImage: filled in by its issue.

@@ -1,0 +1,1 @@
+// SigLIPLayers: filled in by its issue.

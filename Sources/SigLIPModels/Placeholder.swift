@@ -1,0 +1,1 @@
+// SigLIPModels: filled in by its issue.

@@ -1,0 +1,1 @@
+// SigLIPText: filled in by its issue.

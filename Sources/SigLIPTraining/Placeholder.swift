@@ -1,0 +1,1 @@
+// SigLIPTraining: filled in by its issue.

@@ -1,0 +1,39 @@
+/// A file that could not be decoded; `description` is "<file>: <problem>".
+public struct ImageDecodeError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong, broadly (lets callers skip bad files but stop on out-of-memory).
+    public enum Kind: Sendable, Equatable {
+        case unreadable, unknownFormat, corrupt, tooLarge, unsupported, outOfMemory
+    }
+    /// The file name or path given to the decoder.
+    public let file: String
+    /// A human-readable explanation, e.g. "PNG: IHDR: CRC error".
+    public let problem: String
+    public let kind: Kind
+
+    public init(file: String, problem: String, kind: Kind = .corrupt) {
+        self.file = file
+        self.problem = problem
+        self.kind = kind
+    }
+
+    public var description: String { "\(file): \(problem)" }
+}
+
+/// Limits checked from the header, before any pixel memory is allocated.
+public struct DecodeLimits: Sendable, Equatable {
+    /// width * height of the stored image must not exceed this.
+    public var maxPixels: Int
+    /// Neither side of the stored image may exceed this.
+    public var maxSide: Int
+    /// Progressive JPEGs with more scans than this are refused (0: no limit).
+    public var maxJPEGScans: Int
+
+    public init(maxPixels: Int = 100_000_000, maxSide: Int = 65_535, maxJPEGScans: Int = 1_000) {
+        self.maxPixels = maxPixels
+        self.maxSide = maxSide
+        self.maxJPEGScans = maxJPEGScans
+    }
+
+    /// 100 megapixels, 65,535 pixels a side, 1,000 progressive scans.
+    public static let `default` = DecodeLimits()
+}

@@ -1,1 +1,0 @@
-// SigLIPImage: filled in by its issue.

@@ -107,13 +107,14 @@ def main():
         f.write("\n".join(c.lower() for c in captions) + "\n")
     print(f"emoji names: {n_names}, CLDR annotation entries: {n_kw}, captions: {len(captions)}")
 
-    # (a) The training model: SigLIP-style ids. 0 = <pad> (a control symbol, so the
-    # trainer's pad_id stays -1 and SigLIPTokenizer pads with EOS), 1 = </s>, 2 = <unk>.
+    # (a) The training model: SigLIP-style ids. 0 = <s> (BOS, a control piece SigLIP never
+    # emits), 1 = </s> (EOS, also the pad value: pad_id is -1 and no piece is named <pad>,
+    # so sp.pad_id() == -1 and SigLIPTokenizer pads with EOS), 2 = <unk>.
     main_model = train(
         corpus, os.path.join(ROOT, "datasets", "tokenizer", "siglip-emoji-4k"),
         vocab_size=args.vocab, normalization_rule_name="nmt_nfkc", byte_fallback=True,
-        pad_id=-1, eos_id=1, unk_id=2, bos_id=-1, control_symbols=["<pad>"],
-        eos_piece="</s>", unk_piece="<unk>")
+        pad_id=-1, eos_id=1, unk_id=2, bos_id=0,
+        bos_piece="<s>", eos_piece="</s>", unk_piece="<unk>")
     print(main_model, os.path.getsize(main_model), "bytes")
 
     res = os.path.join(ROOT, "Tests", "SigLIPTextTests", "Resources")

@@ -1,1 +1,0 @@
-// SigLIPText: filled in by its issue.

@@ -1,0 +1,28 @@
+/// Element-wise kernels over rows of a `[R, C]` matrix: bias, residual, column sums.
+/// Each has a plain twin in `ReferenceKernels`.
+public enum Kernels {
+    /// out[r, c] = bias[c] for every row: the starting value of a GEMM with `beta = 1`.
+    /// out: [R, C], bias: [C]
+    public static func broadcastRows(_ bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        parallelFor(rows, costPerItem: columns) { range in
+            for r in range { (out + r * columns).update(from: bias, count: columns) }
+        }
+    }
+
+    /// y[i] += x[i]: the residual add. x, y: [n]
+    public static func addInPlace(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        parallelFor(n) { range in
+            Vector.add(x + range.lowerBound, into: y + range.lowerBound, range.count)
+        }
+    }
+
+    /// sums[c] += Σ_r x[r, c]: the gradient of a bias. x: [R, C], sums: [C]
+    public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+        parallelFor(columns, costPerItem: rows) { cols in
+            for r in 0..<rows {
+                let row = x + r * columns
+                for c in cols { sums[c] += row[c] }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// Small SIMD reductions and element-wise loops over contiguous Float32 memory, used by the
+/// kernels. Each function states its shape; none allocates.
+public enum Vector {
+    /// Σ x[i], i < n, with eight SIMD lanes.
+    @inlinable
+    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += x[i]; i += 1 }
+        return s
+    }
+
+    /// Σ x[i] * y[i], i < n.
+    @inlinable
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += x[i] * y[i]; i += 1 }
+        return s
+    }
+
+    /// Σ (x[i] - c)², i < n.
+    @inlinable
+    public static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, from c: Float) -> Float {
+        var acc = SIMD8<Float>()
+        let cv = SIMD8<Float>(repeating: c)
+        var i = 0
+        while i + 8 <= n {
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - cv
+            acc += d * d
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += (x[i] - c) * (x[i] - c); i += 1 }
+        return s
+    }
+
+    /// max x[i], i < n (n > 0).
+    @inlinable
+    public static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m = -Float.infinity
+        for i in 0..<n where x[i] > m { m = x[i] }
+        return m
+    }
+
+    /// y[i] += x[i], i < n.
+    @inlinable
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] += x[i] }
+    }
+
+    /// y[i] += a * x[i], i < n.
+    @inlinable
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] += a * x[i] }
+    }
+}

@@ -1,0 +1,81 @@
+import SigLIPCore
+
+/// Multi-head self-attention with Q/K/V/out biases (names `q_proj`, `k_proj`, `v_proj`,
+/// `out_proj`). The q, k, v kernels are registered back to back so that one GEMM computes
+/// all three (`[3D, D]`); heads are column blocks of width D/H, used in place.
+public struct SelfAttention {
+    public let qkv: Linear       // [3D, D] over q_proj, k_proj, v_proj
+    public let out: Linear       // [D, D]
+    public let width: Int
+    public let heads: Int
+    public var headWidth: Int { width / heads }
+
+    public init(_ layout: ParameterLayout, _ name: String, width: Int, heads: Int) {
+        precondition(width % heads == 0, "width \(width) is not a multiple of \(heads) heads")
+        let kernel = Initializer.xavierUniform(fanIn: width, fanOut: width)
+        let weights = ["q", "k", "v"].map { layout.add("\(name).\($0)_proj.weight", [width, width], role: .weightMatrix, initializer: kernel) }
+        let biases = ["q", "k", "v"].map { layout.add("\(name).\($0)_proj.bias", [width], role: .bias, initializer: .zeros) }
+        qkv = Linear(weight: .span(weights), bias: .span(biases), inFeatures: width, outFeatures: 3 * width)
+        out = Linear(layout, "\(name).out_proj", in: width, out: width, weightInit: kernel)
+        self.width = width
+        self.heads = heads
+    }
+
+    public struct Cache {
+        public let input: Tensor          // [B, N, D]
+        public let qkv: Tensor            // [B, N, 3D]
+        public let probabilities: Tensor  // [B, H, N, N]
+        public let context: Tensor        // [B, N, D], the heads' outputs before `out`
+    }
+
+    /// x: [B, N, D] → [B, N, D]. `keyMask`, if given, is added to every query's scores: [B, N]
+    /// with 0 for keys to attend to and -inf (or a large negative) for keys to ignore.
+    public func forward(_ x: Tensor, keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
+        let (b, n, d, h, dh) = (x.shape[0], x.shape[1], width, heads, headWidth)
+        let qkvT = qkv.forward(x, ctx)
+        let probs = ctx.arena.tensor([b, h, n, n])
+        let context = ctx.arena.tensor([b, n, d])
+        let scale = 1 / Float(dh).squareRoot()
+        for bi in 0..<b {
+            for hi in 0..<h {
+                let q = qkvT.data + bi * n * 3 * d + hi * dh
+                let k = q + d, v = q + 2 * d
+                let p = probs.data + (bi * h + hi) * n * n
+                gemm(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: n)
+                if let keyMask {
+                    let mask = keyMask.data + bi * n
+                    for i in 0..<n { Vector.add(mask, into: p + i * n, n) }
+                }
+                Kernels.softmaxRows(p, rows: n, columns: n)
+                gemm(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d,
+                     c: context.data + bi * n * d + hi * dh, ldc: d)
+            }
+        }
+        return (out.forward(context, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
+    }
+
+    /// Accumulates dx: [B, N, D] and the parameter gradients.
+    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, accumulateInto dx: Tensor) {
+        let (b, n, d, h, dh) = (cache.input.shape[0], cache.input.shape[1], width, heads, headWidth)
+        let dContext = ctx.arena.zeros([b, n, d])
+        out.backward(dy, input: cache.context, ctx, accumulateInto: dContext)
+        let dqkv = ctx.arena.zeros([b, n, 3 * d])
+        let dp = ctx.arena.tensor([n, n])
+        let scale = 1 / Float(dh).squareRoot()
+        for bi in 0..<b {
+            for hi in 0..<h {
+                let base = bi * n * 3 * d + hi * dh
+                let q = cache.qkv.data + base, k = q + d, v = q + 2 * d
+                let dq = dqkv.data + base, dk = dq + d, dv = dq + 2 * d
+                let p = cache.probabilities.data + (bi * h + hi) * n * n
+                let dO = dContext.data + bi * n * d + hi * dh
+                gemm(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp.data, ldc: n)   // dP = dO · Vᵀ
+                gemm(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, beta: 1, c: dv, ldc: 3 * d) // dV += Pᵀ · dO
+                Kernels.softmaxBackwardRows(dp.data, p: p, rows: n, columns: n)                                        // dS
+                gemm(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp.data, lda: n, b: k, ldb: 3 * d, beta: 1, c: dq, ldc: 3 * d)      // dQ += s dS · K
+                gemm(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp.data, lda: n, b: q, ldb: 3 * d, beta: 1, c: dk, ldc: 3 * d) // dK += s dSᵀ · Q
+            }
+        }
+        qkv.backward(dqkv, input: cache.input, ctx, accumulateInto: dx)
+    }
+}

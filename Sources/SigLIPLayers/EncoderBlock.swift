@@ -1,0 +1,50 @@
+import SigLIPCore
+
+/// A pre-LayerNorm transformer block: `x = x + Attn(LN1(x))`, then `x = x + MLP(LN2(x))`.
+/// Names: `layer_norm1`, `self_attn`, `layer_norm2`, `mlp`.
+public struct EncoderBlock {
+    public let norm1: LayerNorm
+    public let attention: SelfAttention
+    public let norm2: LayerNorm
+    public let mlp: MLP
+
+    public init(_ layout: ParameterLayout, _ name: String, width: Int, heads: Int, mlpWidth: Int, epsilon: Float) {
+        norm1 = LayerNorm(layout, "\(name).layer_norm1", width: width, epsilon: epsilon)
+        attention = SelfAttention(layout, "\(name).self_attn", width: width, heads: heads)
+        norm2 = LayerNorm(layout, "\(name).layer_norm2", width: width, epsilon: epsilon)
+        mlp = MLP(layout, "\(name).mlp", width: width, hidden: mlpWidth)
+    }
+
+    public struct Cache {
+        let norm1: LayerNorm.Cache
+        let attention: SelfAttention.Cache
+        let norm2: LayerNorm.Cache
+        let mlp: MLP.Cache
+    }
+
+    /// x: [B, N, D] → [B, N, D]
+    public func forward(_ x: Tensor, keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
+        let (a, c1) = norm1.forward(x, ctx)
+        let (attended, ca) = attention.forward(a, keyMask: keyMask, ctx)
+        Kernels.addInPlace(x.data, into: attended.data, count: x.count)      // x1 = x + Attn(LN1(x))
+        let (m, c2) = norm2.forward(attended, ctx)
+        let (y, cm) = mlp.forward(m, ctx)
+        Kernels.addInPlace(attended.data, into: y.data, count: y.count)       // x2 = x1 + MLP(LN2(x1))
+        return (y, Cache(norm1: c1, attention: ca, norm2: c2, mlp: cm))
+    }
+
+    /// dy: [B, N, D] → dx: [B, N, D] (fresh); parameter gradients accumulate.
+    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
+        let dx1 = ctx.arena.tensor(dy.shape)
+        dx1.copy(from: dy)                                                     // residual path
+        let dm = ctx.arena.zeros(dy.shape)
+        mlp.backward(dy, cache.mlp, ctx, accumulateInto: dm)
+        norm2.backward(dm, cache.norm2, ctx, accumulateInto: dx1)
+        let dx = ctx.arena.tensor(dy.shape)
+        dx.copy(from: dx1)
+        let da = ctx.arena.zeros(dy.shape)
+        attention.backward(dx1, cache.attention, ctx, accumulateInto: da)
+        norm1.backward(da, cache.norm1, ctx, accumulateInto: dx)
+        return dx
+    }
+}

@@ -1,0 +1,72 @@
+import SigLIPCore
+
+/// A dense layer `y = x · Wᵀ + b` with the weight stored `[out, in]` (the Hugging Face layout,
+/// so checkpoints load with no transposes).
+public struct Linear {
+    public let weight: Parameter   // [out, in]
+    public let bias: Parameter?    // [out]
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    public init(weight: Parameter, bias: Parameter?, inFeatures: Int, outFeatures: Int) {
+        precondition(weight.count == inFeatures * outFeatures && (bias?.count ?? outFeatures) == outFeatures)
+        self.weight = weight
+        self.bias = bias
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+    }
+
+    /// Registers `name.weight` and `name.bias`.
+    public init(_ layout: ParameterLayout, _ name: String, in inFeatures: Int, out outFeatures: Int,
+                weightInit: Initializer, biasInit: Initializer? = .zeros) {
+        let w = layout.add("\(name).weight", [outFeatures, inFeatures], role: .weightMatrix, initializer: weightInit)
+        let b = biasInit.map { layout.add("\(name).bias", [outFeatures], role: .bias, initializer: $0) }
+        self.init(weight: w, bias: b, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+
+    /// x: [R, in] → y: [R, out]
+    public func forward(_ x: Tensor, _ ctx: Context) -> Tensor {
+        let rows = x.rows
+        precondition(x.lastDimension == inFeatures, "Linear expects width \(inFeatures), got \(x.shape)")
+        let y = ctx.arena.tensor(Array(x.shape.dropLast()) + [outFeatures])
+        forward(x.data, rows: rows, into: y.data, ldy: outFeatures, ctx)
+        return y
+    }
+
+    /// y[r, 0..<out] = x[r] · Wᵀ + b, written at row stride `ldy`.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, _ ctx: Context) {
+        var beta: Float = 0
+        if let bias {
+            let b = ctx.value(bias)
+            for r in 0..<rows { (y + r * ldy).update(from: b, count: outFeatures) }
+            beta = 1
+        }
+        gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
+             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, beta: beta, c: y, ldc: ldy)
+    }
+
+    /// dy: [R, out], x: the forward input [R, in]. Accumulates dW, db, and (if given) dx: [R, in].
+    public func backward(_ dy: Tensor, input x: Tensor, _ ctx: Context, accumulateInto dx: Tensor?) {
+        backward(dy.data, ldy: outFeatures, input: x.data, rows: x.rows, ctx, accumulateInto: dx?.data)
+    }
+
+    /// Pointer form of `backward`, with `dy` at row stride `ldy`.
+    public func backward(_ dy: UnsafePointer<Float>, ldy: Int, input x: UnsafePointer<Float>, rows: Int, _ ctx: Context,
+                         accumulateInto dx: UnsafeMutablePointer<Float>?) {
+        // dW[out, in] += dyᵀ · x
+        gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: rows,
+             a: dy, lda: ldy, b: x, ldb: inFeatures, beta: 1, c: ctx.gradient(weight), ldc: inFeatures)
+        if let bias {
+            let db = ctx.gradient(bias)
+            for r in 0..<rows {
+                let row = dy + r * ldy
+                for j in 0..<outFeatures { db[j] += row[j] }
+            }
+        }
+        if let dx {
+            // dx[R, in] += dy · W
+            gemm(.none, .none, m: rows, n: inFeatures, k: outFeatures,
+                 a: dy, lda: ldy, b: ctx.value(weight), ldb: inFeatures, beta: 1, c: dx, ldc: inFeatures)
+        }
+    }
+}

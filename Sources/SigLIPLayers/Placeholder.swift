@@ -1,1 +1,0 @@
-// SigLIPLayers: filled in by its issue.

@@ -1,0 +1,49 @@
+import SigLIPCore
+
+/// Pooling by the last token: pooled[b] = x[b, N-1]. x: [B, N, D] → [B, D]
+public enum LastTokenPooling {
+    public static func forward(_ x: Tensor, _ ctx: Context) -> Tensor {
+        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let y = ctx.arena.tensor([b, d])
+        for bi in 0..<b { (y.data + bi * d).update(from: x.data + (bi * n + n - 1) * d, count: d) }
+        return y
+    }
+
+    /// dx (zeros except the last token) from dy: [B, D]; dx: [B, N, D], fresh.
+    public static func backward(_ dy: Tensor, inputShape: [Int], _ ctx: Context) -> Tensor {
+        let (b, n, d) = (inputShape[0], inputShape[1], inputShape[2])
+        let dx = ctx.arena.zeros(inputShape)
+        for bi in 0..<b { (dx.data + (bi * n + n - 1) * d).update(from: dy.data + bi * d, count: d) }
+        return dx
+    }
+}
+
+/// L2 normalisation of rows, `y = z / (‖z‖ + 1e-8)` (big_vision's form). z: [B, D]
+public enum L2Normalize {
+    public static let epsilon: Float = 1e-8
+
+    public static func forward(_ z: Tensor, _ ctx: Context) -> Tensor {
+        let y = ctx.arena.tensor(z.shape)
+        let d = z.lastDimension
+        for r in 0..<z.rows {
+            let row = z.data + r * d
+            let s = 1 / (Vector.dot(row, row, d).squareRoot() + epsilon)
+            for i in 0..<d { y.data[r * d + i] = row[i] * s }
+        }
+        return y
+    }
+
+    /// dz = dy / s - z (z·dy) / (s² ‖z‖), s = ‖z‖ + ε; fresh. dy, z: [B, D]
+    public static func backward(_ dy: Tensor, input z: Tensor, _ ctx: Context) -> Tensor {
+        let dz = ctx.arena.tensor(z.shape)
+        let d = z.lastDimension
+        for r in 0..<z.rows {
+            let zr = z.data + r * d, gr = dy.data + r * d
+            let norm = Vector.dot(zr, zr, d).squareRoot()
+            let s = norm + epsilon
+            let k = norm > 0 ? Vector.dot(zr, gr, d) / (s * s * norm) : 0
+            for i in 0..<d { dz.data[r * d + i] = gr[i] / s - zr[i] * k }
+        }
+        return dz
+    }
+}

@@ -1,1 +1,0 @@
-// SigLIPModels: filled in by its issue.

@@ -1,0 +1,72 @@
+import SigLIPCore
+import SigLIPLayers
+
+/// The two-tower SigLIP model: an image tower, a text tower and the sigmoid loss, with all
+/// parameters in one `ParameterStore` named as in Hugging Face checkpoints.
+public final class SigLIPModel {
+    public let config: SiglipConfig
+    public let parameters: ParameterStore
+    public let vision: ImageTower
+    public let text: TextTower
+    public let loss: SigmoidLoss
+
+    /// Builds the model with zeroed parameters; call `initialize(seed:)` or load a checkpoint.
+    public init(config: SiglipConfig) throws {
+        try config.validate()
+        self.config = config
+        let layout = ParameterLayout()
+        vision = ImageTower(layout, config: config.visionConfig)
+        text = TextTower(layout, config: config.textConfig)
+        loss = SigmoidLoss(layout)
+        parameters = ParameterStore(layout: layout)
+    }
+
+    /// Initialises every parameter for training from scratch (SPEC.md), reproducibly from `seed`.
+    public func initialize(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        parameters.initialize(using: &generator)
+    }
+
+    /// A context over this model's parameters with a fresh arena.
+    public func makeContext(arena: Arena = Arena()) -> Context { Context(parameters: parameters, arena: arena) }
+
+    /// Normalised image embeddings. pixels: [B, H, W, 3] → [B, E]
+    public func encodeImages(_ pixels: Tensor, _ ctx: Context) -> Tensor {
+        L2Normalize.forward(vision.forward(pixels, ctx).0, ctx)
+    }
+
+    /// Normalised text embeddings. ids: [B, L] → [B, E]
+    public func encodeTexts(_ ids: [Int32], batch: Int, _ ctx: Context) -> Tensor {
+        L2Normalize.forward(text.forward(ids, batch: batch, ctx).0, ctx)
+    }
+
+    /// Everything one training step computes (all tensors live in the context's arena).
+    public struct StepResult {
+        public let loss: Float
+        public let logits: Tensor            // [B, B], images × texts
+        public let imageEmbeddings: Tensor   // [B, E], normalised
+        public let textEmbeddings: Tensor    // [B, E], normalised
+        public let imagePooled: Tensor       // [B, E], before normalisation
+        public let textPooled: Tensor        // [B, E]
+        public let visionHidden: Tensor      // [B, N, D]
+        public let textHidden: Tensor        // [B, L, D]
+    }
+
+    /// Forward and backward of the sigmoid loss on a batch of B matching (image, text) pairs.
+    /// Gradients ACCUMULATE into `parameters.gradients` (zero them once per step).
+    public func lossAndGradients(pixels: Tensor, ids: [Int32], _ ctx: Context) -> StepResult {
+        let batch = pixels.shape[0]
+        let (imagePooled, vc) = vision.forward(pixels, ctx)
+        let (textPooled, tc) = text.forward(ids, batch: batch, ctx)
+        let img = L2Normalize.forward(imagePooled, ctx), txt = L2Normalize.forward(textPooled, ctx)
+        let logits = loss.logits(images: img, texts: txt, ctx)
+        let value = SigmoidLoss.loss(logits: logits)
+
+        let dLogits = SigmoidLoss.logitGradient(logits: logits, ctx)
+        let (dImg, dTxt) = loss.backward(dLogits, images: img, texts: txt, ctx)
+        text.backward(L2Normalize.backward(dTxt, input: textPooled, ctx), tc, ctx)
+        vision.backward(L2Normalize.backward(dImg, input: imagePooled, ctx), vc, ctx)
+        return StepResult(loss: value, logits: logits, imageEmbeddings: img, textEmbeddings: txt, imagePooled: imagePooled,
+                          textPooled: textPooled, visionHidden: vc.lastHiddenState, textHidden: tc.lastHiddenState)
+    }
+}

@@ -1,0 +1,56 @@
+import SigLIPCore
+import SigLIPLayers
+
+/// The ViT image tower: patch embedding + position embedding → encoder → `post_layernorm` →
+/// MAP head. Pixels [B, H, W, 3] in [-1, 1] → embedding [B, D]. Names under `vision_model.`.
+public struct ImageTower {
+    public let config: VisionConfig
+    public let patchEmbedding: PatchEmbedding
+    public let positionEmbedding: PositionEmbedding
+    public let encoder: TransformerEncoder
+    public let postNorm: LayerNorm
+    public let head: MAPHead
+
+    public init(_ layout: ParameterLayout, config: VisionConfig, prefix: String = "vision_model") {
+        self.config = config
+        let d = config.hiddenSize
+        patchEmbedding = PatchEmbedding(layout, "\(prefix).embeddings.patch_embedding", patchSize: config.patchSize,
+                                        channels: config.numChannels, width: d)
+        positionEmbedding = PositionEmbedding(layout, "\(prefix).embeddings.position_embedding", positions: config.tokens, width: d)
+        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d, heads: config.numAttentionHeads,
+                          mlpWidth: config.intermediateSize, epsilon: config.layerNormEps)
+        postNorm = LayerNorm(layout, "\(prefix).post_layernorm", width: d, epsilon: config.layerNormEps)
+        head = MAPHead(layout, "\(prefix).head", width: d, heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
+                       epsilon: config.layerNormEps)
+    }
+
+    public struct Cache {
+        let patches: PatchEmbedding.Cache
+        let encoder: TransformerEncoder.Cache
+        let postNorm: LayerNorm.Cache
+        let head: MAPHead.Cache
+        public let lastHiddenState: Tensor   // [B, N, D], after post_layernorm
+    }
+
+    /// pixels: [B, H, W, C] → embedding [B, D] (not normalised).
+    public func forward(_ pixels: Tensor, schedule: [Int]? = nil, _ ctx: Context) -> (Tensor, Cache) {
+        precondition(pixels.shape.count == 4 && pixels.shape[1] == config.imageSize && pixels.shape[2] == config.imageSize,
+                     "pixels \(pixels.shape) do not match the tower's \(config.imageSize)×\(config.imageSize) input")
+        let (tokens, pc) = patchEmbedding.forward(pixels, ctx)
+        positionEmbedding.forward(tokens, ctx)
+        let (encoded, ec) = encoder.forward(tokens, schedule: schedule ?? encoder.plainSchedule, ctx)
+        let (normed, nc) = postNorm.forward(encoded, ctx)
+        let (pooled, hc) = head.forward(normed, ctx)
+        return (pooled, Cache(patches: pc, encoder: ec, postNorm: nc, head: hc, lastHiddenState: normed))
+    }
+
+    /// dEmbedding: [B, D]; accumulates every parameter gradient of the tower.
+    public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
+        let dNormed = head.backward(dEmbedding, cache.head, ctx)
+        let dEncoded = ctx.arena.zeros(dNormed.shape)
+        postNorm.backward(dNormed, cache.postNorm, ctx, accumulateInto: dEncoded)
+        let dTokens = encoder.backward(dEncoded, cache.encoder, ctx)
+        positionEmbedding.backward(dTokens, ctx)
+        patchEmbedding.backward(dTokens, cache.patches, ctx)
+    }
+}

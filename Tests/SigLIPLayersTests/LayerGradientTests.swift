@@ -1,0 +1,213 @@
+import SigLIPCore
+import SigLIPLayers
+import Testing
+
+/// Finite-difference checks of every layer's backward (tiny shapes, odd sizes on purpose).
+@Suite("Layer gradients") struct LayerGradientTests {
+    /// Builds a layer's parameters, runs forward + backward with dy = r, then checks every
+    /// parameter and the input against finite differences.
+    private func check(
+        _ label: String, inputShape: [Int], seed: UInt64 = 1, inputScale: Float = 1,
+        build: (ParameterLayout) -> (Tensor, Context) -> (Tensor, (Tensor) -> Tensor?)
+    ) {
+        var fixture = Fixture(seed: seed)
+        let layout = ParameterLayout()
+        let run = build(layout)
+        let store = Fixture.randomStore(layout, generator: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let x = fixture.random(inputShape, scale: inputScale)
+        let (y, backward) = run(x, ctx)
+        let r = fixture.random(y.shape)
+        let dx = backward(r)
+        let objective: () -> Double = {
+            let mark = ctx.arena.mark()
+            defer { ctx.arena.release(to: mark) }
+            return weightedSum(run(x, ctx).0, r)
+        }
+        let inputs = dx.map { [GradientCheck.Input(name: "x", value: x, gradient: $0)] } ?? []
+        GradientCheck.expectAllPass(GradientCheck.run(store: store, inputs: inputs, objective: objective), label)
+    }
+
+    @Test func linear() {
+        check("Linear", inputShape: [5, 7]) { layout in
+            let layer = Linear(layout, "fc", in: 7, out: 3, weightInit: .zeros)
+            return { x, ctx in
+                let y = layer.forward(x, ctx)
+                return (y, { dy in
+                    let dx = ctx.arena.zeros(x.shape)
+                    layer.backward(dy, input: x, ctx, accumulateInto: dx)
+                    return dx
+                })
+            }
+        }
+    }
+
+    @Test func layerNorm() {
+        check("LayerNorm", inputShape: [4, 9], inputScale: 2) { layout in
+            let layer = LayerNorm(layout, "ln", width: 9)
+            return { x, ctx in
+                let (y, cache) = layer.forward(x, ctx)
+                return (y, { dy in
+                    let dx = ctx.arena.zeros(x.shape)
+                    layer.backward(dy, cache, ctx, accumulateInto: dx)
+                    return dx
+                })
+            }
+        }
+    }
+
+    @Test func mlpWithGELU() {
+        check("MLP", inputShape: [2, 3, 6]) { layout in
+            let layer = MLP(layout, "mlp", width: 6, hidden: 11)
+            return { x, ctx in
+                let (y, cache) = layer.forward(x, ctx)
+                return (y, { dy in
+                    let dx = ctx.arena.zeros(x.shape)
+                    layer.backward(dy, cache, ctx, accumulateInto: dx)
+                    return dx
+                })
+            }
+        }
+    }
+
+    @Test func selfAttention() {
+        check("SelfAttention", inputShape: [2, 5, 12]) { layout in
+            let layer = SelfAttention(layout, "attn", width: 12, heads: 3)
+            return { x, ctx in
+                let (y, cache) = layer.forward(x, ctx)
+                return (y, { dy in
+                    let dx = ctx.arena.zeros(x.shape)
+                    layer.backward(dy, cache, ctx, accumulateInto: dx)
+                    return dx
+                })
+            }
+        }
+    }
+
+    @Test func encoderBlock() {
+        check("EncoderBlock", inputShape: [2, 4, 8]) { layout in
+            let layer = EncoderBlock(layout, "block", width: 8, heads: 2, mlpWidth: 13, epsilon: 1e-6)
+            return { x, ctx in
+                let (y, cache) = layer.forward(x, ctx)
+                return (y, { dy in layer.backward(dy, cache, ctx) })
+            }
+        }
+    }
+
+    @Test func patchEmbedding() {
+        check("PatchEmbedding", inputShape: [2, 6, 9, 3]) { layout in
+            let layer = PatchEmbedding(layout, "patch", patchSize: 3, width: 5)
+            return { x, ctx in
+                let (y, cache) = layer.forward(x, ctx)
+                return (y, { dy in
+                    layer.backward(dy, cache, ctx)
+                    return nil
+                })
+            }
+        }
+    }
+
+    @Test func positionEmbedding() {
+        check("PositionEmbedding", inputShape: [3, 4, 5]) { layout in
+            let layer = PositionEmbedding(layout, "pos", positions: 4, width: 5)
+            return { x, ctx in
+                let y = ctx.arena.tensor(x.shape)
+                y.copy(from: x)
+                layer.forward(y, ctx)
+                return (y, { dy in
+                    layer.backward(dy, ctx)
+                    let dx = ctx.arena.tensor(x.shape)
+                    dx.copy(from: dy)
+                    return dx
+                })
+            }
+        }
+    }
+
+    @Test func mapHead() {
+        check("MAPHead", inputShape: [3, 5, 8]) { layout in
+            let layer = MAPHead(layout, "head", width: 8, heads: 2, mlpWidth: 7, epsilon: 1e-6)
+            return { x, ctx in
+                let (y, cache) = layer.forward(x, ctx)
+                return (y, { dy in layer.backward(dy, cache, ctx) })
+            }
+        }
+    }
+
+    @Test func l2NormalizeAndLastTokenPooling() {
+        check("LastToken+L2Normalize", inputShape: [3, 4, 6]) { _ in
+            { x, ctx in
+                let pooled = LastTokenPooling.forward(x, ctx)
+                let y = L2Normalize.forward(pooled, ctx)
+                return (y, { dy in
+                    LastTokenPooling.backward(L2Normalize.backward(dy, input: pooled, ctx), inputShape: x.shape, ctx)
+                })
+            }
+        }
+    }
+
+    @Test func tokenEmbedding() {
+        var fixture = Fixture(seed: 3)
+        let layout = ParameterLayout()
+        let layer = TokenEmbedding(layout, "tok", vocabularySize: 7, width: 4)
+        let store = Fixture.randomStore(layout, generator: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let ids: [Int32] = [0, 3, 3, 6, 1, 3]   // repeated ids must accumulate
+        let y = layer.forward(ids, batch: 2, length: 3, ctx)
+        let r = fixture.random(y.shape)
+        layer.backward(r, ids: ids, ctx)
+        let results = GradientCheck.run(store: store) {
+            let mark = ctx.arena.mark()
+            defer { ctx.arena.release(to: mark) }
+            return weightedSum(layer.forward(ids, batch: 2, length: 3, ctx), r)
+        }
+        GradientCheck.expectAllPass(results, "TokenEmbedding")
+    }
+
+    @Test func sigmoidLoss() {
+        var fixture = Fixture(seed: 4)
+        let layout = ParameterLayout()
+        let loss = SigmoidLoss(layout, initialLogScale: 1.2, initialBias: -1.5)
+        let store = ParameterStore(layout: layout)
+        store.initialize(using: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let rawImages = fixture.random([4, 6]), rawTexts = fixture.random([4, 6])
+        func value() -> Double {
+            let img = L2Normalize.forward(rawImages, ctx), txt = L2Normalize.forward(rawTexts, ctx)
+            return Double(SigmoidLoss.loss(logits: loss.logits(images: img, texts: txt, ctx)))
+        }
+        let img = L2Normalize.forward(rawImages, ctx), txt = L2Normalize.forward(rawTexts, ctx)
+        let logits = loss.logits(images: img, texts: txt, ctx)
+        let (dImg, dTxt) = loss.backward(SigmoidLoss.logitGradient(logits: logits, ctx), images: img, texts: txt, ctx)
+        let dRawImages = L2Normalize.backward(dImg, input: rawImages, ctx)
+        let dRawTexts = L2Normalize.backward(dTxt, input: rawTexts, ctx)
+        let results = GradientCheck.run(store: store, inputs: [
+            .init(name: "images", value: rawImages, gradient: dRawImages),
+            .init(name: "texts", value: rawTexts, gradient: dRawTexts),
+        ]) {
+            let mark = ctx.arena.mark()
+            defer { ctx.arena.release(to: mark) }
+            return value()
+        }
+        GradientCheck.expectAllPass(results, "SigmoidLoss")
+    }
+
+    /// The checker itself must fail on a wrong gradient (here scaled by 1.1).
+    @Test func checkerRejectsAWrongGradient() {
+        var fixture = Fixture(seed: 5)
+        let layout = ParameterLayout()
+        let layer = Linear(layout, "fc", in: 4, out: 3, weightInit: .zeros)
+        let store = Fixture.randomStore(layout, generator: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let x = fixture.random([2, 4])
+        let r = fixture.random([2, 3])
+        layer.backward(r, input: x, ctx, accumulateInto: nil)
+        for i in 0..<store.count { store.gradients.data[i] *= 1.1 }
+        let results = GradientCheck.run(store: store) {
+            let mark = ctx.arena.mark()
+            defer { ctx.arena.release(to: mark) }
+            return weightedSum(layer.forward(x, ctx), r)
+        }
+        #expect(results.allSatisfy { !$0.passes })
+    }
+}

@@ -164,7 +164,8 @@ def dump(name, obj):
     # One case per line: compact, yet diffs stay readable.
     head = {k: v for k, v in obj.items() if k != "cases"}
     lines = [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in obj["cases"]]
-    text = json.dumps(head, ensure_ascii=False)[:-1] + ', "cases": [\n' + ",\n".join(lines) + "\n]}\n"
+    prefix = json.dumps(head, ensure_ascii=False)[:-1] + (", " if head else "")
+    text = prefix + '"cases": [\n' + ",\n".join(lines) + "\n]}\n"
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     print(path, os.path.getsize(path), "bytes")

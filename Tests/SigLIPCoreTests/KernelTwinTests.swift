@@ -1,0 +1,140 @@
+import SigLIPCore
+import Testing
+
+/// Every optimised kernel against its plain twin, at odd sizes and at sizes large enough to
+/// split across threads.
+@Suite("Kernels vs their plain twins") struct KernelTwinTests {
+    /// Float32 kernels vs Double twins: |a - b| <= 1e-5 + 1e-4 |b|.
+    static let absoluteTolerance: Float = 1e-5
+    static let relativeTolerance: Float = 1e-4
+
+    static let shapes: [(rows: Int, columns: Int)] = [(1, 1), (3, 7), (17, 33), (129, 65), (512, 257)]
+
+    func expectClose(_ actual: [Float], _ expected: [Float], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(actual.count == expected.count, sourceLocation: sourceLocation)
+        var worst = (index: 0, excess: -Float.infinity)
+        for i in expected.indices {
+            let excess = abs(actual[i] - expected[i]) - (Self.absoluteTolerance + Self.relativeTolerance * abs(expected[i]))
+            if !(excess <= worst.excess) { worst = (i, excess.isNaN ? .infinity : excess) }
+        }
+        if let i = Optional(worst.index), !expected.isEmpty {
+            #expect(worst.excess <= 0, "\(label): worst at [\(i)] \(actual[i]) vs \(expected[i])", sourceLocation: sourceLocation)
+        }
+    }
+
+    func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in scale * g.nextNormal() }
+    }
+
+    @Test(arguments: [(Transpose.none, Transpose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)])
+    func gemmMatchesReference(_ transA: Transpose, _ transB: Transpose) {
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (31, 17, 65), (64, 48, 130)] {
+            let lda = (transA == .none ? k : m) + 3, ldb = (transB == .none ? n : k) + 1, ldc = n + 2
+            let a = random((transA == .none ? m : k) * lda, seed: 1)
+            let b = random((transB == .none ? k : n) * ldb, seed: 2)
+            var fast = random(m * ldc, seed: 3), plain = fast
+            gemm(transA, transB, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb, beta: 0.3, c: &fast, ldc: ldc)
+            gemmReference(transA, transB, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb, beta: 0.3, c: &plain, ldc: ldc)
+            expectClose(fast, plain, "gemm \(transA) \(transB) \(m)×\(n)×\(k)")
+        }
+    }
+
+    @Test func layerNormForwardAndBackward() {
+        for (rows, d) in Self.shapes {
+            let x = random(rows * d, seed: 4, scale: 3), gamma = random(d, seed: 5), beta = random(d, seed: 6)
+            let dout = random(rows * d, seed: 7)
+            var out = [Float](repeating: 0, count: rows * d), mean = [Float](repeating: 0, count: rows), rstd = mean
+            Kernels.layerNormForward(x, gamma: gamma, beta: beta, out: &out, mean: &mean, rstd: &rstd, rows: rows, width: d, epsilon: 1e-6)
+            let plain = ReferenceKernels.layerNormForward(x, gamma: gamma, beta: beta, rows: rows, width: d, epsilon: 1e-6)
+            expectClose(out, plain.out, "layerNorm forward \(rows)×\(d)")
+            var dx = [Float](repeating: 0, count: rows * d), dgamma = [Float](repeating: 0, count: d), dbeta = dgamma
+            Kernels.layerNormBackward(dout, x: x, mean: mean, rstd: rstd, gamma: gamma, dx: &dx, dgamma: &dgamma, dbeta: &dbeta,
+                                      rows: rows, width: d)
+            let back = ReferenceKernels.layerNormBackward(dout, x: x, gamma: gamma, rows: rows, width: d, epsilon: 1e-6)
+            expectClose(dx, back.dx, "layerNorm dx \(rows)×\(d)")
+            expectClose(dgamma, back.dgamma, "layerNorm dgamma \(rows)×\(d)")
+            expectClose(dbeta, back.dbeta, "layerNorm dbeta \(rows)×\(d)")
+        }
+    }
+
+    @Test func geluForwardAndBackward() {
+        for (rows, d) in Self.shapes {
+            let x = random(rows * d, seed: 8, scale: 3), dy = random(rows * d, seed: 9)
+            var y = [Float](repeating: 0, count: x.count), dx = y
+            Kernels.geluForward(x, out: &y, count: x.count)
+            Kernels.geluBackward(dy, x: x, dx: &dx, count: x.count)
+            expectClose(y, x.map(ReferenceKernels.gelu), "gelu \(x.count)")
+            expectClose(dx, zip(x, dy).map { ReferenceKernels.geluDerivative($0) * $1 }, "gelu' \(x.count)")
+        }
+    }
+
+    @Test func softmaxForwardAndBackward() {
+        for (rows, c) in Self.shapes {
+            var p = random(rows * c, seed: 10, scale: 5)
+            let expected = ReferenceKernels.softmaxRows(p, rows: rows, columns: c)
+            Kernels.softmaxRows(&p, rows: rows, columns: c)
+            expectClose(p, expected, "softmax \(rows)×\(c)")
+            var dp = random(rows * c, seed: 11)
+            let expectedBack = ReferenceKernels.softmaxBackwardRows(dp, p: p, rows: rows, columns: c)
+            Kernels.softmaxBackwardRows(&dp, p: p, rows: rows, columns: c)
+            expectClose(dp, expectedBack, "softmax backward \(rows)×\(c)")
+        }
+    }
+
+    @Test func softmaxIsStableForLargeScores() {
+        var p: [Float] = [1000, 999, -1000, 0]
+        Kernels.softmaxRows(&p, rows: 1, columns: 4)
+        #expect(p.allSatisfy { $0.isFinite })
+        expectClose(p, ReferenceKernels.softmaxRows([1000, 999, -1000, 0], rows: 1, columns: 4), "softmax large")
+    }
+
+    @Test func columnSumsAndResidualAdd() {
+        for (rows, c) in Self.shapes {
+            let x = random(rows * c, seed: 12)
+            var sums = [Float](repeating: 0, count: c)
+            Kernels.accumulateColumnSums(x, rows: rows, columns: c, into: &sums)
+            expectClose(sums, ReferenceKernels.columnSums(x, rows: rows, columns: c), "column sums \(rows)×\(c)")
+            var y = random(rows * c, seed: 13)
+            let expected = zip(x, y).map { $0 + $1 }
+            Kernels.addInPlace(x, into: &y, count: x.count)
+            expectClose(y, expected, "add \(rows)×\(c)")
+        }
+    }
+
+    @Test func vectorReductions() {
+        for n in [0, 1, 7, 8, 9, 1000] {
+            let x = random(n, seed: 14), y = random(n, seed: 15)
+            let sum = x.reduce(0.0) { $0 + Double($1) }, dot = zip(x, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            expectClose([Vector.sum(x, n), Vector.dot(x, y, n)], [Float(sum), Float(dot)], "reductions \(n)")
+        }
+    }
+
+    @Test func arenaReusesMemoryAfterTheFirstStep() {
+        let arena = Arena()
+        for _ in 0..<2 {
+            _ = arena.tensor([1000, 1000])
+            _ = arena.tensor([700, 900])
+            arena.reset()
+        }
+        let capacity = arena.capacity
+        _ = arena.tensor([1000, 1000])
+        _ = arena.tensor([700, 900])
+        #expect(arena.capacity == capacity, "a step of the same shapes must not grow the arena")
+        let mark = arena.mark()
+        let a = arena.tensor([10])
+        arena.release(to: mark)
+        #expect(arena.tensor([10]).data == a.data)
+    }
+
+    @Test func seededGeneratorIsReproducible() {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
+        let xs = (0..<5).map { _ in a.next() }
+        #expect(xs == (0..<5).map { _ in b.next() })
+        #expect(xs != (0..<5).map { _ in c.next() })
+        var n = SeededGenerator(seed: 1)
+        let normals = (0..<20000).map { _ in Double(n.nextNormal()) }
+        let mean = normals.reduce(0, +) / 20000, variance = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20000
+        #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)
+    }
+}

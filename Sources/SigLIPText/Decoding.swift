@@ -25,7 +25,7 @@ extension SentencePieceTokenizer {
             consumedLeadingSpace = decoded.consumedLeadingSpace
         }
         Self.appendBytePieces(&pendingBytes, to: &text)
-        if let denormalizer = denormalizer() { text = denormalizer.normalize(text) }
+        if let denormalizer { text = denormalizer.normalize(text) }
         return String(decoding: text, as: UTF8.self)
     }
 
@@ -76,11 +76,5 @@ extension SentencePieceTokenizer {
             offset += length
         }
         bytes.removeAll(keepingCapacity: true)
-    }
-
-    /// The decoding normaliser, present when the model carries a denormalizer charsmap.
-    private func denormalizer() -> Normalizer? {
-        guard let spec = model.denormalizerSpec, !spec.precompiledCharsmap.isEmpty else { return nil }
-        return try? Normalizer(spec: spec, treatWhitespaceAsSuffix: false, userDefined: PieceTrie([]), file: file)
     }
 }

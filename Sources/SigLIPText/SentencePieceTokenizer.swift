@@ -10,6 +10,8 @@ public struct SentencePieceTokenizer: Sendable {
     public let file: String
 
     private let normalizer: Normalizer
+    /// Applied to decoded text when the model carries a denormalizer charsmap.
+    let denormalizer: Normalizer?
     private let unigram: UnigramModel
     private let reserved: [[UInt8]: Int32]
     private let trie: PieceTrie
@@ -87,6 +89,11 @@ public struct SentencePieceTokenizer: Sendable {
         self.normalizer = try Normalizer(
             spec: model.normalizerSpec, treatWhitespaceAsSuffix: model.trainerSpec.treatWhitespaceAsSuffix,
             userDefined: PieceTrie(userDefined), file: file)
+        if let spec = model.denormalizerSpec, !spec.precompiledCharsmap.isEmpty {
+            self.denormalizer = try Normalizer(spec: spec, treatWhitespaceAsSuffix: false, userDefined: PieceTrie([]), file: file)
+        } else {
+            self.denormalizer = nil
+        }
     }
 
     // MARK: Vocabulary

@@ -81,3 +81,19 @@ import Testing
         #expect(SentencePieceTokenizer.byteValue(ofPiece: "<0xf0>") == nil)
     }
 }
+
+/// The normaliser on its own, through the committed model's nmt_nfkc charsmap.
+@Suite struct NormalizerTests {
+    @Test func charsmapAndWhitespaceRules() throws {
+        let model = try Fixtures.tokenizer("siglip-emoji-4k")
+        #expect(model.normalize("ＦＯＸ") == "▁FOX")
+        #expect(model.normalize("  a   b  ") == "▁a▁b")
+        #expect(model.normalize("ﬁ ①") == "▁fi▁1")
+        #expect(model.normalize("") == "")
+        #expect(model.normalize("   ") == "")
+        #expect(try model.decode(model.encode(bytes: [0x61, 0xFF, 0x62])) == "a\u{FFFD}b")
+        let tiny = try Fixtures.tokenizer("tiny-identity-suffix")
+        #expect(tiny.normalize(" A  b ") == "A▁b")
+        #expect(tiny.normalize("ﬁ ①") == "ﬁ▁①")
+    }
+}

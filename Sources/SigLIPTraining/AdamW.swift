@@ -1,0 +1,98 @@
+import Foundation
+import SigLIPCore
+
+/// Adam with decoupled weight decay, as SPEC.md's training recipe:
+///
+///     g ← g · min(1, clip / ‖g‖)                          (global-norm clipping)
+///     m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²
+///     θ ← θ − lr·s(t) · m̂ / (√v̂ + ε) − wd·s(t) · θ       (decay on weight matrices only)
+///
+/// where s(t) is the schedule multiplier and m̂, v̂ are bias-corrected. The decay is scaled by
+/// the schedule but not by the learning rate (big_vision's convention). Moments mirror the
+/// parameter layout.
+public final class AdamW {
+    public struct Settings: Codable, Equatable, Sendable {
+        public var learningRate: Float = 1e-3
+        public var beta1: Float = 0.9
+        public var beta2: Float = 0.999
+        public var epsilon: Float = 1e-8
+        public var weightDecay: Float = 1e-4
+        /// Global gradient-norm clip; nil disables clipping.
+        public var gradientClipNorm: Float? = 1.0
+        public init() {}
+    }
+
+    public let settings: Settings
+    public let schedule: WarmupCosineSchedule
+    public let firstMoment: FloatBuffer
+    public let secondMoment: FloatBuffer
+    /// Updates done so far.
+    public private(set) var step = 0
+    /// The layout as runs of parameters that share a decay flag.
+    private let runs: [(range: Range<Int>, decayed: Bool)]
+
+    public init(parameters: ParameterStore, settings: Settings = Settings(), schedule: WarmupCosineSchedule) {
+        self.settings = settings
+        self.schedule = schedule
+        firstMoment = FloatBuffer(count: parameters.count)
+        secondMoment = FloatBuffer(count: parameters.count)
+        var runs: [(range: Range<Int>, decayed: Bool)] = []
+        for spec in parameters.specs {
+            let range = spec.offset..<(spec.offset + spec.count)
+            if let last = runs.last, last.decayed == spec.role.isDecayed, last.range.upperBound == range.lowerBound {
+                runs[runs.count - 1].range = last.range.lowerBound..<range.upperBound
+            } else {
+                runs.append((range, spec.role.isDecayed))
+            }
+        }
+        self.runs = runs
+    }
+
+    /// What one update did.
+    public struct Report: Sendable {
+        public let gradientNorm: Float   // before clipping
+        public let learningRate: Float   // lr · s(t)
+    }
+
+    /// ‖g‖ over all parameters (Double accumulation).
+    public static func globalNorm(_ gradients: FloatBuffer) -> Float {
+        var total = 0.0
+        var i = 0
+        let chunk = 4096
+        while i < gradients.count {
+            let n = min(chunk, gradients.count - i)
+            total += Double(Vector.dot(gradients.data + i, gradients.data + i, n))
+            i += n
+        }
+        return Float(total.squareRoot())
+    }
+
+    /// Applies one update from the gradients in `parameters` (which are left clipped).
+    @discardableResult
+    public func update(_ parameters: ParameterStore) -> Report {
+        let norm = Self.globalNorm(parameters.gradients)
+        var gradScale: Float = 1
+        if let clip = settings.gradientClipNorm, norm > clip { gradScale = clip / norm }
+        let s = schedule.multiplier(at: step)
+        step += 1
+        let (b1, b2, eps) = (settings.beta1, settings.beta2, settings.epsilon)
+        let correction1 = 1 - powf(b1, Float(step)), correction2 = 1 - powf(b2, Float(step))
+        let stepSize = settings.learningRate * s / correction1
+        let invSqrtCorrection2 = 1 / correction2.squareRoot()
+        let theta = parameters.values.data, g = parameters.gradients.data
+        let m = firstMoment.data, v = secondMoment.data
+        for run in runs {
+            let decay = run.decayed ? settings.weightDecay * s : 0
+            parallelFor(run.range.count, costPerItem: 12) { local in
+                for i in (run.range.lowerBound + local.lowerBound)..<(run.range.lowerBound + local.upperBound) {
+                    let gi = g[i] * gradScale
+                    g[i] = gi
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                    theta[i] -= stepSize * m[i] / (v[i].squareRoot() * invSqrtCorrection2 + eps) + decay * theta[i]
+                }
+            }
+        }
+        return Report(gradientNorm: norm, learningRate: settings.learningRate * s)
+    }
+}

@@ -1,1 +1,0 @@
-// SigLIPTraining: filled in by its issue.

@@ -1,0 +1,62 @@
+import SigLIPCore
+import SigLIPTraining
+import Testing
+
+@Suite("Optimiser and schedule") struct OptimizerTests {
+    @Test func scheduleWarmsUpThenDecaysByCosine() {
+        let s = WarmupCosineSchedule(warmupSteps: 10, totalSteps: 110)
+        #expect(s.multiplier(at: 0) == 0)
+        #expect(s.multiplier(at: 5) == 0.5)
+        #expect(s.multiplier(at: 10) == 1)
+        #expect(abs(s.multiplier(at: 60) - 0.5) < 1e-6)
+        #expect(abs(s.multiplier(at: 110)) < 1e-7)
+        #expect(abs(s.multiplier(at: 500)) < 1e-7)
+    }
+
+    /// Two updates of a weight [1, -2] (decayed) and a bias [0.5] (not decayed) with gradients
+    /// [0.3, -0.4] and [1.2], computed by hand:
+    /// ‖g‖ = 1.3 > clip 1 → g' = g / 1.3. Step 0 has schedule multiplier 0: moments move,
+    /// parameters do not. Step 1 (s = 0.5): m̂ = g', v̂ = g'², so the Adam direction is
+    /// sign(g') and θ ← θ − 0.1·0.5·sign(g') − 0.01·0.5·θ on the weight only:
+    /// weight [1 − 0.05 − 0.005, −2 + 0.05 + 0.01] = [0.945, −1.94], bias 0.5 − 0.05 = 0.45.
+    @Test func updateMatchesHandComputation() {
+        let layout = ParameterLayout()
+        let w = layout.add("w", [2], role: .weightMatrix, initializer: .zeros)
+        let b = layout.add("b", [1], role: .bias, initializer: .zeros)
+        let store = ParameterStore(layout: layout)
+        store.value(w)[0] = 1; store.value(w)[1] = -2; store.value(b)[0] = 0.5
+        var settings = AdamW.Settings()
+        settings.learningRate = 0.1
+        settings.weightDecay = 0.01
+        settings.gradientClipNorm = 1
+        let optimizer = AdamW(parameters: store, settings: settings, schedule: WarmupCosineSchedule(warmupSteps: 2, totalSteps: 10))
+        func setGradients() {
+            store.gradient(w)[0] = 0.3; store.gradient(w)[1] = -0.4; store.gradient(b)[0] = 1.2
+        }
+        setGradients()
+        let first = optimizer.update(store)
+        #expect(abs(first.gradientNorm - 1.3) < 1e-6)
+        #expect(first.learningRate == 0)
+        #expect(store.value(w)[0] == 1 && store.value(w)[1] == -2 && store.value(b)[0] == 0.5)
+        #expect(abs(store.gradient(b)[0] - 1.2 / 1.3) < 1e-6, "gradients are left clipped")
+        setGradients()
+        let second = optimizer.update(store)
+        #expect(abs(second.learningRate - 0.05) < 1e-7)
+        #expect(abs(store.value(w)[0] - 0.945) < 1e-6)
+        #expect(abs(store.value(w)[1] - (-1.94)) < 1e-6)
+        #expect(abs(store.value(b)[0] - 0.45) < 1e-6)
+        #expect(optimizer.step == 2)
+    }
+
+    @Test func noClippingBelowTheThreshold() {
+        let layout = ParameterLayout()
+        let p = layout.add("p", [1], role: .bias, initializer: .zeros)
+        let store = ParameterStore(layout: layout)
+        store.gradient(p)[0] = 0.5
+        let optimizer = AdamW(parameters: store, schedule: WarmupCosineSchedule(warmupSteps: 0, totalSteps: 10))
+        let report = optimizer.update(store)
+        #expect(report.gradientNorm == 0.5 && store.gradient(p)[0] == 0.5)
+        // First step with s = 1: Adam moves by lr · sign(g).
+        #expect(abs(store.value(p)[0] - (-1e-3)) < 1e-8)
+    }
+}

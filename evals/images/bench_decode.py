@@ -1,0 +1,72 @@
+"""Pillow's decode + preprocess throughput, the reference for SigLIPImage.benchmarkDecode.
+
+    pip install Pillow numpy
+    python3 evals/images/bench_decode.py --make-synthetic /tmp/bench_images --count 64
+    python3 evals/images/bench_decode.py /tmp/bench_images --target 224 --threads 1
+
+Per image, from bytes already in memory: Image.open, draft (when --reduced-size, like our
+minimumSize), exif_transpose, convert("RGB"), resize((target, target), BILINEAR), then
+float32 x / 255 * 2 - 1 (HWC). Threads share one process (Pillow releases the GIL while
+decoding and resizing). Prints images/s and decoded megapixels/s.
+"""
+import argparse
+import io
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+
+def make_synthetic(folder: Path, count: int, seed: int = 0) -> None:
+    """`count` photo-like 640x480 JPEGs (quality 90, 4:2:0): gradients, shapes and noise."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:480, 0:640].astype(np.float32)
+    for i in range(count):
+        fx, fy, phase = rng.uniform(5, 60), rng.uniform(5, 60), rng.uniform(0, 6.3)
+        image = np.stack([128 + 100 * np.sin(x / fx + phase), 128 + 100 * np.cos(y / fy),
+                          255 * x / 640 * (y / 480)], axis=-1)
+        image += rng.normal(0, 12, image.shape)
+        Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).save(folder / f"{i:04d}.jpg", quality=90)
+
+
+def process(data: bytes, target: int, reduced: bool) -> int:
+    with Image.open(io.BytesIO(data)) as im:
+        if reduced:
+            im.draft("RGB", (target, target))
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        pixels = im.width * im.height
+        out = np.asarray(im.resize((target, target), Image.BILINEAR), dtype=np.float32) / 255 * 2 - 1
+        assert out.shape == (target, target, 3)
+        return pixels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--target", type=int, default=224)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--reduced-size", action="store_true", help="allow DCT-scaled JPEG decoding (draft)")
+    parser.add_argument("--make-synthetic", action="store_true", help="write synthetic JPEGs into FOLDER and exit")
+    parser.add_argument("--count", type=int, default=64)
+    args = parser.parse_args()
+    if args.make_synthetic:
+        make_synthetic(args.folder, args.count)
+        return
+    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    blobs = [p.read_bytes() for p in files]
+    for data in blobs[:4]:
+        process(data, args.target, args.reduced_size)  # warm-up
+    start = time.perf_counter()
+    with ThreadPoolExecutor(args.threads) as pool:
+        pixels = sum(pool.map(lambda d: process(d, args.target, args.reduced_size), blobs))
+    seconds = time.perf_counter() - start
+    print(f"Pillow {Image.__version__}: {len(blobs)} images in {seconds:.3f} s: {len(blobs) / seconds:.1f} images/s, "
+          f"{pixels / 1e6 / seconds:.1f} Mpx/s (threads {args.threads}, target {args.target}, "
+          f"reduced size {args.reduced_size})")
+
+
+if __name__ == "__main__":
+    main()

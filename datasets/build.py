@@ -54,6 +54,26 @@ def read_list(path):
         return {l.strip() for l in f if l.strip() and not l.startswith("#")}
 
 
+def excluded_labels(bases):
+    """Emoji labels whose base name is in `bases`, plus the bases themselves."""
+    if not bases:
+        return set()
+    return {e.label for e in emoji.load_catalogue() if e.base in bases or e.label in bases} | set(bases)
+
+
+def drop_label_matches(samples, labels):
+    """Drop non-emoji samples whose caption label names an excluded emoji class
+    exactly ("musical note", "a boar." -> "boar")."""
+    import re
+    out = []
+    for s in samples:
+        l = re.sub(r"^(a|an|the) ", "", s.label.strip().rstrip("."))
+        if s.source != "emoji" and (l in labels or s.label in labels):
+            continue
+        out.append(s)
+    return out
+
+
 def render_png(s, size, optimise):
     try:
         im = s.render(size)
@@ -137,6 +157,8 @@ def train_samples(a):
         out += openclipart.samples()
     if "tuxpaint" in srcs:
         out += tuxpaint.samples()
+    if excl:
+        out = drop_label_matches(out, excluded_labels(excl))
     return out, designs, srcs
 
 

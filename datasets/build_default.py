@@ -43,7 +43,6 @@ def main():
     a = p.parse_args()
     hd = a.holdout_design
     others = [d for d in emoji.DESIGNS if d != hd]
-    rng = random.Random(a.seed)
 
     if os.path.isdir(a.out):
         for sub in ("train", "zeroshot", "heldout_classes"):
@@ -63,7 +62,7 @@ def main():
              if not e.skin_tone and not e.is_flag and e.base not in held and e.version <= 1.0
              and all(e.label in by_design[d] for d in emoji.DESIGNS)]
     cands = sorted({e.label for e in cands})
-    rng.shuffle(cands)
+    random.Random(f"{a.seed}:zeroshot").shuffle(cands)
     zs = []
     for label in cands:
         if len(zs) >= a.zs_classes:
@@ -77,13 +76,14 @@ def main():
     train = [by_design[d][l] for l in zs for d in others]
     pool = sorted((s for d in others for s in by_design[d].values()
                    if s.label not in zs and s.meta["base"] not in held), key=lambda s: s.uid)
-    rng.shuffle(pool)
+    random.Random(f"{a.seed}:emoji").shuffle(pool)
     train += pool[: a.extra_emoji]
-    oc = sorted(openclipart.samples(), key=lambda s: s.uid)
-    rng.shuffle(oc)
+    held_labels = build.excluded_labels(held)
+    oc = sorted(build.drop_label_matches(openclipart.samples(), held_labels), key=lambda s: s.uid)
+    random.Random(f"{a.seed}:openclipart").shuffle(oc)
     train += oc[: a.openclipart]
-    tp = sorted(tuxpaint.samples(), key=lambda s: s.uid)
-    rng.shuffle(tp)
+    tp = sorted(build.drop_label_matches(tuxpaint.samples(), held_labels), key=lambda s: s.uid)
+    random.Random(f"{a.seed}:tuxpaint").shuffle(tp)
     train += tp[: a.tuxpaint]
     assert not any(s.design == hd for s in train)
     targs = SimpleNamespace(out=os.path.join(a.out, "train"), size=a.size, seed=a.seed, format="tar",
@@ -107,7 +107,7 @@ def main():
     # 5. held-out classes benchmark
     hc = sorted({l for d in emoji.DESIGNS for l, s in by_design[d].items() if s.meta["base"] in held})
     hc = [l for l in hc if sum(l in by_design[d] for d in emoji.DESIGNS) >= 4]
-    rng.shuffle(hc)
+    random.Random(f"{a.seed}:heldout").shuffle(hc)
     hc = sorted(hc[: a.heldout_classes])
     items = [(l, [by_design[d][l] for d in emoji.DESIGNS if l in by_design[d]]) for l in hc]
     build.write_benchmark(hc_dir, "Held-out classes benchmark (emoji base names never seen in training)",

@@ -1,1 +1,154 @@
-print("placeholder")
+import ArgumentParser
+import Foundation
+import SigLIP
+import SigLIPTraining
+
+/// `siglip-bench`: times a training step or an inference forward of named configurations and
+/// reports model-FLOP utilisation against the sgemm throughput measured in the same run.
+@main
+struct SigLIPBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "siglip-bench",
+        abstract: "Benchmark SigLIP training and inference on the CPU.")
+
+    @Option(help: "Configurations: \(BenchCase.allCases.map(\.rawValue).joined(separator: ", ")), or all.")
+    var config: [String] = ["ti16-64-train", "b16-224-infer"]
+
+    @Option(help: "Threads for BLAS and the element-wise kernels (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Timed steps per configuration (after warm-up); the median is reported.")
+    var steps = 5
+
+    @Option(help: "Warm-up steps per configuration.")
+    var warmup = 2
+
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+
+    mutating func run() throws {
+        if let threads { ComputeThreads.set(threads) }
+        let cases = config == ["all"] ? BenchCase.allCases : try config.map { name in
+            guard let c = BenchCase(rawValue: name) else { throw ValidationError("unknown configuration '\(name)'") }
+            return c
+        }
+        let peak = measureSGEMM()
+        print(String(format: "threads %d · sgemm %.1f GFLOP/s (1024×1024×1024, median of 5)", ComputeThreads.current, peak / 1e9))
+        var results: [BenchResult] = []
+        for c in cases {
+            let r = try c.run(steps: steps, warmup: warmup, sgemmFLOPsPerSecond: peak)
+            print(r.line)
+            results.append(r)
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
+
+/// Median wall time of `body` over `steps` runs after `warmup` runs, in seconds.
+func medianTime(steps: Int, warmup: Int, _ body: () -> Void) -> (median: Double, all: [Double]) {
+    for _ in 0..<warmup { body() }
+    let times = (0..<max(steps, 1)).map { _ -> Double in
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    return (times.sorted()[times.count / 2], times)
+}
+
+/// sgemm throughput on 1024³ products, FLOP/s.
+func measureSGEMM() -> Double {
+    let n = 1024
+    let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+    for i in 0..<(n * n) { a.data[i] = Float(i % 7) * 0.1; b.data[i] = Float(i % 5) * 0.1 }
+    let t = medianTime(steps: 5, warmup: 2) {
+        gemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
+    }
+    return 2 * Double(n * n * n) / t.median
+}
+
+/// Peak resident memory of this process so far, in MB.
+func peakResidentMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+struct BenchResult: Codable {
+    let config: String
+    let threads: Int
+    let batch: Int
+    let msPerStep: Double
+    let imagesPerSecond: Double
+    let flopsPerStep: Double
+    let gflops: Double
+    let sgemmGFLOPS: Double
+    let mfu: Double
+    let peakRSSMB: Double
+    let stepTimesMS: [Double]
+
+    var line: String {
+        String(format: "%-15@ batch %3d · %9.1f ms/step · %7.2f images/s · %.3g FLOP/step · %6.1f GFLOP/s · MFU %4.1f%% of sgemm · peak RSS %.0f MB",
+               config as NSString, batch, msPerStep, imagesPerSecond, flopsPerStep, gflops, 100 * mfu, peakRSSMB)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case config, threads, batch, msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
+        case gflops, sgemmGFLOPS = "sgemm_gflops", mfu, peakRSSMB = "peak_rss_mb", stepTimesMS = "step_times_ms"
+    }
+}
+
+/// The benchmarked configurations (the same as `evals/bench/torch_siglip_bench.py`).
+enum BenchCase: String, CaseIterable {
+    case ti16_64_train = "ti16-64-train"
+    case s16_224_train = "s16-224-train"
+    case b16_224_infer = "b16-224-infer"
+
+    var preset: String { self == .ti16_64_train ? "Ti/16" : self == .s16_224_train ? "S/16" : "B/16" }
+    var imageSize: Int { self == .ti16_64_train ? 64 : 224 }
+    var batch: Int { self == .ti16_64_train ? 64 : self == .s16_224_train ? 32 : 8 }
+
+    func siglipConfig() throws -> SiglipConfig {
+        let vision = try VisionConfig(preset: preset, imageSize: imageSize)
+        let text = try TextConfig(preset: preset, vocabularySize: 32000, length: 16)
+        return SiglipConfig(vision: vision, text: text)
+    }
+
+    func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double) throws -> BenchResult {
+        let config = try siglipConfig()
+        var generator = SeededGenerator(seed: 0)
+        let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
+        for i in 0..<pixels.count { pixels.data[i] = 2 * generator.nextUnitFloat() - 1 }
+        let pixelTensor = Tensor(pixels.data, [batch, imageSize, imageSize, 3])
+        let time: (median: Double, all: [Double])
+        let flops: Double
+        if self == .b16_224_infer {
+            let layout = ParameterLayout()
+            let tower = ImageTower(layout, config: config.visionConfig)
+            let store = ParameterStore(layout: layout)
+            store.initialize(using: &generator)
+            let ctx = Context(parameters: store)
+            time = medianTime(steps: steps, warmup: warmup) {
+                _ = tower.forward(pixelTensor, ctx)
+                ctx.arena.reset()
+            }
+            flops = Double(batch) * FLOPs.imageForward(config.visionConfig)
+        } else {
+            let model = try SigLIPModel(config: config)
+            model.initialize(seed: 0)
+            let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1000))
+            let step = TrainingStep(model: model, optimizer: optimizer)
+            let ids = (0..<batch * 16).map { i in i % 16 == 15 ? Int32(1) : Int32(2 + Int(generator.next() % 31998)) }
+            time = medianTime(steps: steps, warmup: warmup) { _ = step.run(pixels: pixelTensor, ids: ids) }
+            flops = Double(batch) * FLOPs.trainingExample(config, batch: batch)
+        }
+        return BenchResult(
+            config: rawValue, threads: ComputeThreads.current, batch: batch, msPerStep: time.median * 1000,
+            imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
+            sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
+            peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 })
+    }
+}

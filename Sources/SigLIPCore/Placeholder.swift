@@ -1,1 +1,0 @@
-// SigLIPCore: filled in by its issue.

@@ -64,21 +64,26 @@ enum Resampler {
         weights: AxisWeights, into output: UnsafeMutablePointer<Float>
     ) {
         let outputs = weights.outputs.count, taps = weights.taps
+        let span = weights.inputSpan
+        // Each input row is converted to Float once (it is read by several outputs).
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(span.count * 3, 1))
+        defer { row.deallocate() }
         weights.weights.withUnsafeBufferPointer { w in
             weights.first.withUnsafeBufferPointer { first in
                 weights.count.withUnsafeBufferPointer { count in
                     for y in 0..<rowCount {
-                        let source = input + y * rowStride
+                        let source = input + y * rowStride + (span.lowerBound - firstColumn) * 3
+                        for i in 0..<(span.count * 3) { row[i] = source[i].floatValue }
                         let target = output + y * outputs * 3
                         for o in 0..<outputs {
                             var r: Float = 0, g: Float = 0, b: Float = 0
                             let tap = w.baseAddress! + o * taps
-                            var p = source + (first[o] - firstColumn) * 3
+                            var p = row + (first[o] - span.lowerBound) * 3
                             for k in 0..<count[o] {
                                 let weight = tap[k]
-                                r += weight * p[0].floatValue
-                                g += weight * p[1].floatValue
-                                b += weight * p[2].floatValue
+                                r += weight * p[0]
+                                g += weight * p[1]
+                                b += weight * p[2]
                                 p += 3
                             }
                             target[o * 3] = r

@@ -17,6 +17,7 @@ public func gemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
+    BLASKernels.upgradeIfMisdetected()
     if k == 0 {
         scaleInPlace(c, rows: m, columns: n, stride: ldc, by: beta)
         return

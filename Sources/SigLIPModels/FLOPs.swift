@@ -1,7 +1,10 @@
+import Foundation
+
 /// Analytic floating-point operation counts. Every matrix product of shapes [m, k] · [k, n]
-/// counts 2·m·n·k; element-wise work (norms, GELU, softmax, adds) is left out, as is usual
-/// for model-FLOP utilisation. The backward pass is counted as twice the forward (one
-/// product for the input gradient and one for the weight gradient per forward product).
+/// counts 2·m·n·k; element-wise work (norms, GELU, softmax, adds, diagonal adapters) is left
+/// out, as is usual for model-FLOP utilisation. The backward pass is counted as twice the
+/// forward: each forward product [m, k]·[k, n] has two backward products of the same size,
+/// one for the input gradient and one for the weight gradient.
 public enum FLOPs {
     public static let backwardToForwardRatio = 2.0
 
@@ -14,29 +17,73 @@ public enum FLOPs {
         return projections + attention + mlp
     }
 
-    /// The image tower's forward on one image, running `blockApplications` blocks in all
-    /// (the depth for a plain tower; more under recursion).
-    public static func imageForward(_ c: VisionConfig, blockApplications: Int? = nil) -> Double {
-        let (n, d, m) = (Double(c.tokens), Double(c.hiddenSize), Double(c.intermediateSize))
-        let patch = 2 * n * Double(c.numChannels * c.patchSize * c.patchSize) * d
-        let blocks = Double(blockApplications ?? c.numHiddenLayers) * block(tokens: c.tokens, width: c.hiddenSize, mlpWidth: c.intermediateSize)
-        let head = 2 * d * d + 2 * n * d * 2 * d + 2 * n * d * 2 + 2 * d * d + 2 * d * m * 2   // q, kv, attention, out, mlp
-        return patch + blocks + head
+    /// The encoder of a tower on one example, for `rounds` recursion rounds (fractional for an
+    /// expectation), adapters included.
+    static func encoder(depth: Int, tokens: Int, width: Int, mlpWidth: Int, recursion: RecursionConfig, rounds: Double) -> Double {
+        let blocks = recursion.blockApplications(depth: depth, rounds: rounds) * block(tokens: tokens, width: width, mlpWidth: mlpWidth)
+        let adapterCost = recursion.adapter == .linear ? 2 * Double(tokens) * Double(width) * Double(width) : 0
+        return blocks + recursion.adapterApplications(rounds: rounds) * adapterCost
     }
 
-    /// The text tower's forward on one text of L tokens.
-    public static func textForward(_ c: TextConfig, blockApplications: Int? = nil) -> Double {
-        let blocks = Double(blockApplications ?? c.numHiddenLayers)
-            * block(tokens: c.maxPositionEmbeddings, width: c.hiddenSize, mlpWidth: c.intermediateSize)
-        return blocks + 2 * Double(c.hiddenSize * c.embeddingSize)
+    /// The image tower's forward on one image for `rounds` recursion rounds (nil: the
+    /// configured training rounds).
+    public static func imageForward(_ c: VisionConfig, rounds: Double? = nil) -> Double {
+        let (n, d, m) = (Double(c.tokens), Double(c.hiddenSize), Double(c.intermediateSize))
+        let patch = 2 * n * Double(c.numChannels * c.patchSize * c.patchSize) * d
+        let encoder = encoder(depth: c.numHiddenLayers, tokens: c.tokens, width: c.hiddenSize, mlpWidth: c.intermediateSize,
+                              recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
+        let head = 2 * d * d + 2 * n * d * 2 * d + 2 * n * d * 2 + 2 * d * d + 2 * d * m * 2   // q, kv, attention, out, mlp
+        return patch + encoder + head
+    }
+
+    /// The text tower's forward on one text of L tokens for `rounds` recursion rounds.
+    public static func textForward(_ c: TextConfig, rounds: Double? = nil) -> Double {
+        let encoder = encoder(depth: c.numHiddenLayers, tokens: c.maxPositionEmbeddings, width: c.hiddenSize,
+                              mlpWidth: c.intermediateSize, recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
+        return encoder + 2 * Double(c.hiddenSize * c.embeddingSize)
     }
 
     /// The logits of one example against a batch of B texts.
     public static func logits(embedding e: Int, batch: Int) -> Double { 2 * Double(e) * Double(batch) }
 
-    /// One training example (forward + backward of both towers and the loss) in a batch of B.
+    /// One training example (forward + backward of both towers and the loss) in a batch of B,
+    /// at the expected rounds of stochastic RINS (1 + (r − 1)(1 − p_s) per tower).
     public static func trainingExample(_ c: SiglipConfig, batch: Int) -> Double {
-        let forward = imageForward(c.visionConfig) + textForward(c.textConfig) + logits(embedding: c.textConfig.embeddingSize, batch: batch)
+        let forward = imageForward(c.visionConfig, rounds: c.visionConfig.recursion.expectedTrainingRounds)
+            + textForward(c.textConfig, rounds: c.textConfig.recursion.expectedTrainingRounds)
+            + logits(embedding: c.textConfig.embeddingSize, batch: batch)
         return forward * (1 + backwardToForwardRatio)
     }
+
+    /// Inference FLOPs per image at `rounds` recursion rounds of the image tower.
+    public static func inferencePerImage(_ c: SiglipConfig, rounds: Int) -> Double {
+        imageForward(c.visionConfig, rounds: Double(rounds))
+    }
 }
+
+/// Compute-matched training: the number of examples a configuration may see to spend the
+/// same total training FLOPs as a baseline trained on `baselineExamples`.
+public struct ComputeMatch: Sendable {
+    public let baselineFLOPs: Double
+    public let candidateFLOPsPerExample: Double
+    public let examples: Int
+    /// examples / baselineExamples.
+    public let exampleRatio: Double
+
+    public init(baseline: SiglipConfig, baselineExamples: Int, candidate: SiglipConfig, batch: Int) {
+        baselineFLOPs = FLOPs.trainingExample(baseline, batch: batch) * Double(baselineExamples)
+        candidateFLOPsPerExample = FLOPs.trainingExample(candidate, batch: batch)
+        examples = Int((baselineFLOPs / candidateFLOPsPerExample).rounded())
+        exampleRatio = Double(examples) / Double(max(baselineExamples, 1))
+    }
+
+    /// e.g. "baseline 1.00e+15 FLOPs / candidate 1.00e+15 FLOPs, 0.67× the examples"
+    public var summary: String {
+        let spent = candidateFLOPsPerExample * Double(examples)
+        return "baseline \(scientific(baselineFLOPs)) FLOPs / candidate \(scientific(spent)) FLOPs, "
+            + "\(String(format: "%.2f", exampleRatio))× the examples"
+    }
+}
+
+/// A number as "1.23e+15".
+public func scientific(_ x: Double) -> String { String(format: "%.2e", x) }

@@ -30,14 +30,16 @@ public final class SigLIPModel {
     /// A context over this model's parameters with a fresh arena.
     public func makeContext(arena: Arena = Arena()) -> Context { Context(parameters: parameters, arena: arena) }
 
-    /// Normalised image embeddings. pixels: [B, H, W, 3] → [B, E]
-    public func encodeImages(_ pixels: Tensor, _ ctx: Context) -> Tensor {
-        L2Normalize.forward(vision.forward(pixels, ctx).0, ctx)
+    /// Normalised image embeddings. pixels: [B, H, W, 3] → [B, E]. `rounds`: recursion rounds
+    /// of the image tower (nil: as configured).
+    public func encodeImages(_ pixels: Tensor, rounds: Int? = nil, _ ctx: Context) -> Tensor {
+        L2Normalize.forward(vision.forward(pixels, rounds: rounds, ctx).0, ctx)
     }
 
-    /// Normalised text embeddings. ids: [B, L] → [B, E]
-    public func encodeTexts(_ ids: [Int32], batch: Int, _ ctx: Context) -> Tensor {
-        L2Normalize.forward(text.forward(ids, batch: batch, ctx).0, ctx)
+    /// Normalised text embeddings. ids: [B, L] → [B, E]. `rounds`: recursion rounds of the text
+    /// tower (nil: as configured).
+    public func encodeTexts(_ ids: [Int32], batch: Int, rounds: Int? = nil, _ ctx: Context) -> Tensor {
+        L2Normalize.forward(text.forward(ids, batch: batch, rounds: rounds, ctx).0, ctx)
     }
 
     /// Everything one training step computes (all tensors live in the context's arena).
@@ -52,12 +54,15 @@ public final class SigLIPModel {
         public let textHidden: Tensor        // [B, L, D]
     }
 
-    /// Forward and backward of the sigmoid loss on a batch of B matching (image, text) pairs.
-    /// Gradients ACCUMULATE into `parameters.gradients` (zero them once per step).
-    public func lossAndGradients(pixels: Tensor, ids: [Int32], _ ctx: Context) -> StepResult {
+    /// Forward and backward of the sigmoid loss on a batch of B matching (image, text) pairs,
+    /// with the given recursion rounds per tower (nil: as configured; stochastic RINS draws them
+    /// per step, see `drawTrainingRounds`). Gradients ACCUMULATE into `parameters.gradients`
+    /// (zero them once per step).
+    public func lossAndGradients(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil,
+                                 _ ctx: Context) -> StepResult {
         let batch = pixels.shape[0]
-        let (imagePooled, vc) = vision.forward(pixels, ctx)
-        let (textPooled, tc) = text.forward(ids, batch: batch, ctx)
+        let (imagePooled, vc) = vision.forward(pixels, rounds: imageRounds, ctx)
+        let (textPooled, tc) = text.forward(ids, batch: batch, rounds: textRounds, ctx)
         let img = L2Normalize.forward(imagePooled, ctx), txt = L2Normalize.forward(textPooled, ctx)
         let logits = loss.logits(images: img, texts: txt, ctx)
         let value = SigmoidLoss.loss(logits: logits)

@@ -9,6 +9,8 @@ public enum ParameterRole: String, Codable, Sendable {
     case embedding
     /// A scalar such as the loss's `t` and `b`.
     case scalar
+    /// A recursion round's adapter (zero-initialised, not decayed).
+    case adapter
 
     public var isDecayed: Bool { self == .weightMatrix }
 }

@@ -11,6 +11,8 @@ public struct VisionConfig: Codable, Equatable, Sendable {
     public var patchSize = 16
     public var layerNormEps: Float = 1e-6
     public var hiddenAct = "gelu_pytorch_tanh"
+    /// Recursion (RINS) of this tower; an extra field that Hugging Face tooling ignores.
+    public var recursion = RecursionConfig()
 
     public init() {}
 
@@ -32,6 +34,7 @@ public struct VisionConfig: Codable, Equatable, Sendable {
         case hiddenSize = "hidden_size", intermediateSize = "intermediate_size", numHiddenLayers = "num_hidden_layers"
         case numAttentionHeads = "num_attention_heads", numChannels = "num_channels", imageSize = "image_size"
         case patchSize = "patch_size", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act", modelType = "model_type"
+        case recursion
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +49,7 @@ public struct VisionConfig: Codable, Equatable, Sendable {
         patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? d.layerNormEps
         hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? d.hiddenAct
+        recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -60,6 +64,7 @@ public struct VisionConfig: Codable, Equatable, Sendable {
         try c.encode(Double(layerNormEps), forKey: .layerNormEps)
         try c.encode(hiddenAct, forKey: .hiddenAct)
         try c.encode("siglip_vision_model", forKey: .modelType)
+        if !recursion.isBaseline { try c.encode(recursion, forKey: .recursion) }
     }
 
     func validate() throws {
@@ -75,6 +80,7 @@ public struct VisionConfig: Codable, Equatable, Sendable {
         guard hiddenAct == "gelu_pytorch_tanh" || hiddenAct == "gelu_new" else {
             throw ConfigError("vision_config: hidden_act '\(hiddenAct)' is not supported (only the tanh GELU)")
         }
+        try recursion.validate(depth: numHiddenLayers, tower: "vision_config")
     }
 }
 
@@ -93,6 +99,8 @@ public struct TextConfig: Codable, Equatable, Sendable {
     public var eosTokenId = 49407
     /// The width of the text embedding (`head` output); nil means `hiddenSize`.
     public var projectionSize: Int?
+    /// Recursion (RINS) of this tower; an extra field that Hugging Face tooling ignores.
+    public var recursion = RecursionConfig()
 
     public init() {}
 
@@ -114,7 +122,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
         case maxPositionEmbeddings = "max_position_embeddings", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act"
         case padTokenId = "pad_token_id", bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
-        case projectionSize = "projection_size", modelType = "model_type"
+        case projectionSize = "projection_size", modelType = "model_type", recursion
     }
 
     public init(from decoder: Decoder) throws {
@@ -132,6 +140,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId) ?? d.bosTokenId
         eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? d.eosTokenId
         projectionSize = try c.decodeIfPresent(Int.self, forKey: .projectionSize)
+        recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -149,6 +158,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         try c.encode(eosTokenId, forKey: .eosTokenId)
         try c.encode(embeddingSize, forKey: .projectionSize)
         try c.encode("siglip_text_model", forKey: .modelType)
+        if !recursion.isBaseline { try c.encode(recursion, forKey: .recursion) }
     }
 
     func validate() throws {
@@ -162,6 +172,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         guard hiddenAct == "gelu_pytorch_tanh" || hiddenAct == "gelu_new" else {
             throw ConfigError("text_config: hidden_act '\(hiddenAct)' is not supported (only the tanh GELU)")
         }
+        try recursion.validate(depth: numHiddenLayers, tower: "text_config")
     }
 }
 

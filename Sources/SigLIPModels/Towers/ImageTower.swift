@@ -17,8 +17,10 @@ public struct ImageTower {
         patchEmbedding = PatchEmbedding(layout, "\(prefix).embeddings.patch_embedding", patchSize: config.patchSize,
                                         channels: config.numChannels, width: d)
         positionEmbedding = PositionEmbedding(layout, "\(prefix).embeddings.position_embedding", positions: config.tokens, width: d)
-        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d, heads: config.numAttentionHeads,
-                          mlpWidth: config.intermediateSize, epsilon: config.layerNormEps)
+        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d,
+                                     heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
+                                     epsilon: config.layerNormEps, adapter: config.recursion.adapter,
+                                     adapterRounds: config.recursion.adapterRounds)
         postNorm = LayerNorm(layout, "\(prefix).post_layernorm", width: d, epsilon: config.layerNormEps)
         head = MAPHead(layout, "\(prefix).head", width: d, heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
                        epsilon: config.layerNormEps)
@@ -32,13 +34,19 @@ public struct ImageTower {
         public let lastHiddenState: Tensor   // [B, N, D], after post_layernorm
     }
 
-    /// pixels: [B, H, W, C] → embedding [B, D] (not normalised).
-    public func forward(_ pixels: Tensor, schedule: [Int]? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// The encoder plan for `rounds` recursion rounds (nil: the configured training rounds).
+    public func plan(rounds: Int? = nil) -> [EncoderStep] {
+        config.recursion.plan(depth: config.numHiddenLayers, rounds: rounds)
+    }
+
+    /// pixels: [B, H, W, C] → embedding [B, D] (not normalised), running `rounds` recursion
+    /// rounds (nil: the configured rounds).
+    public func forward(_ pixels: Tensor, rounds: Int? = nil, _ ctx: Context) -> (Tensor, Cache) {
         precondition(pixels.shape.count == 4 && pixels.shape[1] == config.imageSize && pixels.shape[2] == config.imageSize,
                      "pixels \(pixels.shape) do not match the tower's \(config.imageSize)×\(config.imageSize) input")
         let (tokens, pc) = patchEmbedding.forward(pixels, ctx)
         positionEmbedding.forward(tokens, ctx)
-        let (encoded, ec) = encoder.forward(tokens, schedule: schedule ?? encoder.plainSchedule, ctx)
+        let (encoded, ec) = encoder.forward(tokens, plan: plan(rounds: rounds), ctx)
         let (normed, nc) = postNorm.forward(encoded, ctx)
         let (pooled, hc) = head.forward(normed, ctx)
         return (pooled, Cache(patches: pc, encoder: ec, postNorm: nc, head: hc, lastHiddenState: normed))

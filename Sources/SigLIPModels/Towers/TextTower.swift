@@ -18,8 +18,10 @@ public struct TextTower {
         tokenEmbedding = TokenEmbedding(layout, "\(prefix).embeddings.token_embedding", vocabularySize: config.vocabSize, width: d)
         positionEmbedding = PositionEmbedding(layout, "\(prefix).embeddings.position_embedding",
                                               positions: config.maxPositionEmbeddings, width: d)
-        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d, heads: config.numAttentionHeads,
-                          mlpWidth: config.intermediateSize, epsilon: config.layerNormEps)
+        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d,
+                                     heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
+                                     epsilon: config.layerNormEps, adapter: config.recursion.adapter,
+                                     adapterRounds: config.recursion.adapterRounds)
         finalNorm = LayerNorm(layout, "\(prefix).final_layer_norm", width: d, epsilon: config.layerNormEps)
         head = Linear(layout, "\(prefix).head", in: d, out: config.embeddingSize, weightInit: .lecunNormal(fanIn: d))
     }
@@ -32,13 +34,19 @@ public struct TextTower {
         public let lastHiddenState: Tensor   // [B, L, D], after final_layer_norm
     }
 
-    /// ids: [B, L] row-major (L = max_position_embeddings) → embedding [B, E] (not normalised).
-    public func forward(_ ids: [Int32], batch: Int, schedule: [Int]? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// The encoder plan for `rounds` recursion rounds (nil: the configured training rounds).
+    public func plan(rounds: Int? = nil) -> [EncoderStep] {
+        config.recursion.plan(depth: config.numHiddenLayers, rounds: rounds)
+    }
+
+    /// ids: [B, L] row-major (L = max_position_embeddings) → embedding [B, E] (not normalised),
+    /// running `rounds` recursion rounds (nil: the configured rounds).
+    public func forward(_ ids: [Int32], batch: Int, rounds: Int? = nil, _ ctx: Context) -> (Tensor, Cache) {
         let length = config.maxPositionEmbeddings
         precondition(ids.count == batch * length, "text tower expects \(batch)×\(length) token ids, got \(ids.count)")
         let x = tokenEmbedding.forward(ids, batch: batch, length: length, ctx)
         positionEmbedding.forward(x, ctx)
-        let (encoded, ec) = encoder.forward(x, schedule: schedule ?? encoder.plainSchedule, ctx)
+        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), ctx)
         let (normed, nc) = finalNorm.forward(encoded, ctx)
         let pooled = LastTokenPooling.forward(normed, ctx)
         let y = head.forward(pooled, ctx)

@@ -1,44 +1,69 @@
 import SigLIPCore
 import SigLIPLayers
 
-/// A stack of pre-LN blocks (names `encoder.layers.{i}`), run in the order of a schedule of
-/// block indices: `[0, 1, …, depth-1]` is the plain tower; a recursion schedule (RINS) lists
-/// blocks more than once, and each application keeps its own cache.
+/// A stack of pre-LN blocks (names `encoder.layers.{i}`) run by a plan: each step applies a
+/// block or a recursion round's adapter (names `encoder.round_adapters.{k}`). The plain plan
+/// applies every block once; a recursion plan (see `RecursionSignature`) applies blocks more
+/// than once with shared weights. Each application keeps its own cache, and the backward
+/// accumulates into the shared gradients.
 public struct TransformerEncoder {
     public let blocks: [EncoderBlock]
+    /// Adapters by round (k ≥ 2).
+    public let adapters: [Int: RoundAdapter]
 
-    public init(_ layout: ParameterLayout, _ name: String, depth: Int, width: Int, heads: Int, mlpWidth: Int, epsilon: Float) {
+    public init(_ layout: ParameterLayout, _ name: String, depth: Int, width: Int, heads: Int, mlpWidth: Int, epsilon: Float,
+                adapter: AdapterKind = .none, adapterRounds: ClosedRange<Int>? = nil) {
         blocks = (0..<depth).map {
             EncoderBlock(layout, "\(name).layers.\($0)", width: width, heads: heads, mlpWidth: mlpWidth, epsilon: epsilon)
         }
+        var adapters: [Int: RoundAdapter] = [:]
+        if adapter != .none, let adapterRounds {
+            for k in adapterRounds { adapters[k] = RoundAdapter(layout, "\(name).round_adapters.\(k)", kind: adapter, width: width) }
+        }
+        self.adapters = adapters
     }
 
-    /// The plain schedule: every block once, in order.
-    public var plainSchedule: [Int] { Array(blocks.indices) }
+    /// The plain plan: every block once, in order.
+    public var plainPlan: [EncoderStep] { blocks.indices.map(EncoderStep.block) }
+
+    enum StepCache {
+        case block(Int, EncoderBlock.Cache)
+        case adapter(RoundAdapter, input: Tensor)
+    }
 
     public struct Cache {
-        let schedule: [Int]
-        let blocks: [EncoderBlock.Cache]
+        let steps: [StepCache]
     }
 
-    /// x: [B, N, D] → [B, N, D], applying `schedule` (block indices) in order.
-    public func forward(_ x: Tensor, schedule: [Int], keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// x: [B, N, D] → [B, N, D], running `plan` in order (adapter steps of rounds without an
+    /// adapter are skipped).
+    public func forward(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
         var h = x
-        var caches: [EncoderBlock.Cache] = []
-        caches.reserveCapacity(schedule.count)
-        for i in schedule {
-            let (y, c) = blocks[i].forward(h, keyMask: keyMask, ctx)
-            caches.append(c)
-            h = y
+        var caches: [StepCache] = []
+        caches.reserveCapacity(plan.count)
+        for step in plan {
+            switch step {
+            case .block(let i):
+                let (y, c) = blocks[i].forward(h, keyMask: keyMask, ctx)
+                caches.append(.block(i, c))
+                h = y
+            case .adapter(let round):
+                guard let adapter = adapters[round] else { continue }
+                caches.append(.adapter(adapter, input: h))
+                h = adapter.forward(h, ctx)
+            }
         }
-        return (h, Cache(schedule: schedule, blocks: caches))
+        return (h, Cache(steps: caches))
     }
 
     /// dy: [B, N, D] → dx (fresh); gradients of shared blocks accumulate over their applications.
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
         var g = dy
-        for (i, c) in zip(cache.schedule, cache.blocks).reversed() {
-            g = blocks[i].backward(g, c, ctx)
+        for step in cache.steps.reversed() {
+            switch step {
+            case .block(let i, let c): g = blocks[i].backward(g, c, ctx)
+            case .adapter(let adapter, let input): g = adapter.backward(g, input: input, ctx)
+            }
         }
         return g
     }

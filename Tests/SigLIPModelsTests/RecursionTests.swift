@@ -246,3 +246,35 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
     print("gradient check \(label): \(checked) tensors, \(failures.count) failures")
     #expect(failures.isEmpty, "\(label):\n\(failures.joined(separator: "\n"))", sourceLocation: sourceLocation)
 }
+
+@Suite("RINS cost") struct RecursionCostTests {
+    /// The FLOP ratio of 2 vs 1 rounds predicts the measured forward-time ratio within a factor
+    /// of 1.5 either way (medians of 5 interleaved runs; element-wise work, which FLOPs leave
+    /// out, scales with the block count too).
+    @Test func flopRatioPredictsTimeRatio() throws {
+        var vision = try VisionConfig(preset: "Ti/16", imageSize: 64)
+        vision.numHiddenLayers = 4
+        vision.recursion = .rins(rounds: 2)
+        let layout = ParameterLayout()
+        let tower = ImageTower(layout, config: vision)
+        let store = ParameterStore(layout: layout)
+        var g = SeededGenerator(seed: 1)
+        store.initialize(using: &g)
+        let ctx = Context(parameters: store)
+        let pixels = FloatBuffer(count: 8 * 64 * 64 * 3)
+        for i in 0..<pixels.count { pixels.data[i] = 2 * g.nextUnitFloat() - 1 }
+        func time(_ rounds: Int) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = tower.forward(Tensor(pixels.data, [8, 64, 64, 3]), rounds: rounds, ctx)
+            ctx.arena.reset()
+            return Double(DispatchTime.now().uptimeNanoseconds - start)
+        }
+        _ = time(1)
+        var one: [Double] = [], two: [Double] = []
+        for _ in 0..<5 { one.append(time(1)); two.append(time(2)) }
+        let measured = two.sorted()[2] / one.sorted()[2]
+        let predicted = FLOPs.imageForward(vision, rounds: 2) / FLOPs.imageForward(vision, rounds: 1)
+        print("RINS r=2 vs r=1 forward: predicted ×\(predicted), measured ×\(measured)")
+        #expect(measured / predicted > 1 / 1.5 && measured / predicted < 1.5)
+    }
+}

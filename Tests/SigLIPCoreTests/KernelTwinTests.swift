@@ -1,3 +1,4 @@
+import Foundation
 import SigLIPCore
 import Testing
 
@@ -137,5 +138,26 @@ import Testing
         let normals = (0..<20000).map { _ in Double(n.nextNormal()) }
         let mean = normals.reduce(0, +) / 20000, variance = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20000
         #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)
+    }
+}
+
+@Suite("Fast math") struct FastMathTests {
+    /// The vector exp against Double exp: relative error ≤ 3e-7 over the float range, exact
+    /// limits outside it.
+    @Test func expIsAccurate() {
+        var worst = 0.0
+        var x: Float = -87
+        while x < 88.5 {
+            let v = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 })
+            let e = FastMath.exp(v)
+            for i in 0..<8 {
+                let exact = Foundation.exp(Double(v[i]))
+                worst = max(worst, abs(Double(e[i]) - exact) / exact)
+            }
+            x += 0.219
+        }
+        print("FastMath.exp worst relative error \(worst)")
+        #expect(worst <= 3e-7)
+        #expect(FastMath.exp(-100) <= 1.3e-38 && FastMath.exp(100) > 3e38 && FastMath.exp(0) == 1)
     }
 }

@@ -4,24 +4,32 @@ extension Kernels {
     @usableFromInline static let geluScale: Float = (2 / Float.pi).squareRoot()
     @usableFromInline static let geluCubic: Float = 0.044715
 
-    /// GELU, tanh approximation: y = 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). x, y: [n]
+    /// GELU, tanh approximation: y = 0.5 x (1 + tanh(u)), u = √(2/π) (x + 0.044715 x³),
+    /// computed as x · σ(2u) (the same function: 0.5 (1 + tanh u) = σ(2u)) with a vector exp.
+    /// x, y: [n]
     public static func geluForward(_ x: UnsafePointer<Float>, out y: UnsafeMutablePointer<Float>, count n: Int) {
-        parallelFor(n, costPerItem: 20) { range in
-            for i in range {
-                let v = x[i]
-                y[i] = 0.5 * v * (1 + tanhf(geluScale * (v + geluCubic * v * v * v)))
+        parallelFor((n + 7) / 8, costPerItem: 8 * 20) { blocks in
+            for b in blocks {
+                let i = b * 8, count = min(8, n - i)
+                let v = SIMD8<Float>.load(x + i, count: count)
+                let twoU = 2 * geluScale * (v + geluCubic * v * v * v)
+                (v / (1 + FastMath.exp(-twoU))).store(y + i, count: count)
             }
         }
     }
 
-    /// dx[i] += dy[i] * gelu'(x[i]). x, dy, dx: [n]
+    /// dx[i] += dy[i] · gelu'(x[i]), gelu'(x) = s + 2x s (1 − s) u', s = σ(2u). x, dy, dx: [n]
     public static func geluBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count n: Int) {
-        parallelFor(n, costPerItem: 30) { range in
-            for i in range {
-                let v = x[i]
-                let t = tanhf(geluScale * (v + geluCubic * v * v * v))
+        parallelFor((n + 7) / 8, costPerItem: 8 * 30) { blocks in
+            for b in blocks {
+                let i = b * 8, count = min(8, n - i)
+                let v = SIMD8<Float>.load(x + i, count: count)
+                let twoU = 2 * geluScale * (v + geluCubic * v * v * v)
+                let s = 1 / (1 + FastMath.exp(-twoU))
                 let du = geluScale * (1 + 3 * geluCubic * v * v)
-                dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du)
+                let grad = s + 2 * v * s * (1 - s) * du
+                let updated = SIMD8<Float>.load(dx + i, count: count) + SIMD8<Float>.load(dy + i, count: count) * grad
+                updated.store(dx + i, count: count)
             }
         }
     }

@@ -5,7 +5,8 @@
 // Data flow, one target per stage:
 //   CPNG/CJPEG → CImageCodecs → SigLIPImage (decode, preprocess)   SigLIPText (tokenizer)
 //   CBLAS → SigLIPCore (buffers, GEMM, kernels) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
-//   → SigLIPTraining (optimiser, schedule) → commands
+//   SigLIPImage + SigLIPText → SigLIPData (data sets, input pipeline)
+//   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer) → commands
 import PackageDescription
 
 /// Numeric code is only meaningful in release builds; these flags keep debug builds usable for tests.
@@ -39,15 +40,18 @@ let package = Package(
         .target(name: "SigLIPModels", dependencies: ["SigLIPCore", "SigLIPLayers"], swiftSettings: numericSettings),
         .target(name: "SigLIPImage", dependencies: ["CImageCodecs"], swiftSettings: numericSettings),
         .target(name: "SigLIPText", swiftSettings: numericSettings),
-        .target(name: "SigLIPTraining", dependencies: ["SigLIPCore", "SigLIPModels"], swiftSettings: numericSettings),
-        .target(name: "SigLIP", dependencies: ["SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText"]),
+        .target(name: "SigLIPData", dependencies: ["SigLIPCore", "SigLIPImage", "SigLIPText"], swiftSettings: numericSettings),
+        .target(name: "SigLIPEval", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData"], swiftSettings: numericSettings),
+        .target(name: "SigLIPTraining", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData", "SigLIPEval"],
+                swiftSettings: numericSettings),
+        .target(name: "SigLIP", dependencies: ["SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData"]),
 
         // Commands: thin shells over the libraries.
         .executableTarget(name: "siglip-train", dependencies: [
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-eval", dependencies: [
-            "SigLIP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-bench", dependencies: [
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -60,6 +64,9 @@ let package = Package(
         .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPTraining"]),
         .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPImage"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPText"], resources: [.copy("Resources")]),
+        .testTarget(name: "SigLIPDataTests", dependencies: ["SigLIPData"]),
+        .testTarget(name: "SigLIPEvalTests", dependencies: ["SigLIPEval"]),
+        .testTarget(name: "SigLIPTests", dependencies: ["SigLIP"]),
     ],
     swiftLanguageModes: [.v5]
 )

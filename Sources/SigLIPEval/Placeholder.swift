@@ -1,0 +1,1 @@
+// SigLIPEval: the zero-shot evaluator (issue 6) lands here.

@@ -1,19 +1,20 @@
 import SigLIPCore
 
-/// Pooling by the last token: pooled[b] = x[b, N-1]. x: [B, N, D] → [B, D]
+/// Pooling by one token per example: pooled[b] = x[b, p_b], by default the last token
+/// (p_b = N-1). x: [B, N, D] → [B, D]
 public enum LastTokenPooling {
-    public static func forward(_ x: Tensor, _ ctx: Context) -> Tensor {
+    public static func forward(_ x: Tensor, positions: [Int]? = nil, _ ctx: Context) -> Tensor {
         let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
         let y = ctx.arena.tensor([b, d])
-        for bi in 0..<b { (y.data + bi * d).update(from: x.data + (bi * n + n - 1) * d, count: d) }
+        for bi in 0..<b { (y.data + bi * d).update(from: x.data + (bi * n + (positions?[bi] ?? n - 1)) * d, count: d) }
         return y
     }
 
-    /// dx (zeros except the last token) from dy: [B, D]; dx: [B, N, D], fresh.
-    public static func backward(_ dy: Tensor, inputShape: [Int], _ ctx: Context) -> Tensor {
+    /// dx (zeros except the pooled tokens) from dy: [B, D]; dx: [B, N, D], fresh.
+    public static func backward(_ dy: Tensor, inputShape: [Int], positions: [Int]? = nil, _ ctx: Context) -> Tensor {
         let (b, n, d) = (inputShape[0], inputShape[1], inputShape[2])
         let dx = ctx.arena.zeros(inputShape)
-        for bi in 0..<b { (dx.data + (bi * n + n - 1) * d).update(from: dy.data + bi * d, count: d) }
+        for bi in 0..<b { (dx.data + (bi * n + (positions?[bi] ?? n - 1)) * d).update(from: dy.data + bi * d, count: d) }
         return dx
     }
 }

@@ -101,3 +101,34 @@ func tinyConfig() -> SiglipConfig {
         #expect(again == both, "the same batch must give the same bits")
     }
 }
+
+@Suite("Text padding mask") struct PaddingMaskTests {
+    func maskedConfig() -> SiglipConfig {
+        var c = recursiveConfig(RecursionConfig())
+        c.textConfig.maskPadding = true
+        c.textConfig.eosTokenId = 1
+        return c
+    }
+
+    /// With `mask_padding`, what follows a text's first EOS cannot change its embedding.
+    @Test func paddingIsIgnored() throws {
+        let model = try SigLIPModel(config: maskedConfig())
+        model.initialize(seed: 30)
+        let ctx = model.makeContext()
+        let a = model.encodeTexts([5, 9, 1, 1, 1], batch: 1, ctx).toArray()
+        let b = model.encodeTexts([5, 9, 1, 7, 3], batch: 1, ctx).toArray()
+        #expect(a == b)
+        let unmasked = try SigLIPModel(config: recursiveConfig(RecursionConfig()))
+        unmasked.parameters.values.data.update(from: model.parameters.values.data, count: model.parameters.count)
+        let c = unmasked.encodeTexts([5, 9, 1, 1, 1], batch: 1, ctx).toArray()
+        #expect(a != c, "without the mask, padding takes part in attention")
+        #expect(String(decoding: try model.config.jsonData(), as: UTF8.self).contains("\"mask_padding\" : true"))
+    }
+
+    @Test func gradientsWithPaddingMask() throws {
+        let model = try SigLIPModel(config: maskedConfig())
+        model.initialize(seed: 31)
+        model.parameters.value(model.loss.bias)[0] = -1
+        try expectGradientsMatchFiniteDifferences(model, label: "mask_padding")
+    }
+}

@@ -101,6 +101,10 @@ public struct TextConfig: Codable, Equatable, Sendable {
     public var projectionSize: Int?
     /// Recursion (RINS) of this tower; an extra field that Hugging Face tooling ignores.
     public var recursion = RecursionConfig()
+    /// Masks the padding after the first EOS out of attention and pools at that EOS, for
+    /// training from scratch at small scale (SPEC.md); released models do not mask. An extra
+    /// field (`mask_padding`) that Hugging Face tooling ignores; absent means false.
+    public var maskPadding = false
 
     public init() {}
 
@@ -122,7 +126,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
         case maxPositionEmbeddings = "max_position_embeddings", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act"
         case padTokenId = "pad_token_id", bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
-        case projectionSize = "projection_size", modelType = "model_type", recursion
+        case projectionSize = "projection_size", modelType = "model_type", recursion, maskPadding = "mask_padding"
     }
 
     public init(from decoder: Decoder) throws {
@@ -141,6 +145,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? d.eosTokenId
         projectionSize = try c.decodeIfPresent(Int.self, forKey: .projectionSize)
         recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
+        maskPadding = try c.decodeIfPresent(Bool.self, forKey: .maskPadding) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -159,6 +164,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         try c.encode(embeddingSize, forKey: .projectionSize)
         try c.encode("siglip_text_model", forKey: .modelType)
         if !recursion.isBaseline { try c.encode(recursion, forKey: .recursion) }
+        if maskPadding { try c.encode(true, forKey: .maskPadding) }
     }
 
     func validate() throws {

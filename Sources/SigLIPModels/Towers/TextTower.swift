@@ -28,6 +28,7 @@ public struct TextTower {
 
     public struct Cache {
         let ids: [Int32]
+        let poolPositions: [Int]?
         let encoder: TransformerEncoder.Cache
         let finalNorm: LayerNorm.Cache
         let pooled: Tensor
@@ -46,18 +47,36 @@ public struct TextTower {
         precondition(ids.count == batch * length, "text tower expects \(batch)×\(length) token ids, got \(ids.count)")
         let x = tokenEmbedding.forward(ids, batch: batch, length: length, ctx)
         positionEmbedding.forward(x, ctx)
-        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), ctx)
+        let positions = config.maskPadding ? eosPositions(ids, batch: batch) : nil
+        let mask = positions.map { keyMask(lastRealToken: $0, ctx) }
+        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), keyMask: mask, ctx)
         let (normed, nc) = finalNorm.forward(encoded, ctx)
-        let pooled = LastTokenPooling.forward(normed, ctx)
+        let pooled = LastTokenPooling.forward(normed, positions: positions, ctx)
         let y = head.forward(pooled, ctx)
-        return (y, Cache(ids: ids, encoder: ec, finalNorm: nc, pooled: pooled, lastHiddenState: normed))
+        return (y, Cache(ids: ids, poolPositions: positions, encoder: ec, finalNorm: nc, pooled: pooled, lastHiddenState: normed))
+    }
+
+    /// Each text's first EOS position (its last real token); L-1 when there is none.
+    func eosPositions(_ ids: [Int32], batch: Int) -> [Int] {
+        let length = config.maxPositionEmbeddings, eos = Int32(config.eosTokenId)
+        return (0..<batch).map { b in (0..<length).first { ids[b * length + $0] == eos } ?? length - 1 }
+    }
+
+    /// [B, L]: 0 up to each text's last real token, -inf after it (the padding).
+    func keyMask(lastRealToken positions: [Int], _ ctx: Context) -> Tensor {
+        let length = config.maxPositionEmbeddings
+        let mask = ctx.arena.tensor([positions.count, length])
+        for (b, p) in positions.enumerated() {
+            for j in 0..<length { mask.data[b * length + j] = j <= p ? 0 : -.infinity }
+        }
+        return mask
     }
 
     /// dEmbedding: [B, E]; accumulates every parameter gradient of the tower.
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
         let dPooled = ctx.arena.zeros(cache.pooled.shape)
         head.backward(dEmbedding, input: cache.pooled, ctx, accumulateInto: dPooled)
-        let dNormed = LastTokenPooling.backward(dPooled, inputShape: cache.lastHiddenState.shape, ctx)
+        let dNormed = LastTokenPooling.backward(dPooled, inputShape: cache.lastHiddenState.shape, positions: cache.poolPositions, ctx)
         let dEncoded = ctx.arena.zeros(dNormed.shape)
         finalNorm.backward(dNormed, cache.finalNorm, ctx, accumulateInto: dEncoded)
         let dx = encoder.backward(dEncoded, cache.encoder, ctx)

@@ -1,0 +1,48 @@
+import Foundation
+import SigLIPModels
+import SigLIPText
+
+/// A checkpoint directory ready for evaluation: `config.json` + `model.safetensors` (ours or
+/// Hugging Face's) and the SentencePiece `spiece.model`.
+public struct EvalCheckpoint {
+    public static let tokenizerFile = "spiece.model"
+
+    public let directory: URL
+    public let model: SigLIPModel
+    /// Length L = `text_config.max_position_embeddings`, lowercasing on, padding with EOS (1),
+    /// no canonicalisation (the evaluators canonicalise class names and templates themselves).
+    public let tokenizer: SigLIPTokenizer
+
+    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, directory: URL) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.directory = directory
+    }
+
+    /// Loads model and tokenizer; a missing `spiece.model` or a tokenizer whose ids do not fit
+    /// the model's vocabulary is an `EvalError` naming the directory or file.
+    public static func load(from directory: URL) throws -> EvalCheckpoint {
+        let spiece = directory.appendingPathComponent(tokenizerFile)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw EvalError(path: directory.path, problem: "no such checkpoint directory")
+        }
+        guard FileManager.default.fileExists(atPath: spiece.path) else {
+            throw EvalError(path: directory.path, problem: "checkpoint has no tokenizer (\(tokenizerFile)); copy the SentencePiece model the checkpoint was trained with into it")
+        }
+        let model = try Checkpoint.load(from: directory)
+        let sentencePiece = try SentencePieceTokenizer(contentsOf: spiece)
+        let vocabulary = model.config.textConfig.vocabSize
+        guard sentencePiece.vocabularySize <= vocabulary else {
+            throw EvalError(path: spiece.path, problem: "has \(sentencePiece.vocabularySize) pieces but the text tower's vocab_size is \(vocabulary)")
+        }
+        let tokenizer = try SigLIPTokenizer(sentencePiece: sentencePiece, length: model.config.textConfig.maxPositionEmbeddings,
+                                            lowercase: true, canonicalization: .none, padID: sentencePiece.eosID)
+        return EvalCheckpoint(model: model, tokenizer: tokenizer, directory: directory)
+    }
+
+    /// The adapter the evaluators use.
+    public func encoder(textBatchSize: Int = 256) -> SigLIPEncoder {
+        SigLIPEncoder(model: model, tokenizer: tokenizer, textBatchSize: textBatchSize)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import SigLIPCore
+import SigLIPImage
+
+/// An image that could not be used, with the decoder's reason.
+public struct SkippedImage: Codable, Equatable, Sendable {
+    public let path: String
+    public let reason: String
+}
+
+/// Image files to model inputs: decode, bring to the model resolution, scale to [-1, 1].
+public enum ImageLoading {
+    /// Decodes `url` and writes [size, size, 3] floats in [-1, 1] to `output`. An image already at
+    /// size × size is used as it is (no resampling: each byte v becomes `v · 2/255 − 1`); any
+    /// other size is resized as in training (`Preprocess(size:)`, big_vision's `resize`).
+    public static func load(_ url: URL, size: Int, into output: UnsafeMutablePointer<Float>) throws {
+        let preprocess = Preprocess(size: size)
+        let image = try ImageDecoder.decode(contentsOf: url, minimumSize: preprocess.minimumDecodeSize)
+        if image.width == size && image.height == size {
+            let scale: Float = 2 / 255
+            image.pixels.withUnsafeBufferPointer { bytes in
+                for i in 0..<bytes.count { output[i] = Float(bytes[i]) * scale - 1 }
+            }
+        } else {
+            preprocess.apply(image, into: output)
+        }
+    }
+
+    /// One image as [size, size, 3] floats in [-1, 1].
+    public static func load(_ url: URL, size: Int) throws -> [Float] {
+        try [Float](unsafeUninitializedCapacity: size * size * 3) { buffer, initialized in
+            try load(url, size: size, into: buffer.baseAddress!)
+            initialized = size * size * 3
+        }
+    }
+
+    /// Decodes `urls` in parallel on all cores into `output` [urls.count, size, size, 3]. Returns,
+    /// per input, nil when it loaded or the reason it did not (its slot is then left as is).
+    public static func loadBatch(_ urls: [URL], size: Int, into output: UnsafeMutablePointer<Float>) -> [String?] {
+        let stride = size * size * 3
+        let failures = UnsafeMutablePointer<String?>.allocate(capacity: urls.count)
+        failures.initialize(repeating: nil, count: urls.count)
+        defer { failures.deinitialize(count: urls.count); failures.deallocate() }
+        // One image is far above parallelFor's threshold: every core decodes its own share.
+        parallelFor(urls.count, costPerItem: 1 << 20) { range in
+            for i in range {
+                do { try load(urls[i], size: size, into: output + i * stride) } catch {
+                    failures[i] = String(describing: error)
+                }
+            }
+        }
+        return Array(UnsafeBufferPointer(start: failures, count: urls.count))
+    }
+}

@@ -1,1 +1,0 @@
-// SigLIPEval: the zero-shot evaluator (issue 6) lands here.

@@ -1,0 +1,89 @@
+import Foundation
+
+/// One image–caption pair as stored: the encoded image bytes (PNG or JPEG), a name for
+/// error messages (e.g. "train-00000.tar:0000042.png" or "images/0000042.png"), and the caption.
+public struct ImageTextSample: Sendable, Equatable {
+    public var imageBytes: Data
+    public var name: String
+    public var caption: String
+
+    public init(imageBytes: Data, name: String, caption: String) {
+        self.imageBytes = imageBytes
+        self.name = name
+        self.caption = caption
+    }
+}
+
+/// A problem with one sample that does not make the whole data set unusable (a missing
+/// image file, an empty caption): the input pipeline reports it and skips the sample.
+public struct SampleError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The sample's name (see `ImageTextSample.name`).
+    public let name: String
+    public let problem: String
+    public init(name: String, problem: String) {
+        self.name = name
+        self.problem = problem
+    }
+    public var description: String { "\(name): \(problem)" }
+}
+
+/// A sample left out while indexing a data set (e.g. a tar key with an image but no caption).
+public struct SkippedEntry: Sendable, Equatable, CustomStringConvertible {
+    public let name: String
+    public let reason: String
+    public init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
+    public var description: String { "\(name): \(reason)" }
+}
+
+/// Image–text training data, indexed once and read lazily, safe to read from several threads.
+public protocol ImageTextDataset: Sendable {
+    /// Number of samples (after leaving out incomplete ones, see `indexSkipped`).
+    var count: Int { get }
+    /// Entries left out while indexing, with the reason.
+    var indexSkipped: [SkippedEntry] { get }
+    /// Sample `index` in 0..<count. Throws `SampleError` for a problem with this sample only
+    /// (missing image file, empty caption) and `DatasetError` when the storage itself fails.
+    func sample(at index: Int) throws -> ImageTextSample
+}
+
+/// The image extensions the decoders read; `.webp` and others are refused with a clear error.
+enum ImageExtensions {
+    static let supported: Set<String> = ["jpg", "jpeg", "png"]
+    static let knownUnsupported: Set<String> = ["webp", "gif", "bmp", "tif", "tiff", "avif", "heic"]
+
+    static func problem(unsupported ext: String) -> String {
+        "\(ext.uppercased()) images are not supported (only .jpg, .jpeg, .png); convert them first"
+    }
+}
+
+/// Opens image–text data in any supported layout:
+/// - a folder of WebDataset `.tar` shards (sorted by name), or a single `.tar` file;
+/// - a `.jsonl` or `.tsv` caption manifest (paths relative to its folder);
+/// - a folder containing `captions.jsonl` or `captions.tsv`.
+public func openImageTextDataset(at url: URL) throws -> any ImageTextDataset {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+        throw DatasetError(path: url.path, problem: "no such file or folder")
+    }
+    if !isDirectory.boolValue {
+        switch url.pathExtension.lowercased() {
+        case "tar": return try WebDatasetShards(urls: [url])
+        case "jsonl", "tsv": return try CaptionManifest(url: url)
+        default:
+            throw DatasetError(path: url.path, problem: "not a .tar shard or a .jsonl/.tsv caption manifest")
+        }
+    }
+    for manifest in ["captions.jsonl", "captions.tsv"] {
+        let candidate = url.appendingPathComponent(manifest)
+        if fm.fileExists(atPath: candidate.path) { return try CaptionManifest(url: candidate) }
+    }
+    let shards = try WebDatasetShards.shardFiles(in: url)
+    guard !shards.isEmpty else {
+        throw DatasetError(path: url.path, problem: "no .tar shards, captions.jsonl or captions.tsv in this folder")
+    }
+    return try WebDatasetShards(urls: shards)
+}

@@ -1,0 +1,51 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file opened once for positioned reads (`pread`), so several threads can read it at once.
+final class ReadOnlyFile: @unchecked Sendable {
+    let path: String
+    let size: Int
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw DatasetError(path: path, problem: "cannot open (\(String(cString: strerror(errno))))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw DatasetError(path: path, problem: "cannot stat (\(reason))")
+        }
+        self.path = path
+        self.size = Int(info.st_size)
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// Exactly `count` bytes at `offset`; throws if the file is shorter or the read fails.
+    func read(offset: Int, count: Int) throws -> Data {
+        var data = Data(count: count)
+        var done = 0
+        try data.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) in
+            while done < count {
+                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DatasetError(path: path, problem: "read of \(count) bytes at offset \(offset) failed (\(String(cString: strerror(errno))))")
+                }
+                if n == 0 {
+                    throw DatasetError(path: path, problem: "unexpected end of file reading \(count) bytes at offset \(offset)")
+                }
+                done += n
+            }
+        }
+        return data
+    }
+}

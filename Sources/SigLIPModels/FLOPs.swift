@@ -55,6 +55,13 @@ public enum FLOPs {
         return forward * (1 + backwardToForwardRatio)
     }
 
+    /// One training step of a batch of B at the given rounds of each tower.
+    public static func trainingStep(_ c: SiglipConfig, batch: Int, imageRounds: Int, textRounds: Int) -> Double {
+        let forward = imageForward(c.visionConfig, rounds: Double(imageRounds)) + textForward(c.textConfig, rounds: Double(textRounds))
+            + logits(embedding: c.textConfig.embeddingSize, batch: batch)
+        return Double(batch) * forward * (1 + backwardToForwardRatio)
+    }
+
     /// Inference FLOPs per image at `rounds` recursion rounds of the image tower.
     public static func inferencePerImage(_ c: SiglipConfig, rounds: Int) -> Double {
         imageForward(c.visionConfig, rounds: Double(rounds))

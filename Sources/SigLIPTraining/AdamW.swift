@@ -68,9 +68,10 @@ public final class AdamW {
     }
 
     /// Applies one update from the gradients in `parameters` (which are left clipped).
+    /// `gradientNorm` may pass ‖g‖ when the caller already computed it.
     @discardableResult
-    public func update(_ parameters: ParameterStore) -> Report {
-        let norm = Self.globalNorm(parameters.gradients)
+    public func update(_ parameters: ParameterStore, gradientNorm: Float? = nil) -> Report {
+        let norm = gradientNorm ?? Self.globalNorm(parameters.gradients)
         var gradScale: Float = 1
         if let clip = settings.gradientClipNorm, norm > clip { gradScale = clip / norm }
         let s = schedule.multiplier(at: step)
@@ -94,5 +95,27 @@ public final class AdamW {
             }
         }
         return Report(gradientNorm: norm, learningRate: settings.learningRate * s)
+    }
+
+    // MARK: Saving and restoring (for resuming a run exactly)
+
+    /// Writes the moments and the step count.
+    public func write(to url: URL) throws {
+        var writer = SafeTensorsWriter()
+        writer.metadata = ["step": String(step), "format": "siglip-swift-adamw"]
+        writer.add("first_moment", shape: [firstMoment.count], floats: UnsafeBufferPointer(firstMoment.buffer))
+        writer.add("second_moment", shape: [secondMoment.count], floats: UnsafeBufferPointer(secondMoment.buffer))
+        try writer.write(to: url)
+    }
+
+    /// Restores what `write(to:)` wrote; refuses a file made for another parameter layout.
+    public func restore(from url: URL) throws {
+        let file = try SafeTensorsFile(contentsOf: url)
+        guard let stepText = file.metadata["step"], let savedStep = Int(stepText), savedStep >= 0 else {
+            throw SafeTensorsError(file: url.path, problem: "no optimiser step in the metadata")
+        }
+        try file.copyFloats("first_moment", into: firstMoment.data, count: firstMoment.count)
+        try file.copyFloats("second_moment", into: secondMoment.data, count: secondMoment.count)
+        step = savedStep
     }
 }

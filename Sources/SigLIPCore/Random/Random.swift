@@ -3,7 +3,7 @@ import Foundation
 /// A small, fast, seedable generator (SplitMix64 seeding xoshiro256**): the same seed gives
 /// the same stream on every machine. Its whole state is four words, so a run can save it
 /// and resume it exactly.
-public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable {
+public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
     public private(set) var state: [UInt64]
 
     public init(seed: UInt64) {

@@ -77,7 +77,8 @@ public enum Checkpoint {
         try writer.write(to: url)
     }
 
-    static func writeAtomically(_ data: Data, to url: URL) throws {
+    /// Writes `data` to a temporary file and renames it over `url`.
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
         do { try data.write(to: url, options: .atomic) } catch {
             throw CheckpointError(file: url.path, problem: "cannot write (\(error.localizedDescription))")
         }

@@ -1,0 +1,290 @@
+import Foundation
+import SigLIPCore
+import SigLIPLayers
+import SigLIPModels
+
+/// One batch for a training step.
+public struct TrainingBatch {
+    /// [B, H, W, 3] in [-1, 1]; valid until the next batch is taken.
+    public let pixels: Tensor
+    /// [B, L]
+    public let ids: [Int32]
+    /// Where the data continues after this batch, in the source's own JSON form (for resume).
+    public let positionAfter: Data
+
+    public init(pixels: Tensor, ids: [Int32], positionAfter: Data) {
+        self.pixels = pixels
+        self.ids = ids
+        self.positionAfter = positionAfter
+    }
+}
+
+/// Where training batches come from (the input pipeline, or a fixed batch in tests).
+public protocol TrainingBatchSource: AnyObject {
+    func nextBatch() throws -> TrainingBatch
+    /// Files skipped so far (corrupt or unreadable), each also reported through the trainer.
+    var skippedCount: Int { get }
+}
+
+/// The metrics of one step (one line of metrics.jsonl).
+public struct StepRecord: Codable, Equatable, Sendable {
+    public var step: Int
+    public var loss: Float
+    public var learningRate: Float
+    /// The loss's log temperature t and bias b after the update.
+    public var t: Float
+    public var b: Float
+    public var gradientNorm: Float
+    public var imagesPerSecond: Double
+    public var examples: Int
+    public var flops: Double
+    public var skippedFiles: Int
+    /// Collapse indicator: mean cosine between different images' (and texts') embeddings in the
+    /// batch; near 1 means every embedding points the same way.
+    public var imageCosine: Float
+    public var textCosine: Float
+    public var imageRounds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case step, loss, learningRate = "lr", t, b, gradientNorm = "grad_norm", imagesPerSecond = "images_per_s"
+        case examples, flops, skippedFiles = "skipped_files", imageCosine = "image_cosine", textCosine = "text_cosine"
+        case imageRounds = "image_rounds"
+    }
+}
+
+/// A trainer's report of what happened, for a command-line shell to show.
+public enum TrainingEvent {
+    case started(totalSteps: Int, resumedAt: Int?, flopsPerExample: Double, computeMatch: ComputeMatch?)
+    case step(StepRecord)
+    case evaluated([EvaluationRecord])
+    case checkpoint(URL)
+}
+
+/// The end of a run.
+public struct TrainingSummary: Codable, Sendable {
+    public var steps: Int
+    public var examples: Int
+    public var flops: Double
+    public var finalLoss: Float
+    public var seconds: Double
+    public var skippedFiles: Int
+    public var computeMatch: String?
+    public var evaluations: [EvaluationRecord]
+    public var checkpoint: String
+    public var metrics: String
+    public var curves: String?
+}
+
+/// Trains a SigLIP model: a loop of steps (stochastic recursion rounds drawn from the run's
+/// generator, AdamW, NaN/Inf guard), metrics to JSONL, periodic evaluation and atomic
+/// checkpoints from which `resume` continues with exactly the same losses.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let model: SigLIPModel
+    public let run: RunDirectory
+    public let tokenizerFile: URL
+    let optimizer: AdamW
+    let totalSteps: Int
+    let computeMatch: ComputeMatch?
+    let makeSource: (Data?) throws -> TrainingBatchSource
+    let evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])?
+    let onEvent: (TrainingEvent) -> Void
+
+    /// - Parameters:
+    ///   - makeSource: opens the training batches, at a saved position (nil: the start).
+    ///   - evaluate: the periodic zero-shot evaluation (nil: none).
+    public init(options: TrainingOptions, model: SigLIPModel, tokenizerFile: URL, run: RunDirectory,
+                makeSource: @escaping (Data?) throws -> TrainingBatchSource,
+                evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])? = nil,
+                onEvent: @escaping (TrainingEvent) -> Void = { _ in }) throws {
+        try options.validate()
+        self.options = options
+        self.model = model
+        self.run = run
+        self.tokenizerFile = tokenizerFile
+        self.makeSource = makeSource
+        self.evaluate = evaluate
+        self.onEvent = onEvent
+        let batch = options.batchSize
+        let perExample = FLOPs.trainingExample(model.config, batch: batch)
+        var match: ComputeMatch?
+        if let steps = options.steps {
+            totalSteps = steps
+        } else if let examples = options.examples {
+            totalSteps = (examples + batch - 1) / batch
+        } else if let flops = options.flops {
+            totalSteps = Int(flops / (perExample * Double(batch)))
+        } else {
+            var baseline = model.config
+            baseline.visionConfig.recursion = RecursionConfig()
+            baseline.textConfig.recursion = RecursionConfig()
+            let m = ComputeMatch(baseline: baseline, baselineExamples: options.matchBaselineSteps! * batch,
+                                 candidate: model.config, batch: batch)
+            match = m
+            totalSteps = max(1, Int((Double(m.examples) / Double(batch)).rounded()))
+        }
+        guard totalSteps >= 1 else { throw TrainingError.badOptions("the training budget is less than one step") }
+        computeMatch = match
+        var settings = AdamW.Settings()
+        settings.learningRate = options.learningRate
+        settings.beta1 = options.beta1
+        settings.beta2 = options.beta2
+        settings.weightDecay = options.weightDecay
+        settings.gradientClipNorm = options.gradientClipNorm
+        optimizer = AdamW(parameters: model.parameters, settings: settings,
+                          schedule: WarmupCosineSchedule(warmupSteps: options.warmupSteps, totalSteps: totalSteps))
+    }
+
+    /// Runs to the end of the budget. With `resume`, continues from the run's latest checkpoint.
+    public func train(resume: Bool) throws -> TrainingSummary {
+        let started = Date()
+        var state = TrainerState(step: 0, examplesSeen: 0, flopsSpent: 0, dataPosition: Data(),
+                                 generator: SeededGenerator(seed: options.seed ^ 0x5EED_0F_5161_1900),
+                                 optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)
+        var lastCheckpoint: URL?
+        if resume {
+            guard let latest = run.latestCheckpoint else {
+                throw TrainingError.badOptions("--resume: \(run.checkpointsFolder.path) has no checkpoint to resume from")
+            }
+            state = try restore(from: latest)
+            lastCheckpoint = latest
+        } else {
+            try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
+            try Checkpoint.writeAtomically(try options.jsonData(), to: run.optionsFile)
+            try Checkpoint.writeAtomically(Data(), to: run.metricsFile)
+        }
+        let source = try makeSource(resume ? state.dataPosition : nil)
+        let metrics = try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines)
+        onEvent(.started(totalSteps: state.totalSteps, resumedAt: resume ? state.step : nil,
+                         flopsPerExample: FLOPs.trainingExample(model.config, batch: options.batchSize), computeMatch: computeMatch))
+
+        let ctx = model.makeContext()
+        var lastLoss = Float.nan
+        while state.step < state.totalSteps {
+            let stepStart = DispatchTime.now().uptimeNanoseconds
+            let batch = try source.nextBatch()
+            let imageRounds = drawTrainingRounds(model.config.visionConfig.recursion, using: &state.generator)
+            let textRounds = drawTrainingRounds(model.config.textConfig.recursion, using: &state.generator)
+            model.parameters.zeroGradients()
+            let result = model.lossAndGradients(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds,
+                                                textRounds: textRounds, ctx)
+            let imageCosine = Self.meanPairwiseCosine(result.imageEmbeddings)
+            let textCosine = Self.meanPairwiseCosine(result.textEmbeddings)
+            ctx.arena.reset()
+            let norm = AdamW.globalNorm(model.parameters.gradients)
+            guard result.loss.isFinite, norm.isFinite else {
+                throw TrainingError.nonFinite(step: state.step + 1, loss: result.loss, gradientNorm: norm,
+                                              lastCheckpoint: lastCheckpoint?.path)
+            }
+            let report = optimizer.update(model.parameters, gradientNorm: norm)
+            state.step += 1
+            state.examplesSeen += options.batchSize
+            state.flopsSpent += FLOPs.trainingStep(model.config, batch: options.batchSize,
+                                                   imageRounds: imageRounds, textRounds: textRounds)
+            state.dataPosition = batch.positionAfter
+            state.skippedFiles = source.skippedCount
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
+            let record = StepRecord(
+                step: state.step, loss: result.loss, learningRate: report.learningRate,
+                t: ctx.value(model.loss.logScale)[0], b: ctx.value(model.loss.bias)[0], gradientNorm: norm,
+                imagesPerSecond: Double(options.batchSize) / seconds, examples: state.examplesSeen, flops: state.flopsSpent,
+                skippedFiles: state.skippedFiles, imageCosine: imageCosine, textCosine: textCosine, imageRounds: imageRounds)
+            lastLoss = result.loss
+            try metrics.append(record)
+            onEvent(.step(record))
+            let last = state.step == state.totalSteps
+            if let evaluate, state.step % options.evalEvery == 0 || last {
+                let records = try evaluate(model, state.step).map {
+                    EvaluationRecord(step: state.step, examples: state.examplesSeen, flops: state.flopsSpent, rounds: $0.rounds,
+                                     top1: $0.top1, top5: $0.top5, images: $0.images, classes: $0.classes)
+                }
+                state.evaluations += records
+                try metrics.append(evaluations: records)
+                onEvent(.evaluated(records))
+            }
+            if state.step % options.checkpointEvery == 0 || last {
+                state.optimizerStep = optimizer.step
+                state.metricsLines = metrics.lines
+                lastCheckpoint = try writeCheckpoint(state)
+                onEvent(.checkpoint(lastCheckpoint!))
+            }
+        }
+        let summary = TrainingSummary(
+            steps: state.step, examples: state.examplesSeen, flops: state.flopsSpent, finalLoss: lastLoss,
+            seconds: Date().timeIntervalSince(started), skippedFiles: state.skippedFiles, computeMatch: computeMatch?.summary,
+            evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
+        return summary
+    }
+
+    /// Mean cosine between different rows of L2-normalised embeddings [B, E].
+    static func meanPairwiseCosine(_ e: Tensor) -> Float {
+        let (n, d) = (e.rows, e.lastDimension)
+        guard n > 1 else { return 1 }
+        var sum = 0.0
+        for i in 0..<n { for j in 0..<n where j != i { sum += Double(Vector.dot(e.data + i * d, e.data + j * d, d)) } }
+        return Float(sum / Double(n * (n - 1)))
+    }
+
+    // MARK: Checkpoints
+
+    func writeCheckpoint(_ state: TrainerState) throws -> URL {
+        try run.writeCheckpoint(step: state.step, keep: options.keepCheckpoints) { dir in
+            try Checkpoint.save(model, to: dir)
+            try FileManager.default.copyItem(at: tokenizerFile, to: dir.appendingPathComponent(RunDirectory.tokenizerFile))
+            try optimizer.write(to: dir.appendingPathComponent(RunDirectory.optimizerFile))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try Checkpoint.writeAtomically(try encoder.encode(state), to: dir.appendingPathComponent(RunDirectory.stateFile))
+        }
+    }
+
+    func restore(from dir: URL) throws -> TrainerState {
+        let saved = try SiglipConfig.read(from: dir.appendingPathComponent(Checkpoint.configFile))
+        guard try saved.jsonData() == model.config.jsonData() else {
+            throw TrainingError.incompatibleCheckpoint(
+                "\(dir.path) was trained with another model configuration than these options describe; resume with the run's own options (\(run.optionsFile.path))")
+        }
+        try Checkpoint.loadWeights(into: model.parameters, from: dir.appendingPathComponent(Checkpoint.weightsFile))
+        try optimizer.restore(from: dir.appendingPathComponent(RunDirectory.optimizerFile))
+        let stateURL = dir.appendingPathComponent(RunDirectory.stateFile)
+        do {
+            return try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
+        } catch {
+            throw TrainingError.incompatibleCheckpoint("\(stateURL.path): unreadable trainer state (\(error))")
+        }
+    }
+}
+
+/// metrics.jsonl: one JSON object per line, appended and flushed as the run goes.
+final class MetricsLog {
+    let url: URL
+    private(set) var lines: Int
+    private let handle: FileHandle
+
+    /// Opens the log keeping only its first `keepingLines` lines (what a checkpoint had seen).
+    init(url: URL, keepingLines: Int) throws {
+        self.url = url
+        let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        let kept = existing.split(separator: "\n", omittingEmptySubsequences: true).prefix(keepingLines)
+        try Checkpoint.writeAtomically(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
+        lines = kept.count
+        handle = try FileHandle(forWritingTo: url)
+        handle.seekToEndOfFile()
+    }
+
+    deinit { try? handle.close() }
+
+    func append(_ record: StepRecord) throws { try write(record) }
+
+    func append(evaluations: [EvaluationRecord]) throws {
+        for e in evaluations { try write(["eval": e]) }
+    }
+
+    private func write<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        handle.write(try encoder.encode(value) + Data("\n".utf8))
+        lines += 1
+    }
+}

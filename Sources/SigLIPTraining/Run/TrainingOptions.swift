@@ -1,0 +1,168 @@
+import Foundation
+import SigLIPModels
+
+/// Everything that defines a training run. Read from a JSON file (keys as below), overridden by
+/// command-line flags, and written back as `train_config.json` in the run directory.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    // Model.
+    /// Image tower preset and patch size, e.g. "Ti/16" (SPEC.md sizes).
+    public var model = "Ti/8"
+    /// Overrides the preset's depth (both towers) for CPU-sized runs.
+    public var depth: Int? = 6
+    public var imageSize = 32
+    public var textLength = 16
+    /// Masks text padding in attention (SPEC.md: keeps captions apart at small scale).
+    public var maskPadding = true
+    /// Recursion of the image tower ("A B" is the baseline; "A^r B" RINS).
+    public var signature = "A B"
+    public var rounds = 1
+    public var skipProbability = 0.0
+    public var adapter = AdapterKind.none
+    /// Recursion of the text tower (baseline unless set).
+    public var textSignature = "A B"
+    public var textRounds = 1
+
+    // Data.
+    /// Training data: a folder of WebDataset shards, a .tar, or a JSONL/TSV manifest.
+    public var data = "datasets/default/train"
+    /// SentencePiece model (copied into every checkpoint as spiece.model).
+    public var tokenizer = "datasets/tokenizer/siglip-emoji-4k.model"
+    /// Zero-shot benchmark (ImageNet folder layout) evaluated every `evalEvery` steps; nil: none.
+    public var evalData: String? = "datasets/default/zeroshot"
+    public var evalEvery = 100
+    /// Recursion rounds at which the periodic evaluation runs.
+    public var evalRounds: [Int] = [1]
+    public var randomFlip = true
+    public var workers = 2
+
+    // Optimisation (SPEC.md recipe; the learning rate and the bias init are tuned for the small default).
+    public var batchSize = 128
+    public var learningRate: Float = 1e-3
+    public var warmupSteps = 50
+    public var weightDecay: Float = 1e-4
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var gradientClipNorm: Float = 1.0
+    /// Initial log temperature t (log 10 in SPEC.md).
+    public var initialLogScale: Float = log(10)
+    /// Initial bias b; nil means -ln(batch size) (SPEC.md: -10 collapses small batches).
+    public var initialBias: Float?
+
+    // Budget: exactly one of steps, examples, flops; or matchBaselineSteps.
+    public var steps: Int? = 600
+    public var examples: Int?
+    public var flops: Double?
+    /// Compute matching: spend what the same model without recursion spends in this many steps.
+    public var matchBaselineSteps: Int?
+
+    // Run.
+    public var seed: UInt64 = 0
+    public var output = "runs/default"
+    public var checkpointEvery = 200
+    public var keepCheckpoints = 2
+    /// Initial weights from a checkpoint directory (fine-tuning); nil: from scratch.
+    public var initFrom: String?
+
+    public init() {}
+
+    /// The bias initialisation actually used.
+    public var effectiveInitialBias: Float { initialBias ?? -Float(Foundation.log(Double(batchSize))) }
+
+    /// Reads options from a JSON file: its keys override the defaults; an unknown key (a typo)
+    /// is an error.
+    public static func read(from url: URL) throws -> TrainingOptions {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TrainingError.badOptions("\(url.path): cannot read (\(error.localizedDescription))")
+        }
+        guard let given = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TrainingError.badOptions("\(url.path): not a JSON object")
+        }
+        var merged = try JSONSerialization.jsonObject(with: TrainingOptions().jsonData()) as! [String: Any]
+        let known = Set(merged.keys).union(optionalKeys)
+        if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
+            throw TrainingError.badOptions("\(url.path): unknown option '\(unknown)'")
+        }
+        merged.merge(given) { _, new in new }
+        do {
+            return try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let error as DecodingError {
+            throw TrainingError.badOptions("\(url.path): \(describe(error))")
+        }
+    }
+
+    /// Keys whose default is nil (absent from the encoded defaults).
+    static let optionalKeys: Set<String> = ["initialBias", "examples", "flops", "matchBaselineSteps", "initFrom", "evalData", "depth", "steps"]
+
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Checks the options for mistakes a run would only find late.
+    public func validate() throws {
+        let budgets = [steps != nil, examples != nil, flops != nil, matchBaselineSteps != nil].filter { $0 }.count
+        guard budgets == 1 else {
+            throw TrainingError.badOptions("give exactly one training budget: steps, examples, flops or match-baseline-steps (got \(budgets))")
+        }
+        guard batchSize >= 2 else { throw TrainingError.badOptions("batch size must be at least 2 (the sigmoid loss needs negatives)") }
+        guard rounds >= 1, textRounds >= 1 else { throw TrainingError.badOptions("rounds must be at least 1") }
+        guard evalRounds.allSatisfy({ $0 >= 1 }) else { throw TrainingError.badOptions("eval rounds must be at least 1") }
+        guard checkpointEvery >= 1, keepCheckpoints >= 1, evalEvery >= 1, workers >= 1 else {
+            throw TrainingError.badOptions("checkpoint-every, keep-checkpoints, eval-every and workers must be at least 1")
+        }
+        _ = try siglipConfig(vocabularySize: 2)
+    }
+
+    /// The model configuration these options describe, for a tokenizer of `vocabularySize`.
+    public func siglipConfig(vocabularySize: Int) throws -> SiglipConfig {
+        do { return try makeSiglipConfig(vocabularySize: vocabularySize) } catch let error as ConfigError {
+            throw TrainingError.badOptions(error.description)
+        }
+    }
+
+    private func makeSiglipConfig(vocabularySize: Int) throws -> SiglipConfig {
+        var vision = try VisionConfig(preset: model, imageSize: imageSize)
+        var text = try TextConfig(preset: model, vocabularySize: vocabularySize, length: textLength)
+        if let depth {
+            vision.numHiddenLayers = depth
+            text.numHiddenLayers = depth
+        }
+        vision.recursion = RecursionConfig(signature: try RecursionSignature(parsing: signature), rounds: rounds,
+                                           skipProbability: skipProbability, adapter: adapter)
+        text.recursion = RecursionConfig(signature: try RecursionSignature(parsing: textSignature), rounds: textRounds)
+        text.maskPadding = maskPadding
+        (text.padTokenId, text.eosTokenId, text.bosTokenId) = (1, 1, 0)
+        let config = SiglipConfig(vision: vision, text: text)
+        try config.validate()
+        return config
+    }
+}
+
+/// What stops a run.
+public enum TrainingError: Error, CustomStringConvertible {
+    case badOptions(String)
+    case nonFinite(step: Int, loss: Float, gradientNorm: Float, lastCheckpoint: String?)
+    case incompatibleCheckpoint(String)
+
+    public var description: String {
+        switch self {
+        case .badOptions(let m): return m
+        case .nonFinite(let step, let loss, let norm, let last):
+            return "step \(step): loss \(loss), gradient norm \(norm) is not finite; stopped. "
+                + (last.map { "The last good checkpoint is \($0)." } ?? "No checkpoint was written yet.")
+        case .incompatibleCheckpoint(let m): return m
+        }
+    }
+}
+
+func describe(_ error: DecodingError) -> String {
+    switch error {
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+        let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+        return (path.isEmpty ? "" : "'\(path)': ") + c.debugDescription
+    @unknown default:
+        return "\(error)"
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import SigLIPCore
+import SigLIPModels
+import SigLIPTraining
+import Testing
+
+/// Deterministic batches made from (seed, batch index): B random images, each paired with a
+/// text that names it, so that the model can learn the pairing. The position is the index.
+final class SyntheticBatches: TrainingBatchSource {
+    let batch: Int, size: Int, length: Int
+    var index: Int
+    let failAt: Int?
+    let pixels: FloatBuffer
+    var skippedCount: Int { 0 }
+
+    init(batch: Int, size: Int, length: Int, start: Data?, failAt: Int? = nil) throws {
+        (self.batch, self.size, self.length, self.failAt) = (batch, size, length, failAt)
+        index = try start.map { try JSONDecoder().decode(Int.self, from: $0) } ?? 0
+        pixels = FloatBuffer(count: batch * size * size * 3)
+    }
+
+    struct Killed: Error {}
+
+    func nextBatch() throws -> TrainingBatch {
+        if let failAt, index == failAt { throw Killed() }
+        var ids: [Int32] = []
+        for b in 0..<batch {
+            // A pool of 12 distinct pairs; batches draw from it deterministically.
+            let item = (index * 5 + b * 7) % 12
+            var g = SeededGenerator(seed: UInt64(item))
+            for i in 0..<(size * size * 3) { pixels.data[b * size * size * 3 + i] = 2 * g.nextUnitFloat() - 1 }
+            ids += [Int32(10 + item), Int32(30 + item % 4), 1] + Array(repeating: Int32(1), count: length - 3)
+        }
+        index += 1
+        return TrainingBatch(pixels: Tensor(pixels.data, [batch, size, size, 3]), ids: ids,
+                             positionAfter: try JSONEncoder().encode(index))
+    }
+}
+
+/// The committed SentencePiece model, copied into checkpoints.
+let tokenizerURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("datasets/tokenizer/siglip-emoji-4k.model")
+
+func tinyOptions(output: URL, steps: Int = 12) -> TrainingOptions {
+    var o = TrainingOptions()
+    o.model = "Ti/8"
+    o.depth = 2
+    o.imageSize = 16
+    o.textLength = 6
+    o.batchSize = 6
+    o.steps = steps
+    o.warmupSteps = 2
+    o.learningRate = 3e-3
+    o.checkpointEvery = 4
+    o.keepCheckpoints = 2
+    o.evalData = nil
+    o.output = output.path
+    return o
+}
+
+func makeTrainer(_ options: TrainingOptions, failAt: Int? = nil, events: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Trainer {
+    let config = try options.siglipConfig(vocabularySize: 64)
+    let model = try SigLIPModel(config: config)
+    model.initialize(seed: options.seed)
+    model.parameters.value(model.loss.bias)[0] = options.effectiveInitialBias
+    model.parameters.value(model.loss.logScale)[0] = options.initialLogScale
+    return try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: RunDirectory(URL(fileURLWithPath: options.output)),
+                       makeSource: { try SyntheticBatches(batch: options.batchSize, size: options.imageSize, length: options.textLength,
+                                                          start: $0, failAt: failAt) },
+                       onEvent: events)
+}
+
+func temporaryRun() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("siglip-run-\(UUID().uuidString)")
+}
+
+@Suite("Trainer") struct TrainerTests {
+    @Test func tinyRunLowersTheLossAndWritesALoadableCheckpoint() throws {
+        let dir = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var losses: [Float] = []
+        let summary = try makeTrainer(tinyOptions(output: dir, steps: 30)) { if case .step(let r) = $0 { losses.append(r.loss) } }
+            .train(resume: false)
+        #expect(summary.steps == 30 && losses.count == 30)
+        let early: Float = losses.prefix(5).reduce(0, +), late: Float = losses.suffix(5).reduce(0, +)
+        #expect(late < 0.7 * early, "\(losses)")
+        let run = RunDirectory(dir)
+        #expect(run.checkpoints().count == 2, "keeps the last 2 checkpoints")
+        let latest = try #require(run.latestCheckpoint)
+        #expect(latest.lastPathComponent == "step-00000030")
+        let loaded = try Checkpoint.load(from: latest)
+        #expect(loaded.config.visionConfig.imageSize == 16)
+        #expect(FileManager.default.fileExists(atPath: latest.appendingPathComponent("spiece.model").path))
+        let lines = try String(contentsOf: run.metricsFile, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 30)
+        #expect(lines[0].contains("\"image_cosine\"") && lines[0].contains("\"flops\""))
+        #expect(FileManager.default.fileExists(atPath: run.optionsFile.path))
+    }
+
+    /// A run killed after step 6 (its last checkpoint at step 4) and resumed gives exactly the
+    /// same metrics, bit for bit, as a run that was never interrupted.
+    @Test func killedAndResumedRunMatchesAnUninterruptedOne() throws {
+        let whole = temporaryRun(), killed = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: killed) }
+        var options = tinyOptions(output: whole)
+        options.rounds = 3
+        options.signature = "A^r B"
+        options.skipProbability = 0.5   // stochastic rounds draw from the run's generator: resumed too
+        _ = try makeTrainer(options).train(resume: false)
+        options.output = killed.path
+        #expect(throws: SyntheticBatches.Killed.self) { try makeTrainer(options, failAt: 6).train(resume: false) }
+        #expect(RunDirectory(killed).latestCheckpoint?.lastPathComponent == "step-00000004")
+        _ = try makeTrainer(options).train(resume: true)
+        let a = try String(contentsOf: RunDirectory(whole).metricsFile, encoding: .utf8)
+        let b = try String(contentsOf: RunDirectory(killed).metricsFile, encoding: .utf8)
+        // Everything but the measured speed must be identical.
+        func strip(_ s: String) -> [String] {
+            s.split(separator: "\n").map { $0.replacingOccurrences(of: #""images_per_s":[0-9.e+-]+,"#, with: "", options: .regularExpression) }
+        }
+        #expect(strip(a).count == 12)
+        #expect(strip(a) == strip(b))
+    }
+
+    @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let dir = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trainer = try makeTrainer(tinyOptions(output: dir, steps: 12)) { event in
+            if case .checkpoint = event {}
+        }
+        var poisoned = false
+        let options = tinyOptions(output: dir, steps: 12)
+        let model = trainer.model
+        let guarded = try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: RunDirectory(dir),
+                                  makeSource: { try SyntheticBatches(batch: 6, size: 16, length: 6, start: $0) },
+                                  onEvent: { event in
+                                      if case .step(let r) = event, r.step == 5, !poisoned {
+                                          model.parameters.value(model.loss.logScale)[0] = .nan
+                                          poisoned = true
+                                      }
+                                  })
+        do {
+            _ = try guarded.train(resume: false)
+            Issue.record("a NaN loss did not stop the run")
+        } catch let error as TrainingError {
+            #expect("\(error)".contains("step 6") && "\(error)".contains("step-00000004"), "\(error)")
+        }
+        let latest = try #require(RunDirectory(dir).latestCheckpoint)
+        #expect(latest.lastPathComponent == "step-00000004")
+        _ = try Checkpoint.load(from: latest)
+    }
+
+    @Test func optionsMergeAndValidate() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("opts-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(#"{"batchSize": 32, "model": "S/16", "rounds": 2, "signature": "A^r B"}"#.utf8).write(to: file)
+        let read = try TrainingOptions.read(from: file)
+        #expect(read.batchSize == 32 && read.model == "S/16" && read.rounds == 2)
+        #expect(read.imageSize == TrainingOptions().imageSize, "keys not in the file keep their defaults")
+        try Data(#"{"batchSize": "many"}"#.utf8).write(to: file)
+        #expect(throws: TrainingError.self) { try TrainingOptions.read(from: file) }
+        var bad = TrainingOptions()
+        bad.model = "Q/16"
+        #expect(throws: TrainingError.self) { try bad.validate() }
+        bad = TrainingOptions()
+        bad.examples = 100
+        #expect(throws: TrainingError.self, "two budgets") { try bad.validate() }
+    }
+
+    @Test func computeMatchedBudget() throws {
+        var options = tinyOptions(output: temporaryRun())
+        options.steps = nil
+        options.matchBaselineSteps = 30
+        options.signature = "A^r B"
+        options.rounds = 2
+        var started: (Int, ComputeMatch?)?
+        let trainer = try makeTrainer(options) { if case .started(let total, _, _, let match) = $0 { started = (total, match) } }
+        _ = trainer
+        let config = try options.siglipConfig(vocabularySize: 64)
+        var baseline = config
+        baseline.visionConfig.recursion = RecursionConfig()
+        let match = ComputeMatch(baseline: baseline, baselineExamples: 30 * 6, candidate: config, batch: 6)
+        #expect(match.exampleRatio < 1 && match.exampleRatio > 0.5)
+        #expect(match.summary.contains("× the examples"))
+        _ = started
+    }
+}

@@ -13,6 +13,7 @@ public enum ClassEmbeddings {
         var embeddings: [Float] = []
         embeddings.reserveCapacity(texts.count * e)
         var start = 0
+        progress(0, texts.count)
         while start < texts.count {
             let end = min(start + max(1, batchSize), texts.count)
             let chunk = try encoder.encodeTexts(Array(texts[start..<end]), rounds: rounds)

@@ -16,7 +16,7 @@ public enum ReportTable {
                 + (checkpoint.role == "baseline" ? " (baseline)" : "")
             for r in checkpoint.results {
                 rows.append([name, String(r.rounds), percent(r.top1), percent(r.top5), String(r.images),
-                             String(format: "%.3f", r.flopsPerImage / 1e9), points(r.gainOverOneRound), points(r.gainOverBaseline)])
+                             String(format: "%.4g", r.flopsPerImage / 1e9), points(r.gainOverOneRound), points(r.gainOverBaseline)])
             }
         }
         return align([header] + rows, leftColumns: 1)

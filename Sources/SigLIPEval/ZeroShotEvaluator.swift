@@ -87,6 +87,9 @@ public enum ZeroShotEvaluator {
             start = end
             progress(EvalProgress(phase: .images, done: start, total: task.images.count))
         }
+        guard boards[0].images > 0 else {
+            throw EvalError(path: "", problem: "none of the \(task.images.count) images could be decoded (first: \(skipped.first.map { "\($0.path): \($0.reason)" } ?? "?"))")
+        }
         var results = zip(rounds, boards).map { r, board in
             RoundsResult(rounds: r, scoreboard: board, classNames: task.classNames, flopsPerImage: encoder.flopsPerImage(rounds: r), listed: listed)
         }

@@ -57,6 +57,12 @@ public struct CheckpointResult: Codable, Equatable, Sendable {
     /// "candidate" or "baseline".
     public var role: String
     public var results: [RoundsResult]
+
+    public init(checkpoint: String, role: String, results: [RoundsResult]) {
+        self.checkpoint = checkpoint
+        self.role = role
+        self.results = results
+    }
 }
 
 /// The accuracy of one checkpoint at one number of recursion rounds.

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import SigLIPEval
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Write image_embeds [N, D], text_embeds [M, D] and logits_per_image [N, M] to a safetensors file.",
+        discussion: "Embeddings are L2-normalised, as Hugging Face's SiglipModel returns them. Images already at the "
+            + "model's resolution are used as they are; others are resized. Texts are lowercased, not canonicalised.")
+
+    @OptionGroup var model: CheckpointOptions
+    @Option(parsing: .upToNextOption, help: "Image files (PNG or JPEG).") var images: [String] = []
+    @Option(parsing: .upToNextOption, help: "Texts.") var texts: [String] = []
+    @Option(help: "Recursion rounds of the image tower (default: as configured).") var rounds: Int?
+    @Option(help: "Output .safetensors file.") var output: String
+
+    func validate() throws {
+        guard !images.isEmpty || !texts.isEmpty else { throw ValidationError("give --images, --texts or both") }
+        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: model.checkpoint))
+        let result = try Embedder.embed(checkpoint: checkpoint, images: images.map { URL(fileURLWithPath: $0) }, texts: texts,
+                                        rounds: rounds)
+        try result.write(to: URL(fileURLWithPath: output))
+        var written: [String] = []
+        if result.imageCount > 0 { written.append("image_embeds [\(result.imageCount), \(result.width)]") }
+        if result.textCount > 0 { written.append("text_embeds [\(result.textCount), \(result.width)]") }
+        if result.logitsPerImage != nil { written.append("logits_per_image [\(result.imageCount), \(result.textCount)]") }
+        print("\(output): \(written.joined(separator: ", "))")
+    }
+}

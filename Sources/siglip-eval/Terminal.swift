@@ -1,0 +1,67 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import SigLIPEval
+
+/// Messages and progress on standard error (standard output carries the results).
+enum Terminal {
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static var isInteractive: Bool { isatty(STDERR_FILENO) != 0 }
+}
+
+/// A progress bar with rate and ETA on a terminal; a plain line every 10% otherwise.
+final class ProgressDisplay {
+    private let interactive = Terminal.isInteractive
+    private var phase: EvalProgress.Phase?
+    private var started = Date()
+    private var lastDecile = -1
+    private var lastDraw = Date.distantPast
+    private let label: String
+
+    init(label: String = "") { self.label = label }
+
+    func update(_ p: EvalProgress) {
+        if p.phase != phase {
+            if phase != nil && interactive { Terminal.note("") }
+            phase = p.phase
+            started = Date()
+            lastDecile = -1
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(p.done) / elapsed : 0
+        let unit = p.phase == .images ? "img" : "txt"
+        if interactive {
+            guard Date().timeIntervalSince(lastDraw) > 0.1 || p.done == p.total else { return }
+            lastDraw = Date()
+            let width = 30, filled = p.total == 0 ? width : width * p.done / p.total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let eta = rate > 0 ? Self.clock(Double(p.total - p.done) / rate) : "--:--"
+            let line = "\r\(label)\(p.phase.rawValue) [\(bar)] \(p.done)/\(p.total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(eta)"
+            FileHandle.standardError.write(Data(line.utf8))
+            if p.done == p.total { FileHandle.standardError.write(Data("\n".utf8)); phase = nil }
+        } else {
+            let decile = p.total == 0 ? 10 : 10 * p.done / p.total
+            guard decile > lastDecile else { return }
+            lastDecile = decile
+            Terminal.note("\(label)\(p.phase.rawValue): \(p.done)/\(p.total) (\(String(format: "%.1f", rate)) \(unit)/s)")
+        }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// Writes a Codable report as pretty JSON with sorted keys.
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do { try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw EvalError(path: path, problem: "cannot write the JSON report (\(error.localizedDescription))")
+    }
+}

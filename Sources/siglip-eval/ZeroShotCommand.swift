@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SigLIPEval
+
+struct ZeroShotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zero-shot",
+        abstract: "Zero-shot classification accuracy (top-1, top-5) at one or more RINS recursion rounds.",
+        discussion: """
+        ROOT is the ImageNet folder layout: ROOT/<class_folder>/*.{jpg,jpeg,png}, classes in sorted folder order. \
+        Class names come from --classnames, else ROOT/classnames.txt, else the folder names ('_' as spaces). \
+        Templates come from --templates, else ROOT/templates.txt, else CLIP's 80 ImageNet templates plus {}.
+        """)
+
+    @OptionGroup var model: CheckpointOptions
+    @Option(help: "Benchmark root in the ImageNet folder layout.") var data: String
+    @Option(help: "Class names, one line per class folder in sorted folder order.") var classnames: String?
+    @Option(help: "Prompt templates, one per line, {} marking the class.") var templates: String?
+    @Option(help: "Recursion rounds to evaluate, e.g. 1,2,3,4 (default: 1 up to the checkpoint's training rounds).")
+    var rounds: RoundsList?
+    @Option(help: "A second checkpoint to compare against (evaluated as configured).") var baseline: String?
+    @Option(help: "Images per forward pass.") var batchSize: Int = 32
+    @Option(help: "Write the full report as JSON to this file.") var json: String?
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        let benchmark = try ZeroShotBenchmark(root: URL(fileURLWithPath: data), classNamesFile: classnames.map { URL(fileURLWithPath: $0) },
+                                              templatesFile: templates.map { URL(fileURLWithPath: $0) })
+        let task = benchmark.task
+        Terminal.note("data: \(data): \(task.classNames.count) classes, \(task.images.count) images")
+        Terminal.note("class names: \(benchmark.classNamesSource ?? "folder names")")
+        Terminal.note("templates: \(benchmark.templatesSource) (\(task.templates.count))")
+
+        let candidate = try evaluate(checkpoint: model.checkpoint, role: "candidate", rounds: rounds?.values, task: task)
+        var checkpoints = [candidate.result]
+        var skipped = candidate.skipped
+        if let baseline {
+            let base = try evaluate(checkpoint: baseline, role: "baseline", rounds: nil, task: task)
+            ZeroShotEvaluator.applyBaseline(base.result.results[0], to: &checkpoints[0].results)
+            checkpoints.append(base.result)
+            skipped = skipped.isEmpty ? base.skipped : skipped
+        }
+        let report = ZeroShotReport(data: data, templatesSource: benchmark.templatesSource, templates: task.templates.count,
+                                    classes: task.classNames.count, imagesFound: task.images.count, skipped: skipped,
+                                    checkpoints: checkpoints)
+        for s in skipped.prefix(10) { Terminal.note("skipped \(s.path): \(s.reason)") }
+        if !skipped.isEmpty { Terminal.note("warning: \(skipped.count) of \(task.images.count) images could not be decoded and were skipped") }
+        print(ReportTable.rounds(report))
+        if let shown = candidate.result.results.last {
+            print("")
+            print(ReportTable.details(shown, rounds: "\(shown.rounds) round\(shown.rounds == 1 ? "" : "s")"))
+        }
+        if let json {
+            try writeJSON(report, to: json)
+            Terminal.note("report: \(json)")
+        }
+    }
+
+    func evaluate(checkpoint path: String, role: String, rounds: [Int]?, task: ZeroShotTask)
+        throws -> (result: CheckpointResult, skipped: [SkippedImage]) {
+        let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: path))
+        let encoder = checkpoint.encoder()
+        let values = rounds ?? Array(1...max(1, encoder.defaultRounds))
+        if !encoder.imageTowerRecurses && values.count > 1 {
+            Terminal.note("note: \(path) has no recursion in its image tower: every rounds value runs the same blocks")
+        }
+        Terminal.note("\(role): \(path) (rounds \(values.map(String.init).joined(separator: ",")))")
+        let display = ProgressDisplay(label: role == "baseline" ? "baseline " : "")
+        let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: task, rounds: values, batchSize: batchSize,
+                                                     progress: display.update)
+        return (CheckpointResult(checkpoint: path, role: role, results: outcome.results), outcome.skipped)
+    }
+}

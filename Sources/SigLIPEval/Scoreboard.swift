@@ -16,6 +16,11 @@ public struct Scoreboard: Sendable {
     public struct Pair: Hashable, Sendable {
         public let truth: Int
         public let predicted: Int
+
+        public init(truth: Int, predicted: Int) {
+            self.truth = truth
+            self.predicted = predicted
+        }
     }
 
     public init(classes: Int, topK: Int = 5) {

@@ -8,6 +8,12 @@ public struct EvalProgress: Sendable, Equatable {
     public let phase: Phase
     public let done: Int
     public let total: Int
+
+    public init(phase: Phase, done: Int, total: Int) {
+        self.phase = phase
+        self.done = done
+        self.total = total
+    }
 }
 
 /// What a zero-shot evaluation classifies: class names, prompt templates and labelled images.

@@ -73,7 +73,8 @@ enum TarIndex {
     /// The ustar name: `prefix/name` when the ustar prefix field is set.
     static func headerName(_ header: [UInt8]) -> String {
         let name = cString(Data(header[0..<100]))
-        let isUstar = header[257..<262].elementsEqual("ustar".utf8)
+        // POSIX "ustar\0" only: old GNU headers ("ustar  ") keep other fields there.
+        let isUstar = header[257..<263].elementsEqual("ustar\0".utf8)
         let prefix = isUstar ? cString(Data(header[345..<500])) : ""
         return prefix.isEmpty ? name : prefix + "/" + name
     }

@@ -47,9 +47,11 @@ public enum DecodeThroughput {
 
     /// Our decode + resize to target × target floats in [-1, 1] for every target and thread
     /// count (default: 1 and all cores), from bytes in memory, with reduced-size JPEG
-    /// decoding: one warm-up pass, then the best of `repeats` timed passes.
+    /// decoding: one warm-up pass, then the best of `repeats` timed passes. With
+    /// `pillowScript` (`evals/images/bench_decode.py`), Pillow is measured right after each
+    /// of our rows on the same files and settings, so both see the same machine load.
     public static func measure(folder: URL, targets: [Int] = [64, 224], threadCounts: [Int]? = nil,
-                               repeats: Int = 3) throws -> [Row] {
+                               repeats: Int = 3, pillowScript: URL? = nil, python: String = "python3") throws -> [Row] {
         let files = try imageFiles(in: folder)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = threadCounts ?? (cores > 1 ? [1, cores] : [1])
@@ -62,7 +64,10 @@ public enum DecodeThroughput {
                     let pass = benchmarkDecode(files: files, target: target, threads: count)
                     if pass.seconds < best.seconds { best = pass }
                 }
-                rows.append(Row(target: target, threads: count, ours: best, pillow: nil))
+                let pillow = try pillowScript.map {
+                    try measurePillow(script: $0, folder: folder, target: target, threads: count, repeats: repeats, python: python)
+                }
+                rows.append(Row(target: target, threads: count, ours: best, pillow: pillow))
             }
         }
         return rows
@@ -92,17 +97,6 @@ public enum DecodeThroughput {
         let lastLine = String(decoding: stdout, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         do { return try JSONDecoder().decode(PillowResult.self, from: Data(lastLine.utf8)) } catch {
             throw Failure(path: script.path, problem: "unexpected output '\(lastLine)'")
-        }
-    }
-
-    /// `rows` with Pillow measured for each (see `measurePillow`).
-    public static func withPillow(_ rows: [Row], script: URL, folder: URL, repeats: Int = 3,
-                                  python: String = "python3") throws -> [Row] {
-        try rows.map { row in
-            var row = row
-            row.pillow = try measurePillow(script: script, folder: folder, target: row.target, threads: row.threads,
-                                           repeats: repeats, python: python)
-            return row
         }
     }
 

@@ -115,6 +115,7 @@ extension ChartTests {
             let inputs: [[(Double, Double)]] = [
                 [], [(1, 1)], [(.nan, 1), (2, .infinity), (3, -.infinity)], [(0, 5), (1, 5), (2, 5)],
                 [(1, 2), (.nan, .nan), (3, 4)], [(-1, -1), (0, 0)], [(1e300, 1e-300), (-1e300, 1e300)],
+                [(-.greatestFiniteMagnitude, .greatestFiniteMagnitude), (.greatestFiniteMagnitude, 1e-320)],
             ]
             for points in inputs {
                 for scales in [(AxisScale.linear, AxisScale.linear), (.log10, .log10)] {
@@ -152,6 +153,19 @@ extension ChartTests {
             #expect(letters.isEmpty, "blank glyphs: \(letters)")
         }
 
+        /// Centred windows reproduce a straight line (no lag) except where cut at the end;
+        /// non-finite values pass through untouched.
+        @Test func smoothingHasNoLagAndSkipsNaN() {
+            var ramp = (0..<400).map { Double($0) * 0.5 }
+            ramp[100] = .nan
+            let smooth = TrainingCurves.smoothed(ramp)
+            #expect(smooth[100].isNaN)
+            for i in [0, 1, 50, 99, 101, 200, 389] where abs(i - 100) > 10 {
+                #expect(abs(smooth[i] - ramp[i]) <= 1e-9, "step \(i): \(smooth[i]) vs \(ramp[i])")
+            }
+            #expect(TrainingCurves.smoothed(Array(repeating: 0.7, count: 50)).allSatisfy { abs($0 - 0.7) <= 1e-12 })
+        }
+
         /// Opt-in: SIGLIP_CHART_SAMPLE=/tmp/curves.png writes the sample report for a visual check.
         @Test func writesSampleWhenAsked() throws {
             guard let path = ProcessInfo.processInfo.environment["SIGLIP_CHART_SAMPLE"] else { return }
@@ -164,6 +178,11 @@ extension ChartTests {
                 evaluations: [EvalPoint(examples: 1024, flops: 2e12, top1: 0.001, rounds: 1)],
                 title: "edge cases: constant loss, one evaluation", width: 1000, height: 700)
             try PNGEncoder.write(edges, to: URL(fileURLWithPath: path + ".edges.png"))
+            let logLoss = (1...2000).map { i in CurvePoint(examples: Double(i) * 1e3, flops: Double(i) * 5e13,
+                                                          loss: 200 / Double(i) + 0.5 + 0.3 * sin(Double(i))) }
+            let logCurves = TrainingCurves.render(steps: logLoss, evaluations: [], title: "log-scale loss, no evaluations",
+                                                  width: 1000, height: 700)
+            try PNGEncoder.write(logCurves, to: URL(fileURLWithPath: path + ".log.png"))
         }
     }
 }

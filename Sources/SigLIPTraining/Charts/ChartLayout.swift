@@ -56,14 +56,14 @@ struct ChartLayout {
         return 2
     }
 
-    /// Raster x of a data x, or nil when it cannot be placed.
+    /// Raster x of a data x, or nil when it cannot be placed (or the axis range overflowed).
     func pixelX(_ value: Double) -> Double? {
-        xAxis.fraction(value).map { Double(plotX) + $0 * Double(plotWidth) }
+        xAxis.fraction(value).map { Double(plotX) + $0 * Double(plotWidth) }.flatMap { $0.isFinite ? $0 : nil }
     }
 
     /// Raster y of a data y (up is larger), or nil when it cannot be placed.
     func pixelY(_ value: Double) -> Double? {
-        yAxis.fraction(value).map { Double(plotY + plotHeight) - $0 * Double(plotHeight) }
+        yAxis.fraction(value).map { Double(plotY + plotHeight) - $0 * Double(plotHeight) }.flatMap { $0.isFinite ? $0 : nil }
     }
 
     /// The plottable points of a series in raster coordinates, in order.

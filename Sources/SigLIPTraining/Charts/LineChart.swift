@@ -70,7 +70,7 @@ public struct LineChart: Sendable {
         drawTickLabels(into: &raster, layout)
         if polylines.allSatisfy(\.isEmpty) {
             raster.drawText("no data", x: layout.plotX + layout.plotWidth / 2, y: layout.plotY + layout.plotHeight / 2,
-                            scale: textScale, color: .frame, anchor: .center)
+                            scale: layout.scale, color: .frame, anchor: .center)
         }
         drawLegend(into: &raster, layout, polylines: polylines)
         drawTitles(into: &raster, layout, x: x, width: width)

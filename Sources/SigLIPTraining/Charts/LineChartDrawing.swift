@@ -39,14 +39,14 @@ extension LineChart {
             let column = min(max(Int(px.rounded(.down)), layout.plotX), layout.plotX + layout.plotWidth - 1)
             raster.fill(x: column, y: bottom, width: 1, height: layout.tickLength, color: .frame)
             raster.drawText(label, x: column + 1, y: bottom + layout.tickLength + layout.gap,
-                            scale: textScale, color: .ink, anchor: .topCenter)
+                            scale: layout.scale, color: .ink, anchor: .topCenter)
         }
         for (value, label) in zip(layout.yAxis.ticks.values, layout.yAxis.ticks.labels) {
             guard let py = layout.pixelY(value) else { continue }
             let row = min(max(Int(py.rounded(.down)), layout.plotY), bottom - 1)
             raster.fill(x: layout.plotX - layout.tickLength, y: row, width: layout.tickLength, height: 1, color: .frame)
             raster.drawText(label, x: layout.plotX - layout.tickLength - layout.gap, y: row + 1,
-                            scale: textScale, color: .ink, anchor: .centerRight)
+                            scale: layout.scale, color: .ink, anchor: .centerRight)
         }
     }
 
@@ -55,15 +55,15 @@ extension LineChart {
         let centreX = layout.plotX + layout.plotWidth / 2
         if !title.isEmpty {
             raster.drawText(title, x: centreX, y: layout.plotY - layout.lineHeight / 2 - layout.gap - layout.lineHeight,
-                            scale: textScale, color: .ink, anchor: .topCenter)
+                            scale: layout.scale, color: .ink, anchor: .topCenter)
         }
         if !xLabel.isEmpty {
             let top = layout.plotY + layout.plotHeight + layout.tickLength + 2 * layout.gap + layout.lineHeight
-            raster.drawText(xLabel, x: centreX, y: top, scale: textScale, color: .ink, anchor: .topCenter)
+            raster.drawText(xLabel, x: centreX, y: top, scale: layout.scale, color: .ink, anchor: .topCenter)
         }
         if !yLabel.isEmpty {
             raster.drawVerticalText(yLabel, centerX: x + layout.padding + layout.lineHeight / 2,
-                                    centerY: layout.plotY + layout.plotHeight / 2, scale: textScale, color: .ink)
+                                    centerY: layout.plotY + layout.plotHeight / 2, scale: layout.scale, color: .ink)
         }
     }
 }

@@ -80,8 +80,10 @@ public enum TrainingCurves {
         }
     }
 
-    /// A centred moving average (no lag) over a window of about 1/20 of the run, narrowing
-    /// at the ends; non-finite values are passed through and do not enter any average.
+    /// A moving average that follows fast early changes: the window around step i reaches
+    /// back min(i/4, n/40) steps and as far forward (centred, so no lag), except near the
+    /// end, where it is cut at the last step. Non-finite values are passed through and do
+    /// not enter any average.
     static func smoothed(_ values: [Double]) -> [Double] {
         let half = max(1, values.count / 40)
         var sums = [0.0], counts = [0]  // prefix sums over the finite values
@@ -91,8 +93,8 @@ public enum TrainingCurves {
         }
         return values.indices.map { i in
             guard values[i].isFinite else { return values[i] }
-            let reach = min(half, i, values.count - 1 - i)  // symmetric, so the ends are not biased
-            let low = i - reach, high = i + reach + 1
+            let back = min(half, i / 4), ahead = min(back, values.count - 1 - i)
+            let low = i - back, high = i + ahead + 1
             return (sums[high] - sums[low]) / Double(counts[high] - counts[low])
         }
     }

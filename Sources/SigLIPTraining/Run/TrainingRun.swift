@@ -1,0 +1,113 @@
+import Foundation
+import SigLIPCore
+import SigLIPData
+import SigLIPEval
+import SigLIPImage
+import SigLIPModels
+import SigLIPText
+
+/// A whole training job from `TrainingOptions`: checks every input before anything is written,
+/// builds (or loads) the model, the input pipeline, the periodic zero-shot evaluation and the
+/// trainer; at the end writes `summary.json` and `curves.png`.
+public final class TrainingRun {
+    public let options: TrainingOptions
+    public let trainer: Trainer
+    public let run: RunDirectory
+    /// The periodic evaluation's benchmark, if any.
+    public let benchmark: ZeroShotBenchmark?
+    private let resume: Bool
+
+    /// What the job reports besides the trainer's events.
+    public enum Notice {
+        case skippedSample(name: String, reason: String)
+        case evaluationProgress(EvalProgress)
+    }
+
+    public init(options: TrainingOptions, resume: Bool, onEvent: @escaping (TrainingEvent) -> Void = { _ in },
+                onNotice: @escaping (Notice) -> Void = { _ in }) throws {
+        try options.validate()
+        self.options = options
+        self.resume = resume
+        run = RunDirectory(URL(fileURLWithPath: options.output))
+        if !resume, !run.checkpoints().isEmpty {
+            throw TrainingError.badOptions("\(run.url.path) already holds a run; pass --resume to continue it or choose another --output")
+        }
+        let tokenizerURL = URL(fileURLWithPath: options.tokenizer)
+        let tokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
+        let dataset = try openImageTextDataset(at: URL(fileURLWithPath: options.data))
+        guard options.batchSize <= dataset.count else {
+            throw TrainingError.badOptions("batch size \(options.batchSize) is larger than the \(dataset.count) examples in \(options.data)")
+        }
+        benchmark = try options.evalData.map { try ZeroShotBenchmark(root: URL(fileURLWithPath: $0)) }
+
+        let config = try options.siglipConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize)
+        let model: SigLIPModel
+        if let initFrom = options.initFrom {
+            model = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
+            guard try model.config.jsonData() == config.jsonData() else {
+                throw TrainingError.incompatibleCheckpoint("\(initFrom) has another model configuration than these options describe")
+            }
+        } else {
+            model = try SigLIPModel(config: config)
+            model.initialize(seed: options.seed)
+            model.parameters.value(model.loss.logScale)[0] = options.initialLogScale
+            model.parameters.value(model.loss.bias)[0] = options.effectiveInitialBias
+        }
+
+        let preprocess = Preprocess(size: options.imageSize, randomFlip: options.randomFlip)
+        let makeSource: (Data?) throws -> TrainingBatchSource = { start in
+            let configuration = PipelineConfiguration(batchSize: options.batchSize, preprocess: preprocess, seed: options.seed,
+                                                      workers: options.workers, start: try PipelineBatches.position(from: start))
+            let pipeline = try ImageTextPipeline(dataset: dataset, tokenizer: tokenizer, configuration: configuration) {
+                onNotice(.skippedSample(name: $0.name, reason: $0.reason))
+            }
+            return PipelineBatches(pipeline: pipeline, imageSize: options.imageSize)
+        }
+        var evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])?
+        if let benchmark {
+            let evalTokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
+            let rounds = options.evalRounds
+            evaluate = { model, _ in
+                let encoder = SigLIPEncoder(model: model, tokenizer: evalTokenizer)
+                let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: benchmark.task, rounds: rounds) {
+                    onNotice(.evaluationProgress($0))
+                }
+                return outcome.results.map { ($0.rounds, $0.top1, $0.top5, $0.images, $0.classes) }
+            }
+        }
+        trainer = try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: run, makeSource: makeSource,
+                              evaluate: evaluate, onEvent: onEvent)
+    }
+
+    /// Trains to the end of the budget, then writes the summary and the curves.
+    public func train() throws -> TrainingSummary {
+        var summary = try trainer.train(resume: resume)
+        let curves = try TrainingRun.curves(metrics: run.metricsFile, title: "SigLIP \(options.model) · \(options.signature)"
+                                            + (options.rounds > 1 ? " r=\(options.rounds)" : ""))
+        try PNGEncoder.write(curves, to: run.curvesFile)
+        summary.curves = run.curvesFile.path
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try Checkpoint.writeAtomically(try encoder.encode(summary), to: run.summaryFile)
+        return summary
+    }
+
+    /// Draws loss and zero-shot accuracy against examples and FLOPs from a metrics.jsonl.
+    public static func curves(metrics url: URL, title: String) throws -> RGBImage {
+        var steps: [CurvePoint] = [], evals: [EvalPoint] = []
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            let data = Data(line.utf8)
+            if line.hasPrefix("{\"eval\"") {
+                let e = try decoder.decode([String: EvaluationRecord].self, from: data)["eval"]!
+                evals.append(EvalPoint(examples: Double(e.examples), flops: e.flops, top1: e.top1, rounds: e.rounds))
+            } else {
+                let s = try decoder.decode(StepRecord.self, from: data)
+                steps.append(CurvePoint(examples: Double(s.examples), flops: s.flops, loss: Double(s.loss)))
+            }
+        }
+        return TrainingCurves.render(steps: steps, evaluations: evals, title: title)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import SigLIP
+import SigLIPEval
+import SigLIPTraining
+
+/// Runs a `TrainingRun` and shows it: a progress bar with rate and ETA on a terminal, plain
+/// log lines otherwise, then the summary.
+struct TrainingJob {
+    let options: TrainingOptions
+    let resume: Bool
+
+    func run() throws {
+        let terminal = isatty(STDERR_FILENO) != 0
+        let started = Date()
+        var total = 0, first = 0
+        var lastLine = Date.distantPast
+        var chance: Double?
+        let training = try TrainingRun(options: options, resume: resume, onEvent: { event in
+            switch event {
+            case .started(let steps, let resumedAt, let perExample, let match):
+                total = steps
+                first = resumedAt ?? 0
+                print("siglip-train: \(options.model) depth \(options.depth.map(String.init) ?? "preset"), \(options.imageSize) px, "
+                      + "image tower \(options.signature)\(options.rounds > 1 ? " r=\(options.rounds)" : "")"
+                      + (options.skipProbability > 0 ? " (stochastic, p_s \(options.skipProbability))" : "")
+                      + (options.adapter != .none ? ", \(options.adapter) adapters" : "")
+                      + "; batch \(options.batchSize), \(steps) steps, \(scientific(perExample)) training FLOPs per example")
+                if let resumedAt { print("resuming at step \(resumedAt)") }
+                if let match { print("compute matched: \(match.summary)") }
+            case .step(let r):
+                let done = r.step - first, elapsed = Date().timeIntervalSince(started)
+                let eta = done > 0 ? elapsed / Double(done) * Double(total - r.step) : 0
+                let text = String(format: "step %d/%d  loss %.4f  t %.2f  b %.2f  |g| %.3f  lr %.2e  %.0f img/s  cos img %.2f txt %.2f  ETA %@",
+                                  r.step, total, r.loss, r.t, r.b, r.gradientNorm, r.learningRate, r.imagesPerSecond,
+                                  r.imageCosine, r.textCosine, duration(eta))
+                if terminal {
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(bar(Double(r.step) / Double(max(total, 1)))) \(text)".utf8))
+                } else if Date().timeIntervalSince(lastLine) >= 10 || r.step == total || r.step == first + 1 {
+                    print(text)
+                    lastLine = Date()
+                }
+            case .evaluated(let records):
+                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                for e in records {
+                    chance = 1 / Double(e.classes)
+                    print(String(format: "step %d  zero-shot (%d rounds): top-1 %.2f%%  top-5 %.2f%%  (%d images, %d classes, chance %.2f%%)",
+                                 e.step, e.rounds, 100 * e.top1, 100 * e.top5, e.images, e.classes, 100 / Double(e.classes)))
+                }
+            case .checkpoint(let url):
+                if !terminal { print("checkpoint \(url.path)") }
+            }
+        }, onNotice: { notice in
+            if case .skippedSample(let name, let reason) = notice {
+                FileHandle.standardError.write(Data("\(terminal ? "\r\u{1B}[K" : "")skipped \(name): \(reason)\n".utf8))
+            }
+        })
+        let summary = try training.train()
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        print("")
+        print("done: \(summary.steps) steps, \(summary.examples) examples, \(scientific(summary.flops)) FLOPs in \(duration(summary.seconds))"
+              + (summary.skippedFiles > 0 ? ", \(summary.skippedFiles) files skipped" : ""))
+        if let match = summary.computeMatch { print("compute matched: \(match)") }
+        let finalStep = summary.evaluations.map(\.step).max()
+        for e in summary.evaluations where e.step == finalStep {
+            print(String(format: "zero-shot top-1 %.2f%% (chance %.2f%%), top-5 %.2f%% at %d round%@ on %@",
+                         100 * e.top1, 100 * (chance ?? 0), 100 * e.top5, e.rounds, e.rounds == 1 ? "" : "s", options.evalData ?? ""))
+        }
+        print("checkpoint: \(summary.checkpoint)")
+        print("metrics:    \(summary.metrics)")
+        if let curves = summary.curves { print("curves:     \(curves)") }
+        print("summary:    \(training.run.summaryFile.path)")
+    }
+
+    func bar(_ fraction: Double) -> String {
+        let width = 24, filled = Int((fraction * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+}
+
+/// "1h02m", "4m05s", "12s".
+func duration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}

@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPText"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPDataTests", dependencies: ["SigLIPData"]),
         .testTarget(name: "SigLIPEvalTests", dependencies: ["SigLIPEval"]),
-        .testTarget(name: "SigLIPTests", dependencies: ["SigLIP"]),
+        .testTarget(name: "SigLIPTests", dependencies: ["SigLIP", "SigLIPTraining"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -30,6 +30,7 @@ struct SigLIPTrain: ParsableCommand {
     var threads: Int?
 
     mutating func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)   // one line at a time, also into a file or pipe
         do {
             if let threads { ComputeThreads.set(threads) }
             var options = try configFile.map { try TrainingOptions.read(from: URL(fileURLWithPath: $0)) } ?? TrainingOptions()

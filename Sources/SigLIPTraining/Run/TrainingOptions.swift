@@ -13,9 +13,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var textLength = 16
     /// Masks text padding in attention (SPEC.md: keeps captions apart at small scale).
     public var maskPadding = true
-    /// Recursion of the image tower ("A B" is the baseline; "A^r B" RINS).
-    public var signature = "A B"
-    public var rounds = 1
+    /// Recursion of the image tower ("A B" is the baseline; "A^r B" RINS, the default).
+    public var signature = "A^r B"
+    public var rounds = 2
     public var skipProbability = 0.0
     public var adapter = AdapterKind.none
     /// Recursion of the text tower (baseline unless set).
@@ -29,15 +29,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var tokenizer = "datasets/tokenizer/siglip-emoji-4k.model"
     /// Zero-shot benchmark (ImageNet folder layout) evaluated every `evalEvery` steps; nil: none.
     public var evalData: String? = "datasets/default/zeroshot"
-    public var evalEvery = 100
+    public var evalEvery = 200
     /// Recursion rounds at which the periodic evaluation runs.
-    public var evalRounds: [Int] = [1]
+    public var evalRounds: [Int] = [1, 2]
     public var randomFlip = true
     public var workers = 2
 
     // Optimisation (SPEC.md recipe; the learning rate and the bias init are tuned for the small default).
     public var batchSize = 128
-    public var learningRate: Float = 1e-3
+    public var learningRate: Float = 2e-3
     public var warmupSteps = 50
     public var weightDecay: Float = 1e-4
     public var beta1: Float = 0.9

@@ -26,8 +26,21 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
+    @Option(help: "Instead of the model: decode + resize throughput on the JPEG/PNG files of this folder (make one with evals/images/make_photos.py).")
+    var decodeFolder: String?
+
+    @Flag(help: "With --decode-folder: time Pillow on the same files in the same run (evals/images/bench_decode.py).")
+    var pillow = false
+
     mutating func run() throws {
         if let threads { ComputeThreads.set(threads) }
+        if let decodeFolder {
+            let rows = try DecodeThroughput.measure(
+                folder: URL(fileURLWithPath: decodeFolder), threadCounts: threads.map { [$0] },
+                pillowScript: pillow ? URL(fileURLWithPath: "evals/images/bench_decode.py") : nil)
+            print(DecodeThroughput.table(rows))
+            return
+        }
         let cases = config == ["all"] ? BenchCase.allCases : try config.map { name in
             guard let c = BenchCase(rawValue: name) else { throw ValidationError("unknown configuration '\(name)'") }
             return c

@@ -1,28 +1,29 @@
 import Foundation
-import SigLIPImage
+import SigLIP
 
 /// Decode + resize throughput over a folder of images, ours against Pillow's, for the
-/// `siglip-bench` command: rows for each target size × thread count.
-public enum DecodeThroughput {
+/// `siglip-bench` command: rows for each target size × thread count. (Command-side code: it
+/// starts a Python process for Pillow.)
+enum DecodeThroughput {
     /// One measured configuration.
-    public struct Row: Sendable {
+    struct Row: Sendable {
         /// Output side in pixels (target × target).
-        public var target: Int
-        public var threads: Int
-        public var ours: DecodeBenchmarkResult
+        var target: Int
+        var threads: Int
+        var ours: DecodeBenchmarkResult
         /// Pillow on the same files and settings, when measured (`measurePillow`).
-        public var pillow: PillowResult?
+        var pillow: PillowResult?
         /// Our images/s over Pillow's.
-        public var ratio: Double? { pillow.map { ours.imagesPerSecond / $0.imagesPerSecond } }
+        var ratio: Double? { pillow.map { ours.imagesPerSecond / $0.imagesPerSecond } }
     }
 
     /// What `evals/images/bench_decode.py --json` reports.
-    public struct PillowResult: Sendable, Decodable {
-        public var version: String
-        public var images: Int
-        public var seconds: Double
-        public var imagesPerSecond: Double
-        public var megapixelsPerSecond: Double
+    struct PillowResult: Sendable, Decodable {
+        var version: String
+        var images: Int
+        var seconds: Double
+        var imagesPerSecond: Double
+        var megapixelsPerSecond: Double
         enum CodingKeys: String, CodingKey {
             case version, images, seconds
             case imagesPerSecond = "images_per_second", megapixelsPerSecond = "megapixels_per_second"
@@ -30,16 +31,16 @@ public enum DecodeThroughput {
     }
 
     /// The benchmark could not run (no images, the Pillow script failed).
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public let path: String
-        public let problem: String
-        public var description: String { "\(path): \(problem)" }
+    struct Failure: Error, CustomStringConvertible, Sendable {
+        let path: String
+        let problem: String
+        var description: String { "\(path): \(problem)" }
     }
 
     /// The `.jpg`, `.jpeg` and `.png` files in `folder`, sorted by name.
-    public static func imageFiles(in folder: URL) throws -> [URL] {
+    static func imageFiles(in folder: URL) throws -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        let files = names.filter { ImageExtensions.supported.contains(($0 as NSString).pathExtension.lowercased()) }
+        let files = names.filter { ClassificationDataset.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
             .sorted().map { folder.appendingPathComponent($0) }
         guard !files.isEmpty else { throw Failure(path: folder.path, problem: "no .jpg, .jpeg or .png images") }
         return files
@@ -50,7 +51,7 @@ public enum DecodeThroughput {
     /// decoding: one warm-up pass, then the best of `repeats` timed passes. With
     /// `pillowScript` (`evals/images/bench_decode.py`), Pillow is measured right after each
     /// of our rows on the same files and settings, so both see the same machine load.
-    public static func measure(folder: URL, targets: [Int] = [64, 224], threadCounts: [Int]? = nil,
+    static func measure(folder: URL, targets: [Int] = [64, 224], threadCounts: [Int]? = nil,
                                repeats: Int = 3, pillowScript: URL? = nil, python: String = "python3") throws -> [Row] {
         let files = try imageFiles(in: folder)
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -75,7 +76,7 @@ public enum DecodeThroughput {
 
     /// Runs `python3 evals/images/bench_decode.py FOLDER --json --reduced-size` with the same
     /// target and threads (Pillow's `draft` is its reduced-size decoding).
-    public static func measurePillow(script: URL, folder: URL, target: Int, threads: Int, repeats: Int = 3,
+    static func measurePillow(script: URL, folder: URL, target: Int, threads: Int, repeats: Int = 3,
                                      python: String = "python3") throws -> PillowResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -101,7 +102,7 @@ public enum DecodeThroughput {
     }
 
     /// A plain-text table: target, threads, ours and Pillow in images/s, and the ratio.
-    public static func table(_ rows: [Row]) -> String {
+    static func table(_ rows: [Row]) -> String {
         var lines = ["target  threads   ours img/s  Pillow img/s   ratio"]
         for row in rows {
             let pillow = row.pillow.map { String(format: "%12.1f", $0.imagesPerSecond) } ?? String(repeating: " ", count: 11) + "-"

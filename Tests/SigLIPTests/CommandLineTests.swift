@@ -1,0 +1,89 @@
+import Foundation
+import SigLIP
+import SigLIPTraining
+import Testing
+
+/// The commands as a user runs them: bad input gives a one-line error and a non-zero exit
+/// code and writes nothing; options merge from a JSON file and flags.
+@Suite("Command line", .serialized) struct CommandLineTests {
+    /// Built next to the test bundle by `swift test`.
+    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static let repository = ReadmeExampleTests.repository
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ command: String, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = products.appendingPathComponent(command)
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporary() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)") }
+
+    /// A few tiny steps on the bundled data.
+    static let tiny = ["--depth", "1", "--batch-size", "8", "--steps", "2", "--no-eval", "--checkpoint-every", "1", "--workers", "1"]
+
+    @Test(arguments: [
+        (["--model", "Q/16"], "unknown model preset 'Q/16'"),
+        (["--data", "/nonexistent/shards"], "/nonexistent/shards"),
+        (["--batch-size", "5000"], "batch size 5000 is larger than the 1798 examples"),
+        (["--signature", "A^q"], "bad recursion signature"),
+        (["--steps", "10", "--examples", "100"], "exactly one training budget"),
+    ])
+    func badInputIsRefusedWithOneLine(_ arguments: [String], _ expected: String) throws {
+        let output = Self.temporary()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try Self.run("siglip-train", Self.tiny.filter { $0 != "--steps" && $0 != "2" } + arguments + ["--output", output.path])
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && result.stderr.contains(expected), "stderr: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output.path), "nothing may be written")
+    }
+
+    @Test func configFileAndFlagsMergeAndRunsAreNeverOverwritten() throws {
+        let output = Self.temporary()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let config = Self.temporary().appendingPathExtension("json")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try Data(#"{"batchSize": 16, "depth": 1, "learningRate": 0.0005, "steps": 2}"#.utf8).write(to: config)
+        let first = try Self.run("siglip-train", ["--config", config.path, "--batch-size", "8", "--no-eval", "--workers", "1",
+                                                  "--checkpoint-every", "1", "--output", output.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let written = try TrainingOptions.read(from: RunDirectory(output).optionsFile)
+        #expect(written.batchSize == 8, "the flag overrides the file")
+        #expect(written.depth == 1 && written.learningRate == 0.0005 && written.steps == 2, "the file overrides the defaults")
+        #expect(first.stdout.contains("checkpoint:") && first.stdout.contains("curves:"))
+        let checkpoint = try #require(RunDirectory(output).latestCheckpoint)
+        let before = try Data(contentsOf: checkpoint.appendingPathComponent("model.safetensors"))
+
+        let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
+        #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")
+        let otherModel = try Self.run("siglip-train", ["--config", config.path, "--depth", "2", "--resume", "--output", output.path])
+        #expect(otherModel.status != 0 && otherModel.stderr.contains("another model configuration"), "\(otherModel.stderr)")
+        #expect(try Data(contentsOf: checkpoint.appendingPathComponent("model.safetensors")) == before)
+
+        let eval = try Self.run("siglip-eval", ["zero-shot", "--checkpoint", checkpoint.path, "--data", "datasets/default/zeroshot",
+                                                "--rounds", "1,2"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("top-1") && eval.stdout.contains("GFLOPs"), "\(eval.stdout)")
+    }
+
+    @Test func evaluatorRefusesACheckpointWithoutTokenizer() throws {
+        let result = try Self.run("siglip-eval", ["zero-shot", "--checkpoint", "Tests/SigLIPModelsTests/Resources/reference",
+                                                  "--data", "datasets/default/zeroshot"])
+        #expect(result.status != 0 && result.stderr.contains("spiece.model"), "\(result.stderr)")
+    }
+}

@@ -17,7 +17,7 @@ struct TrainingJob {
         var chance: Double?
         let training = try TrainingRun(options: options, resume: resume, onEvent: { event in
             switch event {
-            case .started(let steps, let resumedAt, let perExample, let match):
+            case .started(let steps, let resumedAt, let perExample, let match, let parameters):
                 total = steps
                 first = resumedAt ?? 0
                 print("siglip-train: \(options.model) depth \(options.depth.map(String.init) ?? "preset"), \(options.imageSize) px, "
@@ -25,6 +25,7 @@ struct TrainingJob {
                       + (options.skipProbability > 0 ? " (stochastic, p_s \(options.skipProbability))" : "")
                       + (options.adapter != .none ? ", \(options.adapter) adapters" : "")
                       + "; batch \(options.batchSize), \(steps) steps, \(scientific(perExample)) training FLOPs per example")
+                print(parameters)
                 if let resumedAt { print("resuming at step \(resumedAt)") }
                 if let match { print("compute matched: \(match.summary)") }
             case .step(let r):

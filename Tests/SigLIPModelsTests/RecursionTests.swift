@@ -169,12 +169,11 @@ struct TinyBatch {
                                    (RecursionConfig.rins(rounds: 8, adapter: .diagonal), 0.0001)] {
             var vision = try VisionConfig(preset: "B/16", imageSize: 224)
             vision.recursion = recursion
-            let layout = ParameterLayout()
-            _ = ImageTower(layout, config: vision)
-            let adapters = layout.specs.filter { $0.role == .adapter }.reduce(0) { $0 + $1.count }
-            let share = Double(adapters) / Double(layout.totalCount)
-            print("B/16 adapters (\(recursion.adapter), r=\(recursion.rounds)): \(adapters) parameters, \(share * 100)% of the image tower")
-            #expect(share < bound)
+            let text = try TextConfig(preset: "B", vocabularySize: 32000, length: 64)
+            let report = ParameterReport(try SigLIPModel(config: SiglipConfig(vision: vision, text: text)).parameters)
+            print("B/16 (\(recursion.adapter) adapters, r=\(recursion.rounds)): \(report)")
+            #expect(report.adapterShare < bound)
+            #expect(report.imageTower == 92_884_224 + report.adapters)
         }
     }
 

@@ -173,7 +173,7 @@ func temporaryRun() -> URL {
         options.signature = "A^r B"
         options.rounds = 2
         var started: (Int, ComputeMatch?)?
-        let trainer = try makeTrainer(options) { if case .started(let total, _, _, let match) = $0 { started = (total, match) } }
+        let trainer = try makeTrainer(options) { if case .started(let total, _, _, let match, _) = $0 { started = (total, match) } }
         _ = trainer
         let config = try options.siglipConfig(vocabularySize: 64)
         var baseline = config

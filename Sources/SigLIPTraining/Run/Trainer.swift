@@ -54,7 +54,7 @@ public struct StepRecord: Codable, Equatable, Sendable {
 
 /// A trainer's report of what happened, for a command-line shell to show.
 public enum TrainingEvent {
-    case started(totalSteps: Int, resumedAt: Int?, flopsPerExample: Double, computeMatch: ComputeMatch?)
+    case started(totalSteps: Int, resumedAt: Int?, flopsPerExample: Double, computeMatch: ComputeMatch?, parameters: ParameterReport)
     case step(StepRecord)
     case evaluated([EvaluationRecord])
     case checkpoint(URL)
@@ -156,7 +156,8 @@ public final class Trainer {
         let source = try makeSource(resume ? state.dataPosition : nil)
         let metrics = try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines)
         onEvent(.started(totalSteps: state.totalSteps, resumedAt: resume ? state.step : nil,
-                         flopsPerExample: FLOPs.trainingExample(model.config, batch: options.batchSize), computeMatch: computeMatch))
+                         flopsPerExample: FLOPs.trainingExample(model.config, batch: options.batchSize), computeMatch: computeMatch,
+                         parameters: ParameterReport(model.parameters)))
 
         let ctx = model.makeContext()
         var lastLoss = Float.nan

@@ -44,8 +44,9 @@ struct TrainingJob {
                 if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                 for e in records {
                     chance = 1 / Double(e.classes)
-                    print(String(format: "step %d  zero-shot (%d rounds): top-1 %.2f%%  top-5 %.2f%%  (%d images, %d classes, chance %.2f%%)",
-                                 e.step, e.rounds, 100 * e.top1, 100 * e.top5, e.images, e.classes, 100 / Double(e.classes)))
+                    print(String(format: "step %d  zero-shot (%d round%@): top-1 %.2f%%  top-5 %.2f%%  (%d images, %d classes, chance %.2f%%)",
+                                 e.step, e.rounds, e.rounds == 1 ? "" : "s", 100 * e.top1, 100 * e.top5, e.images, e.classes,
+                                 100 / Double(e.classes)))
                 }
             case .checkpoint(let url):
                 if !terminal { print("checkpoint \(url.path)") }

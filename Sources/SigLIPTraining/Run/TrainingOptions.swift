@@ -35,9 +35,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var randomFlip = true
     public var workers = 2
 
-    // Optimisation (SPEC.md recipe; the learning rate and the bias init are tuned for the small default).
+    // Optimisation (SPEC.md recipe; the bias init follows SPEC.md for small batches).
     public var batchSize = 128
-    public var learningRate: Float = 2e-3
+    public var learningRate: Float = 1e-3
     public var warmupSteps = 50
     public var weightDecay: Float = 1e-4
     public var beta1: Float = 0.9

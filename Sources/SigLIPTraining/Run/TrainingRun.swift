@@ -82,7 +82,7 @@ public final class TrainingRun {
     /// Trains to the end of the budget, then writes the summary and the curves.
     public func train() throws -> TrainingSummary {
         var summary = try trainer.train(resume: resume)
-        let curves = try TrainingRun.curves(metrics: run.metricsFile, title: "SigLIP \(options.model) · \(options.signature)"
+        let curves = try TrainingRun.curves(metrics: run.metricsFile, title: "SigLIP \(options.model), \(options.signature)"
                                             + (options.rounds > 1 ? " r=\(options.rounds)" : ""))
         try PNGEncoder.write(curves, to: run.curvesFile)
         summary.curves = run.curvesFile.path

@@ -33,13 +33,13 @@ public final class SigLIPModel {
     /// Normalised image embeddings. pixels: [B, H, W, 3] → [B, E]. `rounds`: recursion rounds
     /// of the image tower (nil: as configured).
     public func encodeImages(_ pixels: Tensor, rounds: Int? = nil, _ ctx: Context) -> Tensor {
-        L2Normalize.forward(vision.forward(pixels, rounds: rounds, ctx).0, ctx)
+        L2Normalize.forward(vision.forward(pixels, rounds: rounds, keepActivations: false, ctx).0, ctx)
     }
 
     /// Normalised text embeddings. ids: [B, L] → [B, E]. `rounds`: recursion rounds of the text
     /// tower (nil: as configured).
     public func encodeTexts(_ ids: [Int32], batch: Int, rounds: Int? = nil, _ ctx: Context) -> Tensor {
-        L2Normalize.forward(text.forward(ids, batch: batch, rounds: rounds, ctx).0, ctx)
+        L2Normalize.forward(text.forward(ids, batch: batch, rounds: rounds, keepActivations: false, ctx).0, ctx)
     }
 
     /// Everything one training step computes (all tensors live in the context's arena).

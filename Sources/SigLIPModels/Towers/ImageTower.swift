@@ -41,12 +41,14 @@ public struct ImageTower {
 
     /// pixels: [B, H, W, C] → embedding [B, D] (not normalised), running `rounds` recursion
     /// rounds (nil: the configured rounds).
-    public func forward(_ pixels: Tensor, rounds: Int? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// `keepActivations: false` (inference) frees each block's activations as it goes; the
+    /// cache then cannot be used for a backward.
+    public func forward(_ pixels: Tensor, rounds: Int? = nil, keepActivations: Bool = true, _ ctx: Context) -> (Tensor, Cache) {
         precondition(pixels.shape.count == 4 && pixels.shape[1] == config.imageSize && pixels.shape[2] == config.imageSize,
                      "pixels \(pixels.shape) do not match the tower's \(config.imageSize)×\(config.imageSize) input")
         let (tokens, pc) = patchEmbedding.forward(pixels, ctx)
         positionEmbedding.forward(tokens, ctx)
-        let (encoded, ec) = encoder.forward(tokens, plan: plan(rounds: rounds), ctx)
+        let (encoded, ec) = encoder.forward(tokens, plan: plan(rounds: rounds), keepActivations: keepActivations, ctx)
         let (normed, nc) = postNorm.forward(encoded, ctx)
         let (pooled, hc) = head.forward(normed, ctx)
         return (pooled, Cache(patches: pc, encoder: ec, postNorm: nc, head: hc, lastHiddenState: normed))

@@ -42,14 +42,16 @@ public struct TextTower {
 
     /// ids: [B, L] row-major (L = max_position_embeddings) → embedding [B, E] (not normalised),
     /// running `rounds` recursion rounds (nil: the configured rounds).
-    public func forward(_ ids: [Int32], batch: Int, rounds: Int? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// `keepActivations: false` (inference) frees each block's activations as it goes; the
+    /// cache then cannot be used for a backward.
+    public func forward(_ ids: [Int32], batch: Int, rounds: Int? = nil, keepActivations: Bool = true, _ ctx: Context) -> (Tensor, Cache) {
         let length = config.maxPositionEmbeddings
         precondition(ids.count == batch * length, "text tower expects \(batch)×\(length) token ids, got \(ids.count)")
         let x = tokenEmbedding.forward(ids, batch: batch, length: length, ctx)
         positionEmbedding.forward(x, ctx)
         let positions = config.maskPadding ? eosPositions(ids, batch: batch) : nil
         let mask = positions.map { keyMask(lastRealToken: $0, ctx) }
-        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), keyMask: mask, ctx)
+        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), keyMask: mask, keepActivations: keepActivations, ctx)
         let (normed, nc) = finalNorm.forward(encoded, ctx)
         let pooled = LastTokenPooling.forward(normed, positions: positions, ctx)
         let y = head.forward(pooled, ctx)

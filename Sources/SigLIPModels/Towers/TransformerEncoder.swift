@@ -36,8 +36,12 @@ public struct TransformerEncoder {
     }
 
     /// x: [B, N, D] → [B, N, D], running `plan` in order (adapter steps of rounds without an
-    /// adapter are skipped).
-    public func forward(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// adapter are skipped). With `keepActivations` false (inference), each step's
+    /// activations are freed as soon as its output is copied out: memory stays at one block's
+    /// worth, and the cache is empty (no backward).
+    public func forward(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor? = nil, keepActivations: Bool = true,
+                        _ ctx: Context) -> (Tensor, Cache) {
+        if !keepActivations { return (forwardOnly(x, plan: plan, keyMask: keyMask, ctx), Cache(steps: [])) }
         var h = x
         var caches: [StepCache] = []
         caches.reserveCapacity(plan.count)
@@ -54,6 +58,25 @@ public struct TransformerEncoder {
             }
         }
         return (h, Cache(steps: caches))
+    }
+
+    private func forwardOnly(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor?, _ ctx: Context) -> Tensor {
+        var current = ctx.arena.tensor(x.shape), spare = ctx.arena.tensor(x.shape)
+        current.copy(from: x)
+        for step in plan {
+            let mark = ctx.arena.mark()
+            let y: Tensor
+            switch step {
+            case .block(let i): y = blocks[i].forward(current, keyMask: keyMask, ctx).0
+            case .adapter(let round):
+                guard let adapter = adapters[round] else { continue }
+                y = adapter.forward(current, ctx)
+            }
+            spare.copy(from: y)
+            ctx.arena.release(to: mark)
+            swap(&current, &spare)
+        }
+        return current
     }
 
     /// dy: [B, N, D] → dx (fresh); gradients of shared blocks accumulate over their applications.

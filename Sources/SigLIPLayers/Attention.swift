@@ -36,19 +36,21 @@ public struct SelfAttention {
         let probs = ctx.arena.tensor([b, h, n, n])
         let context = ctx.arena.tensor([b, n, d])
         let scale = 1 / Float(dh).squareRoot()
-        for bi in 0..<b {
-            for hi in 0..<h {
+        // One (example, head) pair per task; each writes only its own slices.
+        parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
+            for pair in pairs {
+                let (bi, hi) = (pair / h, pair % h)
                 let q = qkvT.data + bi * n * 3 * d + hi * dh
                 let k = q + d, v = q + 2 * d
-                let p = probs.data + (bi * h + hi) * n * n
-                gemm(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: n)
+                let p = probs.data + pair * n * n
+                gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: n)
                 if let keyMask {
                     let mask = keyMask.data + bi * n
                     for i in 0..<n { Vector.add(mask, into: p + i * n, n) }
                 }
-                Kernels.softmaxRows(p, rows: n, columns: n)
-                gemm(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d,
-                     c: context.data + bi * n * d + hi * dh, ldc: d)
+                for i in 0..<n { Kernels.softmaxRow(p + i * n, n) }
+                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d,
+                                 c: context.data + bi * n * d + hi * dh, ldc: d)
             }
         }
         return (out.forward(context, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
@@ -60,20 +62,22 @@ public struct SelfAttention {
         let dContext = ctx.arena.zeros([b, n, d])
         out.backward(dy, input: cache.context, ctx, accumulateInto: dContext)
         let dqkv = ctx.arena.zeros([b, n, 3 * d])
-        let dp = ctx.arena.tensor([n, n])
+        let dps = ctx.arena.tensor([b * h, n, n])
         let scale = 1 / Float(dh).squareRoot()
-        for bi in 0..<b {
-            for hi in 0..<h {
+        parallelFor(b * h, costPerItem: 8 * n * n * dh) { pairs in
+            for pair in pairs {
+                let (bi, hi) = (pair / h, pair % h)
                 let base = bi * n * 3 * d + hi * dh
                 let q = cache.qkv.data + base, k = q + d, v = q + 2 * d
                 let dq = dqkv.data + base, dk = dq + d, dv = dq + 2 * d
-                let p = cache.probabilities.data + (bi * h + hi) * n * n
+                let p = cache.probabilities.data + pair * n * n
+                let dp = dps.data + pair * n * n
                 let dO = dContext.data + bi * n * d + hi * dh
-                gemm(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp.data, ldc: n)   // dP = dO · Vᵀ
-                gemm(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, beta: 1, c: dv, ldc: 3 * d) // dV += Pᵀ · dO
-                Kernels.softmaxBackwardRows(dp.data, p: p, rows: n, columns: n)                                        // dS
-                gemm(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp.data, lda: n, b: k, ldb: 3 * d, beta: 1, c: dq, ldc: 3 * d)      // dQ += s dS · K
-                gemm(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp.data, lda: n, b: q, ldb: 3 * d, beta: 1, c: dk, ldc: 3 * d) // dK += s dSᵀ · Q
+                gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp, ldc: n)            // dP = dO · Vᵀ
+                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, beta: 1, c: dv, ldc: 3 * d)   // dV += Pᵀ · dO
+                for i in 0..<n { Kernels.softmaxBackwardRow(dp + i * n, p: p + i * n, n) }                                          // dS
+                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: 3 * d, beta: 1, c: dq, ldc: 3 * d)      // dQ += s dS · K
+                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, beta: 1, c: dk, ldc: 3 * d) // dK += s dSᵀ · Q
             }
         }
         qkv.backward(dqkv, input: cache.input, ctx, accumulateInto: dx)

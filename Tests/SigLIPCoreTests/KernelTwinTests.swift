@@ -30,7 +30,8 @@ import Testing
 
     @Test(arguments: [(Transpose.none, Transpose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)])
     func gemmMatchesReference(_ transA: Transpose, _ transB: Transpose) {
-        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (31, 17, 65), (64, 48, 130)] {
+        // The last two are large enough to be split over threads, by rows and by columns of C.
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (31, 17, 65), (64, 48, 130), (21, 301, 67)] {
             let lda = (transA == .none ? k : m) + 3, ldb = (transB == .none ? n : k) + 1, ldc = n + 2
             let a = random((transA == .none ? m : k) * lda, seed: 1)
             let b = random((transB == .none ? k : n) * ldb, seed: 2)

@@ -35,6 +35,7 @@ public enum BLASKernels {
     }
 
     private static let upgradeOnce: Void = {
+        openblas_set_num_threads(1)   // `gemm` splits large products over our own threads
         let generic: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Katmai", "Coppermine", "Northwood", "Banias"]
         guard generic.contains(coreName), let target = bestSupported else { return }
         force(target)

@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose {
@@ -11,7 +12,38 @@ public enum Transpose {
 /// `op(A)` is `[M, K]`, `op(B)` is `[K, N]`, `C` is `[M, N]`; `lda`, `ldb`, `ldc` are the row
 /// strides of the operands as stored (so a head's columns inside a `[B*N, 3D]` block can be
 /// used in place).
+///
+/// OpenBLAS runs single-threaded; a large product is split here into one block of rows (or
+/// columns) of C per thread of `parallelFor`'s pool. One pool for GEMMs and element-wise
+/// kernels: OpenBLAS's own idle threads no longer spin (`sched_yield`) against ours.
 public func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    let threads = ParallelSettings.threads
+    guard threads > 1, m * n * k >= 1 << 18, max(m, n) >= 2 * threads else {
+        gemmOnThisThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        if m >= n {
+            let (start, end) = (m * t / threads, m * (t + 1) / threads)
+            let aPart = transA == .none ? a + start * lda : a + start
+            gemmOnThisThread(transA, transB, m: end - start, n: n, k: k, alpha: alpha, a: aPart, lda: lda, b: b, ldb: ldb,
+                             beta: beta, c: c + start * ldc, ldc: ldc)
+        } else {
+            let (start, end) = (n * t / threads, n * (t + 1) / threads)
+            let bPart = transB == .none ? b + start : b + start * ldb
+            gemmOnThisThread(transA, transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda, b: bPart, ldb: ldb,
+                             beta: beta, c: c + start, ldc: ldc)
+        }
+    }
+}
+
+/// `gemm` on the calling thread only (for callers that already run one task per thread, such
+/// as attention heads).
+public func gemmOnThisThread(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -55,11 +87,10 @@ func scaleInPlace(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, str
 
 /// Threads used by BLAS and by the element-wise kernels.
 public enum ComputeThreads {
-    /// Sets the thread count of OpenBLAS and of `parallelFor` (both default to the core count).
+    /// Sets the thread count of `gemm` and `parallelFor` (default: the core count). OpenBLAS
+    /// itself always runs one thread per call.
     public static func set(_ count: Int) {
-        let n = max(1, count)
-        openblas_set_num_threads(Int32(n))
-        ParallelSettings.threads = n
+        ParallelSettings.threads = max(1, count)
     }
 
     public static var current: Int { ParallelSettings.threads }

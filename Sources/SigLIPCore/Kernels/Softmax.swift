@@ -8,8 +8,9 @@ extension Kernels {
         }
     }
 
+    /// One row of `softmaxRows`, on the calling thread. row: [C]
     @inlinable
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ c: Int) {
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ c: Int) {
         let m = Vector.max(row, c)
         var s: Float = 0
         for i in 0..<c {
@@ -24,11 +25,14 @@ extension Kernels {
     /// Backward of a row softmax, in place: ds[r, :] = p ∘ (dp - Σ dp ∘ p). p, dp: [R, C]; dp becomes ds.
     public static func softmaxBackwardRows(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, rows: Int, columns c: Int) {
         parallelFor(rows, costPerItem: 4 * c) { range in
-            for r in range {
-                let pr = p + r * c, dr = dp + r * c
-                let d = Vector.dot(pr, dr, c)
-                for i in 0..<c { dr[i] = pr[i] * (dr[i] - d) }
-            }
+            for r in range { softmaxBackwardRow(dp + r * c, p: p + r * c, c) }
         }
+    }
+
+    /// One row of `softmaxBackwardRows`, on the calling thread. dp, p: [C]; dp becomes ds.
+    @inlinable
+    public static func softmaxBackwardRow(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, _ c: Int) {
+        let d = Vector.dot(p, dp, c)
+        for i in 0..<c { dp[i] = p[i] * (dp[i] - d) }
     }
 }

@@ -69,7 +69,8 @@ public enum FLOPs {
 }
 
 /// Compute-matched training: the number of examples a configuration may see to spend the
-/// same total training FLOPs as a baseline trained on `baselineExamples`.
+/// same total training FLOPs as a baseline trained on `baselineExamples` (rounded to whole
+/// batches, so within half a batch's FLOPs).
 public struct ComputeMatch: Sendable {
     public let baselineFLOPs: Double
     public let candidateFLOPsPerExample: Double
@@ -80,7 +81,8 @@ public struct ComputeMatch: Sendable {
     public init(baseline: SiglipConfig, baselineExamples: Int, candidate: SiglipConfig, batch: Int) {
         baselineFLOPs = FLOPs.trainingExample(baseline, batch: batch) * Double(baselineExamples)
         candidateFLOPsPerExample = FLOPs.trainingExample(candidate, batch: batch)
-        examples = Int((baselineFLOPs / candidateFLOPsPerExample).rounded())
+        let batches = max(1, Int((baselineFLOPs / candidateFLOPsPerExample / Double(batch)).rounded()))
+        examples = batches * batch
         exampleRatio = Double(examples) / Double(max(baselineExamples, 1))
     }
 

@@ -121,7 +121,7 @@ public final class Trainer {
             let m = ComputeMatch(baseline: baseline, baselineExamples: options.matchBaselineSteps! * batch,
                                  candidate: model.config, batch: batch)
             match = m
-            totalSteps = max(1, Int((Double(m.examples) / Double(batch)).rounded()))
+            totalSteps = m.examples / batch
         }
         guard totalSteps >= 1 else { throw TrainingError.badOptions("the training budget is less than one step") }
         computeMatch = match

@@ -66,7 +66,8 @@ public final class TrainingRun {
         var evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])?
         if let benchmark {
             let evalTokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
-            let rounds = options.evalRounds
+            // Rounds change nothing for a tower that does not recurse: evaluate it once.
+            let rounds = config.visionConfig.recursion.signature.isRecursive ? options.evalRounds : [options.evalRounds.min() ?? 1]
             evaluate = { model, _ in
                 let encoder = SigLIPEncoder(model: model, tokenizer: evalTokenizer)
                 let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: benchmark.task, rounds: rounds) {

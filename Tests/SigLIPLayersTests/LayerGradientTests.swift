@@ -28,6 +28,21 @@ import Testing
         GradientCheck.expectAllPass(GradientCheck.run(store: store, inputs: inputs, objective: objective), label)
     }
 
+    /// Adapts a layer whose backward accumulates into a given dx to the form `check` takes.
+    private func accumulating<Cache>(
+        _ forward: @escaping (Tensor, Context) -> (Tensor, Cache),
+        _ backward: @escaping (Tensor, Cache, Context, Tensor) -> Void
+    ) -> (Tensor, Context) -> (Tensor, (Tensor) -> Tensor?) {
+        { x, ctx in
+            let (y, cache) = forward(x, ctx)
+            return (y, { dy in
+                let dx = ctx.arena.zeros(x.shape)
+                backward(dy, cache, ctx, dx)
+                return dx
+            })
+        }
+    }
+
     @Test func linear() {
         check("Linear", inputShape: [5, 7]) { layout in
             let layer = Linear(layout, "fc", in: 7, out: 3, weightInit: .zeros)
@@ -45,42 +60,21 @@ import Testing
     @Test func layerNorm() {
         check("LayerNorm", inputShape: [4, 9], inputScale: 2) { layout in
             let layer = LayerNorm(layout, "ln", width: 9)
-            return { x, ctx in
-                let (y, cache) = layer.forward(x, ctx)
-                return (y, { dy in
-                    let dx = ctx.arena.zeros(x.shape)
-                    layer.backward(dy, cache, ctx, accumulateInto: dx)
-                    return dx
-                })
-            }
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, accumulateInto: $3) })
         }
     }
 
     @Test func mlpWithGELU() {
         check("MLP", inputShape: [2, 3, 6]) { layout in
             let layer = MLP(layout, "mlp", width: 6, hidden: 11)
-            return { x, ctx in
-                let (y, cache) = layer.forward(x, ctx)
-                return (y, { dy in
-                    let dx = ctx.arena.zeros(x.shape)
-                    layer.backward(dy, cache, ctx, accumulateInto: dx)
-                    return dx
-                })
-            }
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, accumulateInto: $3) })
         }
     }
 
     @Test func selfAttention() {
         check("SelfAttention", inputShape: [2, 5, 12]) { layout in
             let layer = SelfAttention(layout, "attn", width: 12, heads: 3)
-            return { x, ctx in
-                let (y, cache) = layer.forward(x, ctx)
-                return (y, { dy in
-                    let dx = ctx.arena.zeros(x.shape)
-                    layer.backward(dy, cache, ctx, accumulateInto: dx)
-                    return dx
-                })
-            }
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, accumulateInto: $3) })
         }
     }
 

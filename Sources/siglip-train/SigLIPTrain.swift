@@ -33,11 +33,14 @@ struct SigLIPTrain: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)   // one line at a time, also into a file or pipe
         do {
             if let threads { ComputeThreads.set(threads) }
-            var options = try configFile.map { try TrainingOptions.read(from: URL(fileURLWithPath: $0)) } ?? TrainingOptions()
-            if resume, configFile == nil, flags.isEmpty {
-                // Resume with the run's own options.
-                let saved = RunDirectory(URL(fileURLWithPath: flags.output ?? options.output)).optionsFile
-                if FileManager.default.fileExists(atPath: saved.path) { options = try TrainingOptions.read(from: saved) }
+            // A resumed run starts from its own saved options (then --config or flags may change
+            // what does not affect the model); a new run from --config or the defaults.
+            var options = TrainingOptions()
+            let saved = RunDirectory(URL(fileURLWithPath: flags.output ?? options.output)).optionsFile
+            if let configFile {
+                options = try TrainingOptions.read(from: URL(fileURLWithPath: configFile))
+            } else if resume, FileManager.default.fileExists(atPath: saved.path) {
+                options = try TrainingOptions.read(from: saved)
             }
             flags.apply(to: &options)
             try TrainingJob(options: options, resume: resume).run()

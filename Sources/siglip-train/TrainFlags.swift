@@ -49,13 +49,6 @@ struct TrainFlags: ParsableArguments {
     @Option(help: "Checkpoints to keep.") var keepCheckpoints: Int?
     @Option(help: "Start from the weights of this checkpoint directory.") var initFrom: String?
 
-    var isEmpty: Bool {
-        var copy = TrainingOptions()
-        let before = copy
-        apply(to: &copy)
-        return copy == before && !noEval
-    }
-
     func apply(to o: inout TrainingOptions) {
         if let model { o.model = model }
         if let depth { o.depth = depth }

@@ -69,6 +69,8 @@ import Testing
         let checkpoint = try #require(RunDirectory(output).latestCheckpoint)
         let before = try Data(contentsOf: checkpoint.appendingPathComponent("model.safetensors"))
 
+        let resumed = try Self.run("siglip-train", ["--resume", "--output", output.path])
+        #expect(resumed.status == 0, "resuming with only --output uses the run's own options: \(resumed.stderr)")
         let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
         #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")
         let otherModel = try Self.run("siglip-train", ["--config", config.path, "--depth", "2", "--resume", "--output", output.path])

@@ -83,6 +83,45 @@ import Testing
         #expect(eval.stdout.contains("top-1") && eval.stdout.contains("GFLOPs"), "\(eval.stdout)")
     }
 
+    /// The acceptance test of resume: a run killed with SIGKILL half-way and resumed writes the
+    /// same metrics, bit for bit (all but the measured speed), as an uninterrupted run.
+    @Test func killedRunResumesExactly() throws {
+        let whole = Self.temporary(), killed = Self.temporary()
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: killed) }
+        let options = ["--depth", "1", "--batch-size", "8", "--steps", "24", "--no-eval", "--checkpoint-every", "6",
+                       "--workers", "2", "--skip-probability", "0.5"]
+        #expect(try Self.run("siglip-train", options + ["--output", whole.path]).status == 0)
+
+        let process = Process()
+        process.executableURL = Self.products.appendingPathComponent("siglip-train")
+        process.arguments = options + ["--output", killed.path]
+        process.currentDirectoryURL = Self.repository
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let metrics = RunDirectory(killed).metricsFile
+        var lines = 0
+        while process.isRunning, lines < 10 {
+            usleep(2_000)
+            lines = ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
+        #expect(process.isRunning, "the run ended before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(RunDirectory(killed).latestCheckpoint != nil)
+
+        let resumed = try Self.run("siglip-train", ["--resume", "--output", killed.path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        func steps(_ run: URL) throws -> [String] {
+            try String(contentsOf: RunDirectory(run).metricsFile, encoding: .utf8).split(separator: "\n").map {
+                $0.replacingOccurrences(of: #""images_per_s":[0-9.e+-]+,"#, with: "", options: .regularExpression)
+            }
+        }
+        let a = try steps(whole), b = try steps(killed)
+        #expect(a.count == 24)
+        #expect(a == b)
+    }
+
     @Test func evaluatorRefusesACheckpointWithoutTokenizer() throws {
         let result = try Self.run("siglip-eval", ["zero-shot", "--checkpoint", "Tests/SigLIPModelsTests/Resources/reference",
                                                   "--data", "datasets/default/zeroshot"])

@@ -184,3 +184,18 @@ func temporaryRun() -> URL {
         _ = started
     }
 }
+
+@Suite("Training options file") struct TrainingOptionsFileTests {
+    /// train_config.json reads back as exactly the options written, unset ones included.
+    @Test func writtenOptionsReadBackUnchanged() throws {
+        var options = TrainingOptions()
+        options.evalData = nil
+        options.steps = nil
+        options.examples = 5000
+        options.initialBias = -3
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("opts-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try options.jsonData().write(to: file)
+        #expect(try TrainingOptions.read(from: file) == options)
+    }
+}

@@ -79,7 +79,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             throw TrainingError.badOptions("\(url.path): not a JSON object")
         }
         var merged = try JSONSerialization.jsonObject(with: TrainingOptions().jsonData()) as! [String: Any]
-        let known = Set(merged.keys).union(optionalKeys)
+        let known = Set(merged.keys)
         if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
             throw TrainingError.badOptions("\(url.path): unknown option '\(unknown)'")
         }
@@ -94,10 +94,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Keys whose default is nil (absent from the encoded defaults).
     static let optionalKeys: Set<String> = ["initialBias", "examples", "flops", "matchBaselineSteps", "initFrom", "evalData", "depth", "steps"]
 
+    /// Every option, unset ones as explicit nulls (so that reading the file back gives these
+    /// options, not the defaults).
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
+        for key in Self.optionalKeys where object[key] == nil { object[key] = NSNull() }
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
     /// Checks the options for mistakes a run would only find late.

@@ -32,6 +32,12 @@ struct SigLIPBench: ParsableCommand {
     @Flag(help: "With --decode-folder: time Pillow on the same files in the same run (evals/images/bench_decode.py).")
     var pillow = false
 
+    @Option(help: "Scaling: run each configuration at these batch sizes instead of its own, e.g. 16,32,64,128.")
+    var batchSizes: String?
+
+    @Option(help: "Scaling: run each configuration at these image sizes instead of its own, e.g. 32,64,96,128.")
+    var imageSizes: String?
+
     mutating func run() throws {
         if let threads { ComputeThreads.set(threads) }
         if let decodeFolder {
@@ -48,10 +54,20 @@ struct SigLIPBench: ParsableCommand {
         let peak = measureSGEMM()
         print(String(format: "threads %d · sgemm %.1f GFLOP/s (2048×2048×2048, median of 9)", ComputeThreads.current, peak / 1e9))
         var results: [BenchResult] = []
+        func list(_ text: String?) throws -> [Int?] {
+            guard let text else { return [nil] }
+            let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 > 0 }) else { throw ValidationError("bad list '\(text)'") }
+            return values
+        }
         for c in cases {
-            let r = try c.run(steps: steps, warmup: warmup, sgemmFLOPsPerSecond: peak)
-            print(r.line)
-            results.append(r)
+            for batch in try list(batchSizes) {
+                for size in try list(imageSizes) {
+                    let r = try c.run(steps: steps, warmup: warmup, sgemmFLOPsPerSecond: peak, batch: batch, imageSize: size)
+                    print(r.line)
+                    results.append(r)
+                }
+            }
         }
         if let json {
             let encoder = JSONEncoder()
@@ -94,6 +110,7 @@ struct BenchResult: Codable {
     let config: String
     let threads: Int
     let batch: Int
+    let imageSize: Int
     let msPerStep: Double
     let imagesPerSecond: Double
     let flopsPerStep: Double
@@ -104,12 +121,12 @@ struct BenchResult: Codable {
     let stepTimesMS: [Double]
 
     var line: String {
-        String(format: "%-15@ batch %3d · %9.1f ms/step · %7.2f images/s · %.3g FLOP/step · %6.1f GFLOP/s · MFU %4.1f%% of sgemm · peak RSS %.0f MB",
-               config as NSString, batch, msPerStep, imagesPerSecond, flopsPerStep, gflops, 100 * mfu, peakRSSMB)
+        String(format: "%-15@ batch %3d · %3d px · %9.1f ms/step · %7.2f images/s · %.3g FLOP/step · %6.1f GFLOP/s · MFU %4.1f%% of sgemm · peak RSS %.0f MB",
+               config as NSString, batch, imageSize, msPerStep, imagesPerSecond, flopsPerStep, gflops, 100 * mfu, peakRSSMB)
     }
 
     enum CodingKeys: String, CodingKey {
-        case config, threads, batch, msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
+        case config, threads, batch, imageSize = "image_size", msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
         case gflops, sgemmGFLOPS = "sgemm_gflops", mfu, peakRSSMB = "peak_rss_mb", stepTimesMS = "step_times_ms"
     }
 }
@@ -124,14 +141,16 @@ enum BenchCase: String, CaseIterable {
     var imageSize: Int { self == .ti16_64_train ? 64 : 224 }
     var batch: Int { self == .ti16_64_train ? 64 : self == .s16_224_train ? 32 : 8 }
 
-    func siglipConfig() throws -> SiglipConfig {
+    func siglipConfig(imageSize: Int) throws -> SiglipConfig {
         let vision = try VisionConfig(preset: preset, imageSize: imageSize)
         let text = try TextConfig(preset: preset, vocabularySize: 32000, length: 16)
         return SiglipConfig(vision: vision, text: text)
     }
 
-    func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double) throws -> BenchResult {
-        let config = try siglipConfig()
+    /// `batch` and `imageSize` override the configuration's own (for scaling tables).
+    func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double, batch: Int? = nil, imageSize: Int? = nil) throws -> BenchResult {
+        let batch = batch ?? self.batch, imageSize = imageSize ?? self.imageSize
+        let config = try siglipConfig(imageSize: imageSize)
         var generator = SeededGenerator(seed: 0)
         let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
         for i in 0..<pixels.count { pixels.data[i] = 2 * generator.nextUnitFloat() - 1 }
@@ -159,7 +178,7 @@ enum BenchCase: String, CaseIterable {
             flops = Double(batch) * FLOPs.trainingExample(config, batch: batch)
         }
         return BenchResult(
-            config: rawValue, threads: ComputeThreads.current, batch: batch, msPerStep: time.median * 1000,
+            config: rawValue, threads: ComputeThreads.current, batch: batch, imageSize: imageSize, msPerStep: time.median * 1000,
             imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
             peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 })

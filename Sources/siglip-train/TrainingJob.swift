@@ -49,7 +49,7 @@ struct TrainingJob {
                                  100 / Double(e.classes)))
                 }
             case .checkpoint(let url):
-                if !terminal { print("checkpoint \(url.path)") }
+                if !terminal { print("checkpoint \(shown(url.path))") }
             }
         }, onNotice: { notice in
             if case .skippedSample(let name, let reason) = notice {
@@ -67,16 +67,22 @@ struct TrainingJob {
             print(String(format: "zero-shot top-1 %.2f%% (chance %.2f%%), top-5 %.2f%% at %d round%@ on %@",
                          100 * e.top1, 100 * (chance ?? 0), 100 * e.top5, e.rounds, e.rounds == 1 ? "" : "s", options.evalData ?? ""))
         }
-        print("checkpoint: \(summary.checkpoint)")
-        print("metrics:    \(summary.metrics)")
-        if let curves = summary.curves { print("curves:     \(curves)") }
-        print("summary:    \(training.run.summaryFile.path)")
+        print("checkpoint: \(shown(summary.checkpoint))")
+        print("metrics:    \(shown(summary.metrics))")
+        if let curves = summary.curves { print("curves:     \(shown(curves))") }
+        print("summary:    \(shown(training.run.summaryFile.path))")
     }
 
     func bar(_ fraction: Double) -> String {
         let width = 24, filled = Int((fraction * Double(width)).rounded(.down))
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
     }
+}
+
+/// A path relative to the current directory when it lies inside it.
+func shown(_ path: String) -> String {
+    let here = FileManager.default.currentDirectoryPath + "/"
+    return path.hasPrefix(here) ? String(path.dropFirst(here.count)) : path
 }
 
 /// "1h02m", "4m05s", "12s".

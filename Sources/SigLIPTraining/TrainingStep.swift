@@ -3,8 +3,8 @@ import SigLIPLayers
 import SigLIPModels
 
 /// One optimisation step of a SigLIP model: zero the gradients, forward and backward of the
-/// sigmoid loss, AdamW update, free the step's activations. The arena is reused, so after the
-/// first step a step allocates no activation memory.
+/// sigmoid loss, a guard against non-finite values, AdamW update, free the step's activations.
+/// The arena is reused, so after the first step a step allocates no activation memory.
 public final class TrainingStep {
     public let model: SigLIPModel
     public let optimizer: AdamW
@@ -24,15 +24,40 @@ public final class TrainingStep {
         /// The loss's log temperature `t` and bias `b` after the update.
         public let logScale: Float
         public let bias: Float
+        /// Collapse indicator: mean cosine between different images' (and texts') embeddings;
+        /// near 1 means every embedding points the same way.
+        public let imageCosine: Float
+        public let textCosine: Float
     }
 
-    /// pixels: [B, H, W, 3] in [-1, 1]; ids: [B, L] token ids.
-    public func run(pixels: Tensor, ids: [Int32]) -> Metrics {
+    /// The loss or the gradient norm was NaN or infinite; the parameters were not updated.
+    public struct NonFiniteError: Error {
+        public let loss: Float
+        public let gradientNorm: Float
+    }
+
+    /// pixels: [B, H, W, 3] in [-1, 1]; ids: [B, L] token ids; the recursion rounds of each
+    /// tower (nil: as configured). Throws `NonFiniteError` before updating anything.
+    public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil) throws -> Metrics {
         model.parameters.zeroGradients()
-        let loss = model.lossAndGradients(pixels: pixels, ids: ids, context).loss
+        let result = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
+        let imageCosine = Self.meanPairwiseCosine(result.imageEmbeddings)
+        let textCosine = Self.meanPairwiseCosine(result.textEmbeddings)
         context.arena.reset()
-        let report = optimizer.update(model.parameters)
-        return Metrics(loss: loss, gradientNorm: report.gradientNorm, learningRate: report.learningRate,
-                       logScale: context.value(model.loss.logScale)[0], bias: context.value(model.loss.bias)[0])
+        let norm = AdamW.globalNorm(model.parameters.gradients)
+        guard result.loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: result.loss, gradientNorm: norm) }
+        let report = optimizer.update(model.parameters, gradientNorm: norm)
+        return Metrics(loss: result.loss, gradientNorm: norm, learningRate: report.learningRate,
+                       logScale: context.value(model.loss.logScale)[0], bias: context.value(model.loss.bias)[0],
+                       imageCosine: imageCosine, textCosine: textCosine)
+    }
+
+    /// Mean cosine between different rows of L2-normalised embeddings [B, E].
+    static func meanPairwiseCosine(_ e: Tensor) -> Float {
+        let (n, d) = (e.rows, e.lastDimension)
+        guard n > 1 else { return 1 }
+        var sum = 0.0
+        for i in 0..<n { for j in 0..<n where j != i { sum += Double(Vector.dot(e.data + i * d, e.data + j * d, d)) } }
+        return Float(sum / Double(n * (n - 1)))
     }
 }

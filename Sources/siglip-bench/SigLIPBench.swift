@@ -78,11 +78,11 @@ struct SigLIPBench: ParsableCommand {
 }
 
 /// Median wall time of `body` over `steps` runs after `warmup` runs, in seconds.
-func medianTime(steps: Int, warmup: Int, _ body: () -> Void) -> (median: Double, all: [Double]) {
-    for _ in 0..<warmup { body() }
-    let times = (0..<max(steps, 1)).map { _ -> Double in
+func medianTime(steps: Int, warmup: Int, _ body: () throws -> Void) rethrows -> (median: Double, all: [Double]) {
+    for _ in 0..<warmup { try body() }
+    let times = try (0..<max(steps, 1)).map { _ -> Double in
         let start = DispatchTime.now().uptimeNanoseconds
-        body()
+        try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
     return (times.sorted()[times.count / 2], times)
@@ -174,7 +174,7 @@ enum BenchCase: String, CaseIterable {
             let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1000))
             let step = TrainingStep(model: model, optimizer: optimizer)
             let ids = (0..<batch * 16).map { i in i % 16 == 15 ? Int32(1) : Int32(2 + Int(generator.next() % 31998)) }
-            time = medianTime(steps: steps, warmup: warmup) { _ = step.run(pixels: pixelTensor, ids: ids) }
+            time = try medianTime(steps: steps, warmup: warmup) { _ = try step.run(pixels: pixelTensor, ids: ids) }
             flops = Double(batch) * FLOPs.trainingExample(config, batch: batch)
         }
         return BenchResult(

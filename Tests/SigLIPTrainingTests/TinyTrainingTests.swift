@@ -26,7 +26,7 @@ import Testing
         let pixels = FloatBuffer(count: batch * 32 * 32 * 3)
         for i in 0..<pixels.count { pixels.data[i] = 2 * g.nextUnitFloat() - 1 }
         let ids = (0..<batch * 8).map { i in i % 8 == 7 ? Int32(1) : Int32(2 + Int(g.next() % 48)) }
-        let losses = (0..<30).map { _ in step.run(pixels: Tensor(pixels.data, [batch, 32, 32, 3]), ids: ids).loss }
+        let losses = try (0..<30).map { _ in try step.run(pixels: Tensor(pixels.data, [batch, 32, 32, 3]), ids: ids).loss }
         print("tiny training losses: \(losses.first!) → \(losses.last!)")
         #expect(losses.allSatisfy { $0.isFinite })
         #expect(losses.last! < 0.5 * losses[1], "loss \(losses[1]) → \(losses.last!) did not halve")

@@ -85,6 +85,7 @@ public final class Trainer {
     public let tokenizerFile: URL
     let optimizer: AdamW
     let totalSteps: Int
+    let flopsPerExample: Double
     let computeMatch: ComputeMatch?
     let makeSource: (Data?) throws -> TrainingBatchSource
     let evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])?
@@ -107,6 +108,7 @@ public final class Trainer {
         self.onEvent = onEvent
         let batch = options.batchSize
         let perExample = FLOPs.trainingExample(model.config, batch: batch)
+        flopsPerExample = perExample
         var match: ComputeMatch?
         if let steps = options.steps {
             totalSteps = steps
@@ -156,28 +158,23 @@ public final class Trainer {
         let source = try makeSource(resume ? state.dataPosition : nil)
         let metrics = try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines)
         onEvent(.started(totalSteps: state.totalSteps, resumedAt: resume ? state.step : nil,
-                         flopsPerExample: FLOPs.trainingExample(model.config, batch: options.batchSize), computeMatch: computeMatch,
+                         flopsPerExample: flopsPerExample, computeMatch: computeMatch,
                          parameters: ParameterReport(model.parameters)))
 
-        let ctx = model.makeContext()
+        let step = TrainingStep(model: model, optimizer: optimizer)
         var lastLoss = Float.nan
         while state.step < state.totalSteps {
             let stepStart = DispatchTime.now().uptimeNanoseconds
             let batch = try source.nextBatch()
             let imageRounds = drawTrainingRounds(model.config.visionConfig.recursion, using: &state.generator)
             let textRounds = drawTrainingRounds(model.config.textConfig.recursion, using: &state.generator)
-            model.parameters.zeroGradients()
-            let result = model.lossAndGradients(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds,
-                                                textRounds: textRounds, ctx)
-            let imageCosine = Self.meanPairwiseCosine(result.imageEmbeddings)
-            let textCosine = Self.meanPairwiseCosine(result.textEmbeddings)
-            ctx.arena.reset()
-            let norm = AdamW.globalNorm(model.parameters.gradients)
-            guard result.loss.isFinite, norm.isFinite else {
-                throw TrainingError.nonFinite(step: state.step + 1, loss: result.loss, gradientNorm: norm,
+            let measured: TrainingStep.Metrics
+            do {
+                measured = try step.run(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds, textRounds: textRounds)
+            } catch let error as TrainingStep.NonFiniteError {
+                throw TrainingError.nonFinite(step: state.step + 1, loss: error.loss, gradientNorm: error.gradientNorm,
                                               lastCheckpoint: lastCheckpoint?.path)
             }
-            let report = optimizer.update(model.parameters, gradientNorm: norm)
             state.step += 1
             state.examplesSeen += options.batchSize
             state.flopsSpent += FLOPs.trainingStep(model.config, batch: options.batchSize,
@@ -186,11 +183,11 @@ public final class Trainer {
             state.skippedFiles = source.skippedCount
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
             let record = StepRecord(
-                step: state.step, loss: result.loss, learningRate: report.learningRate,
-                t: ctx.value(model.loss.logScale)[0], b: ctx.value(model.loss.bias)[0], gradientNorm: norm,
-                imagesPerSecond: Double(options.batchSize) / seconds, examples: state.examplesSeen, flops: state.flopsSpent,
-                skippedFiles: state.skippedFiles, imageCosine: imageCosine, textCosine: textCosine, imageRounds: imageRounds)
-            lastLoss = result.loss
+                step: state.step, loss: measured.loss, learningRate: measured.learningRate, t: measured.logScale, b: measured.bias,
+                gradientNorm: measured.gradientNorm, imagesPerSecond: Double(options.batchSize) / seconds,
+                examples: state.examplesSeen, flops: state.flopsSpent, skippedFiles: state.skippedFiles,
+                imageCosine: measured.imageCosine, textCosine: measured.textCosine, imageRounds: imageRounds)
+            lastLoss = measured.loss
             try metrics.append(record)
             onEvent(.step(record))
             let last = state.step == state.totalSteps
@@ -215,15 +212,6 @@ public final class Trainer {
             seconds: Date().timeIntervalSince(started), skippedFiles: state.skippedFiles, computeMatch: computeMatch?.summary,
             evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
         return summary
-    }
-
-    /// Mean cosine between different rows of L2-normalised embeddings [B, E].
-    static func meanPairwiseCosine(_ e: Tensor) -> Float {
-        let (n, d) = (e.rows, e.lastDimension)
-        guard n > 1 else { return 1 }
-        var sum = 0.0
-        for i in 0..<n { for j in 0..<n where j != i { sum += Double(Vector.dot(e.data + i * d, e.data + j * d, d)) } }
-        return Float(sum / Double(n * (n - 1)))
     }
 
     // MARK: Checkpoints

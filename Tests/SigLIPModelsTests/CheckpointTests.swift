@@ -116,3 +116,17 @@ import Testing
         try Checkpoint.save(model, to: URL(fileURLWithPath: Self.target!))
     }
 }
+
+@Suite("Config round trip") struct ConfigRoundTripTests {
+    /// A config read back from its own JSON is equal to it, the default projection size included
+    /// (so a resumed run recognises its checkpoint).
+    @Test(arguments: [nil, 12])
+    func configReadsBackEqual(_ projection: Int?) throws {
+        var config = tinyConfig()
+        config.textConfig.projectionSize = projection
+        config.textConfig.hiddenSize = 12
+        config.textConfig.maskPadding = true
+        config.visionConfig.recursion = .rins(rounds: 3, skipProbability: 0.5, adapter: .linear)
+        #expect(try JSONDecoder().decode(SiglipConfig.self, from: config.jsonData()) == config)
+    }
+}

@@ -161,7 +161,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
         try c.encode(padTokenId, forKey: .padTokenId)
         try c.encode(bosTokenId, forKey: .bosTokenId)
         try c.encode(eosTokenId, forKey: .eosTokenId)
-        try c.encode(embeddingSize, forKey: .projectionSize)
+        try c.encodeIfPresent(projectionSize, forKey: .projectionSize)   // absent: hidden_size, as in transformers
         try c.encode("siglip_text_model", forKey: .modelType)
         if !recursion.isBaseline { try c.encode(recursion, forKey: .recursion) }
         if maskPadding { try c.encode(true, forKey: .maskPadding) }

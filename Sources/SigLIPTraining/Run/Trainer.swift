@@ -229,7 +229,7 @@ public final class Trainer {
 
     func restore(from dir: URL) throws -> TrainerState {
         let saved = try SiglipConfig.read(from: dir.appendingPathComponent(Checkpoint.configFile))
-        guard try saved.jsonData() == model.config.jsonData() else {
+        guard saved == model.config else {
             throw TrainingError.incompatibleCheckpoint(
                 "\(dir.path) was trained with another model configuration than these options describe; resume with the run's own options (\(run.optionsFile.path))")
         }

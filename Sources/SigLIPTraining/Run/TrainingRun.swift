@@ -44,7 +44,7 @@ public final class TrainingRun {
         let model: SigLIPModel
         if let initFrom = options.initFrom {
             model = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
-            guard try model.config.jsonData() == config.jsonData() else {
+            guard model.config == config else {
                 throw TrainingError.incompatibleCheckpoint("\(initFrom) has another model configuration than these options describe")
             }
         } else {

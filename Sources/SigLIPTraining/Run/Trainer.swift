@@ -221,9 +221,8 @@ public final class Trainer {
             try Checkpoint.save(model, to: dir)
             try FileManager.default.copyItem(at: tokenizerFile, to: dir.appendingPathComponent(RunDirectory.tokenizerFile))
             try optimizer.write(to: dir.appendingPathComponent(RunDirectory.optimizerFile))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try Checkpoint.writeAtomically(try encoder.encode(state), to: dir.appendingPathComponent(RunDirectory.stateFile))
+            try Checkpoint.writeAtomically(try RunJSON.encoder(pretty: true).encode(state),
+                                           to: dir.appendingPathComponent(RunDirectory.stateFile))
         }
     }
 
@@ -249,6 +248,7 @@ final class MetricsLog {
     let url: URL
     private(set) var lines: Int
     private let handle: FileHandle
+    private let encoder = RunJSON.encoder(pretty: false)
 
     /// Opens the log keeping only its first `keepingLines` lines (what a checkpoint had seen).
     init(url: URL, keepingLines: Int) throws {
@@ -270,9 +270,6 @@ final class MetricsLog {
     }
 
     private func write<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         handle.write(try encoder.encode(value) + Data("\n".utf8))
         lines += 1
     }

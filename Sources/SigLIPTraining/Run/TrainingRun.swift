@@ -87,18 +87,14 @@ public final class TrainingRun {
                                             + (options.rounds > 1 ? " r=\(options.rounds)" : ""))
         try PNGEncoder.write(curves, to: run.curvesFile)
         summary.curves = run.curvesFile.path
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try Checkpoint.writeAtomically(try encoder.encode(summary), to: run.summaryFile)
+        try Checkpoint.writeAtomically(try RunJSON.encoder(pretty: true).encode(summary), to: run.summaryFile)
         return summary
     }
 
     /// Draws loss and zero-shot accuracy against examples and FLOPs from a metrics.jsonl.
     public static func curves(metrics url: URL, title: String) throws -> RGBImage {
         var steps: [CurvePoint] = [], evals: [EvalPoint] = []
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = RunJSON.decoder()
         for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
             let data = Data(line.utf8)
             if line.hasPrefix("{\"eval\"") {

@@ -79,25 +79,14 @@ public struct SafeTensorsWriter: Sendable {
         var header = headerJSON(names: names)
         header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
 
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw fail("cannot create the temporary file \(temporary.path)")
+            try AtomicFile.write(to: url) { handle in
+                try handle.write(contentsOf: withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) })
+                try handle.write(contentsOf: header)
+                for name in names { try handle.write(contentsOf: entries[name]!.bytes) }
             }
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) })
-            try handle.write(contentsOf: header)
-            for name in names { try handle.write(contentsOf: entries[name]!.bytes) }
-            try handle.synchronize()
-            guard rename(temporary.path, url.path) == 0 else {
-                throw fail("cannot rename \(temporary.path) over the target (errno \(errno))")
-            }
-            syncDirectory(of: url)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error as? SafeTensorsError ?? fail("cannot write the file (\(error.localizedDescription))")
+            throw fail("\(error)")
         }
     }
 
@@ -119,14 +108,6 @@ public struct SafeTensorsWriter: Sendable {
         members.sort { utf8Precedes($0.key, $1.key) }
         return Array("{\(members.map { "\(quoted($0.key)):\($0.json)" }.joined(separator: ","))}".utf8)
     }
-}
-
-/// Flushes the directory entry of `url` so a completed rename survives a crash (best effort).
-private func syncDirectory(of url: URL) {
-    let descriptor = open(url.deletingLastPathComponent().path, O_RDONLY)
-    guard descriptor >= 0 else { return }
-    _ = fsync(descriptor)
-    _ = close(descriptor)
 }
 
 /// `text` as a JSON string literal.

@@ -77,10 +77,10 @@ public enum Checkpoint {
         try writer.write(to: url)
     }
 
-    /// Writes `data` to a temporary file and renames it over `url`.
+    /// Writes `data` to `url` atomically (temporary file, flushed, renamed over it).
     public static func writeAtomically(_ data: Data, to url: URL) throws {
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw CheckpointError(file: url.path, problem: "cannot write (\(error.localizedDescription))")
+        do { try AtomicFile.write(to: url) { try $0.write(contentsOf: data) } } catch {
+            throw CheckpointError(file: url.path, problem: "\(error)")
         }
     }
 }

@@ -46,21 +46,13 @@ public struct RunDirectory: Sendable {
         try? fm.removeItem(at: temporary)
         try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
         try write(temporary)
-        for name in try fm.contentsOfDirectory(atPath: temporary.path) { try syncFile(temporary.appendingPathComponent(name)) }
+        for name in try fm.contentsOfDirectory(atPath: temporary.path) { AtomicFile.sync(temporary.appendingPathComponent(name)) }
         try? fm.removeItem(at: final)
         try fm.moveItem(at: temporary, to: final)
-        try syncFile(checkpointsFolder)
+        AtomicFile.sync(checkpointsFolder)
         for old in checkpoints().dropLast(keep) { try? fm.removeItem(at: old) }
         return final
     }
-}
-
-/// fsync a file or folder.
-func syncFile(_ url: URL) throws {
-    let fd = open(url.path, O_RDONLY)
-    guard fd >= 0 else { throw CheckpointError(file: url.path, problem: "cannot open to sync") }
-    defer { close(fd) }
-    _ = fsync(fd)
 }
 
 /// What a checkpoint records besides the weights and the optimiser moments: enough to continue

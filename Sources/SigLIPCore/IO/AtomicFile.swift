@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writing a file so that readers see the old file or the whole new one, never a part: write a
+/// temporary file beside it, flush it to disk, rename it over the target, flush the folder.
+public enum AtomicFile {
+    /// What failed, for the caller to wrap in its own error naming the file.
+    public struct Failure: Error, CustomStringConvertible {
+        public let problem: String
+        public var description: String { problem }
+    }
+
+    /// Writes the file `url` through `body`, atomically.
+    public static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        do {
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                throw Failure(problem: "cannot create the temporary file \(temporary.path)")
+            }
+            let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
+            try body(handle)
+            try handle.synchronize()
+            guard rename(temporary.path, url.path) == 0 else {
+                throw Failure(problem: "cannot rename \(temporary.path) over the target (errno \(errno))")
+            }
+            sync(url.deletingLastPathComponent())
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error as? Failure ?? Failure(problem: "cannot write the file (\(error.localizedDescription))")
+        }
+    }
+
+    /// Flushes a file or a folder (a folder: its entries, so a completed rename survives a
+    /// crash). Best effort.
+    public static func sync(_ url: URL) {
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        _ = close(descriptor)
+    }
+}

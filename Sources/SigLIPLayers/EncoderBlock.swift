@@ -35,16 +35,21 @@ public struct EncoderBlock {
 
     /// dy: [B, N, D] → dx: [B, N, D] (fresh); parameter gradients accumulate.
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
+        let dx = ctx.arena.tensor(dy.shape)
+        backward(dy, cache, ctx, into: dx)
+        return dx
+    }
+
+    /// Writes dx: [B, N, D] (overwritten, must not alias dy); parameter gradients accumulate.
+    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor) {
         let dx1 = ctx.arena.tensor(dy.shape)
         dx1.copy(from: dy)                                                     // residual path
         let dm = ctx.arena.zeros(dy.shape)
         mlp.backward(dy, cache.mlp, ctx, accumulateInto: dm)
         norm2.backward(dm, cache.norm2, ctx, accumulateInto: dx1)
-        let dx = ctx.arena.tensor(dy.shape)
         dx.copy(from: dx1)
         let da = ctx.arena.zeros(dy.shape)
         attention.backward(dx1, cache.attention, ctx, accumulateInto: da)
         norm1.backward(da, cache.norm1, ctx, accumulateInto: dx)
-        return dx
     }
 }

@@ -105,8 +105,9 @@ struct TinyBatch {
         let adapterCount = adapted.parameters.specs.filter { $0.role == .adapter }.count
         #expect(adapterCount == 2, "rounds 2 and 3 have adapters")
         let batch = TinyBatch(seed: 14)
-        let a = plain.encodeImages(batch.tensor, plain.makeContext()).toArray()
-        let b = adapted.encodeImages(batch.tensor, adapted.makeContext()).toArray()
+        let (plainContext, adaptedContext) = (plain.makeContext(), adapted.makeContext())   // own the outputs' memory
+        let a = plain.encodeImages(batch.tensor, plainContext).toArray()
+        let b = adapted.encodeImages(batch.tensor, adaptedContext).toArray()
         #expect(a == b)
     }
 
@@ -296,5 +297,23 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
         #expect(a == b)
         #expect(inference.arena.highWaterMark * 3 < training.arena.highWaterMark,
                 "arena: inference \(inference.arena.highWaterMark) vs training \(training.arena.highWaterMark) floats")
+    }
+
+    /// The training backward frees each block's scratch as it goes: on a deep tower it needs a
+    /// small fraction of the forward's cached activations on top of them.
+    @Test func backwardScratchIsOneBlock() throws {
+        var config = tinyConfig()
+        config.visionConfig.numHiddenLayers = 12
+        let model = try SigLIPModel(config: config)
+        model.initialize(seed: 43)
+        let batch = TinyBatch(seed: 44)
+        let ctx = model.makeContext()
+        let (pooled, cache) = model.vision.forward(batch.tensor, ctx)
+        let cached = ctx.arena.inUse
+        let dPooled = ctx.arena.tensor(pooled.shape)
+        dPooled.fill(1)
+        model.vision.backward(dPooled, cache, ctx)
+        let scratch = ctx.arena.highWaterMark - cached
+        #expect(scratch * 4 < cached, "backward scratch \(scratch) floats on top of \(cached) cached")
     }
 }

@@ -80,14 +80,20 @@ public struct TransformerEncoder {
     }
 
     /// dy: [B, N, D] → dx (fresh); gradients of shared blocks accumulate over their applications.
+    /// Each step's scratch is freed as soon as its input gradient is written, so the backward
+    /// needs one step's scratch memory on top of the forward caches.
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
-        var g = dy
+        var current = ctx.arena.tensor(dy.shape), spare = ctx.arena.tensor(dy.shape)
+        current.copy(from: dy)
         for step in cache.steps.reversed() {
+            let mark = ctx.arena.mark()
             switch step {
-            case .block(let i, let c): g = blocks[i].backward(g, c, ctx)
-            case .adapter(let adapter, let input): g = adapter.backward(g, input: input, ctx)
+            case .block(let i, let c): blocks[i].backward(current, c, ctx, into: spare)
+            case .adapter(let adapter, let input): spare.copy(from: adapter.backward(current, input: input, ctx))
             }
+            ctx.arena.release(to: mark)
+            swap(&current, &spare)
         }
-        return g
+        return current
     }
 }

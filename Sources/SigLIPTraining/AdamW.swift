@@ -54,17 +54,20 @@ public final class AdamW {
         public let learningRate: Float   // lr · s(t)
     }
 
-    /// ‖g‖ over all parameters (Double accumulation).
+    /// ‖g‖ over all parameters: Float dot products over chunks of 4,096, summed in Double in
+    /// chunk order (the same bits on any thread count).
     public static func globalNorm(_ gradients: FloatBuffer) -> Float {
-        var total = 0.0
-        var i = 0
-        let chunk = 4096
-        while i < gradients.count {
-            let n = min(chunk, gradients.count - i)
-            total += Double(Vector.dot(gradients.data + i, gradients.data + i, n))
-            i += n
+        let chunk = 4096, chunks = (gradients.count + chunk - 1) / chunk
+        var partial = [Double](repeating: 0, count: chunks)
+        partial.withUnsafeMutableBufferPointer { partial in
+            parallelFor(chunks, costPerItem: 2 * chunk) { range in
+                for c in range {
+                    let start = c * chunk
+                    partial[c] = Double(Vector.dot(gradients.data + start, gradients.data + start, min(chunk, gradients.count - start)))
+                }
+            }
         }
-        return Float(total.squareRoot())
+        return Float(partial.reduce(0, +).squareRoot())
     }
 
     /// Applies one update from the gradients in `parameters` (which are left clipped).
@@ -84,13 +87,20 @@ public final class AdamW {
         let m = firstMoment.data, v = secondMoment.data
         for run in runs {
             let decay = run.decayed ? settings.weightDecay * s : 0
-            parallelFor(run.range.count, costPerItem: 12) { local in
-                for i in (run.range.lowerBound + local.lowerBound)..<(run.range.lowerBound + local.upperBound) {
-                    let gi = g[i] * gradScale
-                    g[i] = gi
-                    m[i] = b1 * m[i] + (1 - b1) * gi
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                    theta[i] -= stepSize * m[i] / (v[i].squareRoot() * invSqrtCorrection2 + eps) + decay * theta[i]
+            // Eight parameters per task item; the same operations lane by lane as one at a time,
+            // so the result does not depend on where the items are split.
+            let start = run.range.lowerBound, count = run.range.count
+            parallelFor((count + 7) / 8, costPerItem: 8 * 12) { items in
+                for item in items {
+                    let i = start + item * 8, n = min(8, count - item * 8)
+                    let gi = SIMD8<Float>.load(g + i, count: n) * gradScale
+                    gi.store(g + i, count: n)
+                    let mi = b1 * SIMD8<Float>.load(m + i, count: n) + (1 - b1) * gi
+                    let vi = b2 * SIMD8<Float>.load(v + i, count: n) + (1 - b2) * gi * gi
+                    mi.store(m + i, count: n)
+                    vi.store(v + i, count: n)
+                    let ti = SIMD8<Float>.load(theta + i, count: n)
+                    (ti - (stepSize * mi / (vi.squareRoot() * invSqrtCorrection2 + eps) + decay * ti)).store(theta + i, count: n)
                 }
             }
         }

@@ -32,6 +32,9 @@ struct SigLIPBench: ParsableCommand {
     @Flag(help: "With --decode-folder: time Pillow on the same files in the same run (evals/images/bench_decode.py).")
     var pillow = false
 
+    @Flag(help: "Instead of the model: time the element-wise kernels, the optimiser and the thread hand-off at the Ti/16-64 step's sizes.")
+    var kernels = false
+
     @Option(help: "Scaling: run each configuration at these batch sizes instead of its own, e.g. 16,32,64,128.")
     var batchSizes: String?
 
@@ -45,6 +48,11 @@ struct SigLIPBench: ParsableCommand {
                 folder: URL(fileURLWithPath: decodeFolder), threadCounts: threads.map { [$0] },
                 pillowScript: pillow ? URL(fileURLWithPath: "evals/images/bench_decode.py") : nil)
             print(DecodeThroughput.table(rows))
+            return
+        }
+        if kernels {
+            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) calls after 3 warm-up")
+            for row in KernelThroughput.measure(steps: max(steps, 1)) { print(row.line) }
             return
         }
         let cases = config == ["all"] ? BenchCase.allCases : try config.map { name in

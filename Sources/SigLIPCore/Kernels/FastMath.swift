@@ -5,13 +5,15 @@ public enum FastMath {
     /// e^x for 8 lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n by
     /// building the exponent bits. Relative error ≤ 2e-7 over [-87.3, 88.7]; inputs outside are clamped
     /// to it (e^-87.3 ≈ 1.2e-38, e^88.7 ≈ 3.3e38), which no caller can tell from 0 and +inf.
-    @inlinable
+    @inlinable @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
         let log2e: Float = 1.442_695_04, ln2Hi: Float = 0.693_145_751_953_125, ln2Lo: Float = 1.428_606_765_330_187e-6
         // Adding 1.5·2^23 rounds to an integer n held in the low mantissa bits (no float→int
         // conversion, which Swift's generic SIMD code does lane by lane).
         let magic: Float = 12_582_912
-        let clamped = pointwiseMin(pointwiseMax(x, Vector(repeating: -87.3)), Vector(repeating: 88.7))
+        // (`replacing(with:where:)` inlines to min/max instructions; the generic `pointwiseMin`
+        // and `pointwiseMax` were left as calls.)
+        let clamped = x.replacing(with: -87.3, where: x .< -87.3).replacing(with: 88.7, where: x .> 88.7)
         let t = clamped * log2e + magic
         let n = t - magic
         let r = clamped - n * ln2Hi - n * ln2Lo
@@ -49,7 +51,7 @@ public enum FastMath {
 extension SIMD8 where Scalar == Float {
     /// Loads `count` (≤ 8) floats, the rest zero.
     @inlinable
-    static func load(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+    public static func load(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
         if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
         var v = SIMD8<Float>()
         for i in 0..<count { v[i] = p[i] }
@@ -58,7 +60,7 @@ extension SIMD8 where Scalar == Float {
 
     /// Stores the first `count` (≤ 8) lanes.
     @inlinable
-    func store(_ p: UnsafeMutablePointer<Float>, count: Int) {
+    public func store(_ p: UnsafeMutablePointer<Float>, count: Int) {
         if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self); return }
         for i in 0..<count { p[i] = self[i] }
     }

@@ -1,0 +1,80 @@
+import Foundation
+import SigLIP
+import SigLIPTraining
+
+/// Times the non-GEMM kernels of a training step at the sizes of the Ti/16-64 batch-64 step
+/// (`siglip-bench --kernels`): each line gives the median time of one call and the memory
+/// traffic it implies, so a change to a kernel can be measured on its own.
+enum KernelThroughput {
+    struct Row {
+        let name: String
+        let elements: Int
+        /// Bytes each call must read and write at least.
+        let bytes: Int
+        let seconds: Double
+
+        var line: String {
+            name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
+                   seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
+        }
+    }
+
+    /// rows × width activations as in the Ti/16-64 step (64 images × 16 tokens, width 192,
+    /// MLP 768), and an AdamW update over that model's 17.3 M parameters.
+    static func measure(steps: Int) -> [Row] {
+        let rows = 1024, d = 192, hidden = 768, tokens = 16
+        var generator = SeededGenerator(seed: 1)
+        func buffer(_ count: Int, scale: Float = 1) -> FloatBuffer {
+            let b = FloatBuffer(count: count)
+            for i in 0..<count { b.data[i] = scale * (2 * generator.nextUnitFloat() - 1) }
+            return b
+        }
+        func time(_ name: String, elements: Int, bytes: Int, _ body: () -> Void) -> Row {
+            Row(name: name, elements: elements, bytes: bytes, seconds: medianTime(steps: steps, warmup: 3, body).median)
+        }
+        var result: [Row] = []
+        let h = rows * hidden
+        let x = buffer(h, scale: 4), y = buffer(h), dy = buffer(h), dx = buffer(h)
+        result.append(time("GELU forward [1024, 768]", elements: h, bytes: 8 * h) {
+            Kernels.geluForward(x.data, out: y.data, count: h)
+        })
+        result.append(time("GELU backward [1024, 768]", elements: h, bytes: 16 * h) {
+            Kernels.geluBackward(dy.data, x: x.data, dx: dx.data, count: h)
+        })
+        let n = rows * d
+        let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(d), dbeta = buffer(d)
+        result.append(time("LayerNorm forward [1024, 192]", elements: n, bytes: 8 * n) {
+            Kernels.layerNormForward(x.data, gamma: gamma.data, beta: beta.data, out: y.data, mean: mean.data, rstd: rstd.data,
+                                     rows: rows, width: d, epsilon: 1e-6)
+        })
+        result.append(time("LayerNorm backward [1024, 192]", elements: n, bytes: 16 * n) {
+            Kernels.layerNormBackward(dy.data, x: x.data, mean: mean.data, rstd: rstd.data, gamma: gamma.data, dx: dx.data,
+                                      dgamma: dgamma.data, dbeta: dbeta.data, rows: rows, width: d)
+        })
+        let scores = rows * 3 * tokens   // 64 images × 3 heads × 16 queries, rows of 16 keys
+        result.append(time("softmax rows [3072, 16]", elements: scores, bytes: 8 * scores) {
+            Kernels.softmaxRows(x.data, rows: scores / tokens, columns: tokens)
+        })
+        result.append(time("residual add [1024, 192]", elements: n, bytes: 12 * n) {
+            Kernels.addInPlace(dy.data, into: dx.data, count: n)
+        })
+        result.append(time("parallelFor, empty, 2 × 1 task", elements: 1, bytes: 0) {
+            parallelFor(2, costPerItem: 1 << 20) { _ in }
+        })
+        if let model = try? SigLIPModel(config: BenchCase.ti16_64_train.siglipConfig(imageSize: 64)) {
+            let p = model.parameters.count
+            let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1 << 20))
+            for i in 0..<p { model.parameters.gradients.data[i] = 1e-3 * (2 * generator.nextUnitFloat() - 1) }
+            result.append(time("AdamW update, \(p / 1000) k parameters", elements: p, bytes: 28 * p) {
+                optimizer.update(model.parameters, gradientNorm: 1)
+            })
+            result.append(time("gradient norm, \(p / 1000) k parameters", elements: p, bytes: 4 * p) {
+                _ = AdamW.globalNorm(model.parameters.gradients)
+            })
+            result.append(time("zero gradients, \(p / 1000) k parameters", elements: p, bytes: 4 * p) {
+                model.parameters.zeroGradients()
+            })
+        }
+        return result
+    }
+}

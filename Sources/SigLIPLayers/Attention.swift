@@ -56,12 +56,12 @@ public struct SelfAttention {
         return (out.forward(context, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
     }
 
-    /// Accumulates dx: [B, N, D] and the parameter gradients.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, accumulateInto dx: Tensor) {
+    /// Writes dx: [B, N, D] as `write` says; the parameter gradients accumulate.
+    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate) {
         let (b, n, d, h, dh) = (cache.input.shape[0], cache.input.shape[1], width, heads, headWidth)
-        let dContext = ctx.arena.zeros([b, n, d])
-        out.backward(dy, input: cache.context, ctx, accumulateInto: dContext)
-        let dqkv = ctx.arena.zeros([b, n, 3 * d])
+        let dContext = ctx.arena.tensor([b, n, d])
+        out.backward(dy, input: cache.context, ctx, into: dContext, .overwrite)
+        let dqkv = ctx.arena.tensor([b, n, 3 * d])   // every (example, head) writes its own q, k, v columns once
         let dps = ctx.arena.tensor([b * h, n, n])
         let scale = 1 / Float(dh).squareRoot()
         parallelFor(b * h, costPerItem: 8 * n * n * dh) { pairs in
@@ -74,12 +74,12 @@ public struct SelfAttention {
                 let dp = dps.data + pair * n * n
                 let dO = dContext.data + bi * n * d + hi * dh
                 gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp, ldc: n)            // dP = dO · Vᵀ
-                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, beta: 1, c: dv, ldc: 3 * d)   // dV += Pᵀ · dO
+                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, c: dv, ldc: 3 * d)            // dV = Pᵀ · dO
                 for i in 0..<n { Kernels.softmaxBackwardRow(dp + i * n, p: p + i * n, n) }                                          // dS
-                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: 3 * d, beta: 1, c: dq, ldc: 3 * d)      // dQ += s dS · K
-                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, beta: 1, c: dk, ldc: 3 * d) // dK += s dSᵀ · Q
+                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: 3 * d, c: dq, ldc: 3 * d)      // dQ = s dS · K
+                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, c: dk, ldc: 3 * d) // dK = s dSᵀ · Q
             }
         }
-        qkv.backward(dqkv, input: cache.input, ctx, accumulateInto: dx)
+        qkv.backward(dqkv, input: cache.input, ctx, into: dx, write)
     }
 }

@@ -41,15 +41,15 @@ public struct EncoderBlock {
     }
 
     /// Writes dx: [B, N, D] (overwritten, must not alias dy); parameter gradients accumulate.
+    /// Every intermediate gradient is written once, with the skip connections added inside the
+    /// LayerNorm backwards (no zeroing or copying passes).
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor) {
+        let dm = ctx.arena.tensor(dy.shape)
+        mlp.backward(dy, cache.mlp, ctx, into: dm, .overwrite)
         let dx1 = ctx.arena.tensor(dy.shape)
-        dx1.copy(from: dy)                                                     // residual path
-        let dm = ctx.arena.zeros(dy.shape)
-        mlp.backward(dy, cache.mlp, ctx, accumulateInto: dm)
-        norm2.backward(dm, cache.norm2, ctx, accumulateInto: dx1)
-        dx.copy(from: dx1)
-        let da = ctx.arena.zeros(dy.shape)
-        attention.backward(dx1, cache.attention, ctx, accumulateInto: da)
-        norm1.backward(da, cache.norm1, ctx, accumulateInto: dx)
+        norm2.backward(dm, cache.norm2, ctx, into: dx1, .overwrite, residual: dy)     // dx1 = dy + LN2ᵀ(dm)
+        let da = ctx.arena.tensor(dy.shape)
+        attention.backward(dx1, cache.attention, ctx, into: da, .overwrite)
+        norm1.backward(da, cache.norm1, ctx, into: dx, .overwrite, residual: dx1)     // dx = dx1 + LN1ᵀ(da)
     }
 }

@@ -31,10 +31,13 @@ public struct LayerNorm {
         return (y, Cache(input: x, mean: mean, rstd: rstd))
     }
 
-    /// Accumulates dx (shape of the input) and the scale and bias gradients.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, accumulateInto dx: Tensor) {
+    /// Writes dx (shape of the input) as `write` says, plus `residual` if given (the gradient of
+    /// a skip connection around this norm, added in the same pass); the scale and bias
+    /// gradients accumulate.
+    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate,
+                         residual: Tensor? = nil) {
         Kernels.layerNormBackward(dy.data, x: cache.input.data, mean: cache.mean.data, rstd: cache.rstd.data,
-                                  gamma: ctx.value(scale), dx: dx.data, dgamma: ctx.gradient(scale),
-                                  dbeta: ctx.gradient(bias), rows: cache.input.rows, width: width)
+                                  gamma: ctx.value(scale), dx: dx.data, write: write, residual: residual.map { UnsafePointer($0.data) },
+                                  dgamma: ctx.gradient(scale), dbeta: ctx.gradient(bias), rows: cache.input.rows, width: width)
     }
 }

@@ -38,35 +38,44 @@ public struct Linear {
         var beta: Float = 0
         if let bias {
             let b = ctx.value(bias)
-            for r in 0..<rows { (y + r * ldy).update(from: b, count: outFeatures) }
+            if ldy == outFeatures {
+                Kernels.broadcastRows(b, into: y, rows: rows, columns: outFeatures)
+            } else {
+                for r in 0..<rows { (y + r * ldy).update(from: b, count: outFeatures) }
+            }
             beta = 1
         }
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
              a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, beta: beta, c: y, ldc: ldy)
     }
 
-    /// dy: [R, out], x: the forward input [R, in]. Accumulates dW, db, and (if given) dx: [R, in].
-    public func backward(_ dy: Tensor, input x: Tensor, _ ctx: Context, accumulateInto dx: Tensor?) {
-        backward(dy.data, ldy: outFeatures, input: x.data, rows: x.rows, ctx, accumulateInto: dx?.data)
+    /// dy: [R, out], x: the forward input [R, in]. Accumulates dW and db; writes dx: [R, in]
+    /// (if given) as `write` says.
+    public func backward(_ dy: Tensor, input x: Tensor, _ ctx: Context, into dx: Tensor?, _ write: GradientWrite = .accumulate) {
+        backward(dy.data, ldy: outFeatures, input: x.data, rows: x.rows, ctx, into: dx?.data, write)
     }
 
     /// Pointer form of `backward`, with `dy` at row stride `ldy`.
     public func backward(_ dy: UnsafePointer<Float>, ldy: Int, input x: UnsafePointer<Float>, rows: Int, _ ctx: Context,
-                         accumulateInto dx: UnsafeMutablePointer<Float>?) {
+                         into dx: UnsafeMutablePointer<Float>?, _ write: GradientWrite = .accumulate) {
         // dW[out, in] += dyᵀ · x
         gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: rows,
              a: dy, lda: ldy, b: x, ldb: inFeatures, beta: 1, c: ctx.gradient(weight), ldc: inFeatures)
         if let bias {
             let db = ctx.gradient(bias)
-            for r in 0..<rows {
-                let row = dy + r * ldy
-                for j in 0..<outFeatures { db[j] += row[j] }
+            if ldy == outFeatures {
+                Kernels.accumulateColumnSums(dy, rows: rows, columns: outFeatures, into: db)
+            } else {
+                for r in 0..<rows {
+                    let row = dy + r * ldy
+                    for j in 0..<outFeatures { db[j] += row[j] }
+                }
             }
         }
         if let dx {
-            // dx[R, in] += dy · W
+            // dx[R, in] (+)= dy · W
             gemm(.none, .none, m: rows, n: inFeatures, k: outFeatures,
-                 a: dy, lda: ldy, b: ctx.value(weight), ldb: inFeatures, beta: 1, c: dx, ldc: inFeatures)
+                 a: dy, lda: ldy, b: ctx.value(weight), ldb: inFeatures, beta: write.beta, c: dx, ldc: inFeatures)
         }
     }
 }

@@ -74,10 +74,10 @@ public struct MAPHead {
         let dAttended = ctx.arena.tensor([b, d])
         dAttended.copy(from: dy)
         let dNormed = ctx.arena.zeros([b, d])
-        mlp.backward(dy, cache.mlp, ctx, accumulateInto: dNormed)
-        norm.backward(dNormed, cache.norm, ctx, accumulateInto: dAttended)
+        mlp.backward(dy, cache.mlp, ctx, into: dNormed)
+        norm.backward(dNormed, cache.norm, ctx, into: dAttended)
         let dContext = ctx.arena.zeros([b, d])
-        out.backward(dAttended, input: cache.context, ctx, accumulateInto: dContext)
+        out.backward(dAttended, input: cache.context, ctx, into: dContext)
         let dq = ctx.arena.zeros([1, d]), dkv = ctx.arena.zeros([b, n, 2 * d]), dp = ctx.arena.tensor([n])
         for bi in 0..<b {
             for hi in 0..<h {
@@ -94,9 +94,9 @@ public struct MAPHead {
                      ldb: d, beta: 1, c: dk, ldc: 2 * d)                                                                 // dK += s dSᵀ q
             }
         }
-        query.backward(dq, input: Tensor(ctx.value(probe), [1, d]), ctx, accumulateInto: Tensor(ctx.gradient(probe), [1, d]))
+        query.backward(dq, input: Tensor(ctx.value(probe), [1, d]), ctx, into: Tensor(ctx.gradient(probe), [1, d]))
         let dx = ctx.arena.zeros(cache.input.shape)
-        keyValue.backward(dkv, input: cache.input, ctx, accumulateInto: dx)
+        keyValue.backward(dkv, input: cache.input, ctx, into: dx)
         return dx
     }
 }

@@ -27,12 +27,12 @@ public struct MLP {
         return (fc2.forward(a, ctx), Cache(input: x, preActivation: h, activation: a))
     }
 
-    /// Accumulates dx and the parameter gradients.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, accumulateInto dx: Tensor) {
-        let da = ctx.arena.zeros(cache.activation.shape)
-        fc2.backward(dy, input: cache.activation, ctx, accumulateInto: da)
-        let dh = ctx.arena.zeros(cache.preActivation.shape)
-        Kernels.geluBackward(da.data, x: cache.preActivation.data, dx: dh.data, count: dh.count)
-        fc1.backward(dh, input: cache.input, ctx, accumulateInto: dx)
+    /// Writes dx as `write` says; the parameter gradients accumulate.
+    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate) {
+        let dHidden = ctx.arena.tensor(cache.activation.shape)
+        fc2.backward(dy, input: cache.activation, ctx, into: dHidden, .overwrite)           // ∂L/∂a
+        Kernels.geluBackward(dHidden.data, x: cache.preActivation.data, dx: dHidden.data, write: .overwrite,
+                             count: dHidden.count)                                          // ∂L/∂h, in place
+        fc1.backward(dHidden, input: cache.input, ctx, into: dx, write)
     }
 }

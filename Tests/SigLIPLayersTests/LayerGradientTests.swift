@@ -50,7 +50,7 @@ import Testing
                 let y = layer.forward(x, ctx)
                 return (y, { dy in
                     let dx = ctx.arena.zeros(x.shape)
-                    layer.backward(dy, input: x, ctx, accumulateInto: dx)
+                    layer.backward(dy, input: x, ctx, into: dx)
                     return dx
                 })
             }
@@ -60,21 +60,21 @@ import Testing
     @Test func layerNorm() {
         check("LayerNorm", inputShape: [4, 9], inputScale: 2) { layout in
             let layer = LayerNorm(layout, "ln", width: 9)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, accumulateInto: $3) })
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, into: $3) })
         }
     }
 
     @Test func mlpWithGELU() {
         check("MLP", inputShape: [2, 3, 6]) { layout in
             let layer = MLP(layout, "mlp", width: 6, hidden: 11)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, accumulateInto: $3) })
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, into: $3) })
         }
     }
 
     @Test func selfAttention() {
         check("SelfAttention", inputShape: [2, 5, 12]) { layout in
             let layer = SelfAttention(layout, "attn", width: 12, heads: 3)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, accumulateInto: $3) })
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, into: $3) })
         }
     }
 
@@ -195,7 +195,7 @@ import Testing
         let ctx = Context(parameters: store, arena: fixture.arena)
         let x = fixture.random([2, 4])
         let r = fixture.random([2, 3])
-        layer.backward(r, input: x, ctx, accumulateInto: nil)
+        layer.backward(r, input: x, ctx, into: nil)
         for i in 0..<store.count { store.gradients.data[i] *= 1.1 }
         let results = GradientCheck.run(store: store) {
             let mark = ctx.arena.mark()
@@ -203,5 +203,38 @@ import Testing
             return weightedSum(layer.forward(x, ctx), r)
         }
         #expect(results.allSatisfy { !$0.passes })
+    }
+
+    /// `.overwrite` writes exactly what `.accumulate` adds to zeros (whatever the buffer held),
+    /// and a LayerNorm's fused `residual` equals accumulating onto a copy of it: bit for bit.
+    @Test func overwriteEqualsAccumulateIntoZeros() {
+        var fixture = Fixture(seed: 6)
+        let layout = ParameterLayout()
+        let linear = Linear(layout, "fc", in: 6, out: 5, weightInit: .zeros)
+        let mlp = MLP(layout, "mlp", width: 6, hidden: 11)
+        let attention = SelfAttention(layout, "attn", width: 6, heads: 2)
+        let norm = LayerNorm(layout, "ln", width: 6, epsilon: 1e-6)
+        let store = Fixture.randomStore(layout, generator: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let x = fixture.random([2, 4, 6])
+        let backwards: [(String, Tensor, (Tensor, Tensor, GradientWrite) -> Void)] = [
+            ("Linear", [2, 4, 5], { dy, dx, w in linear.backward(dy, input: x, ctx, into: dx, w) }),
+            ("MLP", [2, 4, 6], { dy, dx, w in mlp.backward(dy, mlp.forward(x, ctx).1, ctx, into: dx, w) }),
+            ("SelfAttention", [2, 4, 6], { dy, dx, w in attention.backward(dy, attention.forward(x, ctx).1, ctx, into: dx, w) }),
+            ("LayerNorm", [2, 4, 6], { dy, dx, w in norm.backward(dy, norm.forward(x, ctx).1, ctx, into: dx, w) }),
+        ].map { ($0.0, fixture.random($0.1), $0.2) }
+        for (name, dy, backward) in backwards {
+            let accumulated = fixture.arena.zeros(x.shape), overwritten = fixture.arena.tensor(x.shape)
+            overwritten.fill(7)
+            backward(dy, accumulated, .accumulate)
+            backward(dy, overwritten, .overwrite)
+            #expect(accumulated.toArray() == overwritten.toArray(), "\(name)")
+        }
+        let dy = fixture.random(x.shape), residual = fixture.random(x.shape), cache = norm.forward(x, ctx).1
+        let fused = fixture.arena.tensor(x.shape), added = fixture.arena.tensor(x.shape)
+        norm.backward(dy, cache, ctx, into: fused, .overwrite, residual: residual)
+        added.copy(from: residual)
+        norm.backward(dy, cache, ctx, into: added, .accumulate)
+        #expect(fused.toArray() == added.toArray(), "LayerNorm residual")
     }
 }

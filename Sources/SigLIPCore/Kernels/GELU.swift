@@ -18,8 +18,10 @@ extension Kernels {
         }
     }
 
-    /// dx[i] += dy[i] · gelu'(x[i]), gelu'(x) = s + 2x s (1 − s) u', s = σ(2u). x, dy, dx: [n]
-    public static func geluBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count n: Int) {
+    /// dx[i] (+)= dy[i] · gelu'(x[i]), gelu'(x) = s + 2x s (1 − s) u', s = σ(2u); with
+    /// `.overwrite`, dx may be dy itself. x, dy, dx: [n]
+    public static func geluBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                    write: GradientWrite = .accumulate, count n: Int) {
         parallelFor((n + 7) / 8, costPerItem: 8 * 30) { blocks in
             for b in blocks {
                 let i = b * 8, count = min(8, n - i)
@@ -28,8 +30,8 @@ extension Kernels {
                 let s = 1 / (1 + FastMath.exp(-twoU))
                 let du = geluScale * (1 + 3 * geluCubic * v * v)
                 let grad = s + 2 * v * s * (1 - s) * du
-                let updated = SIMD8<Float>.load(dx + i, count: count) + SIMD8<Float>.load(dy + i, count: count) * grad
-                updated.store(dx + i, count: count)
+                let product = SIMD8<Float>.load(dy + i, count: count) * grad
+                (write == .accumulate ? SIMD8<Float>.load(dx + i, count: count) + product : product).store(dx + i, count: count)
             }
         }
     }

@@ -57,8 +57,8 @@ public struct ImageTower {
     /// dEmbedding: [B, D]; accumulates every parameter gradient of the tower.
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
         let dNormed = head.backward(dEmbedding, cache.head, ctx)
-        let dEncoded = ctx.arena.zeros(dNormed.shape)
-        postNorm.backward(dNormed, cache.postNorm, ctx, accumulateInto: dEncoded)
+        let dEncoded = ctx.arena.tensor(dNormed.shape)
+        postNorm.backward(dNormed, cache.postNorm, ctx, into: dEncoded, .overwrite)
         let dTokens = encoder.backward(dEncoded, cache.encoder, ctx)
         positionEmbedding.backward(dTokens, ctx)
         patchEmbedding.backward(dTokens, cache.patches, ctx)

@@ -77,10 +77,10 @@ public struct TextTower {
     /// dEmbedding: [B, E]; accumulates every parameter gradient of the tower.
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
         let dPooled = ctx.arena.zeros(cache.pooled.shape)
-        head.backward(dEmbedding, input: cache.pooled, ctx, accumulateInto: dPooled)
+        head.backward(dEmbedding, input: cache.pooled, ctx, into: dPooled)
         let dNormed = LastTokenPooling.backward(dPooled, inputShape: cache.lastHiddenState.shape, positions: cache.poolPositions, ctx)
-        let dEncoded = ctx.arena.zeros(dNormed.shape)
-        finalNorm.backward(dNormed, cache.finalNorm, ctx, accumulateInto: dEncoded)
+        let dEncoded = ctx.arena.tensor(dNormed.shape)
+        finalNorm.backward(dNormed, cache.finalNorm, ctx, into: dEncoded, .overwrite)
         let dx = encoder.backward(dEncoded, cache.encoder, ctx)
         positionEmbedding.backward(dx, ctx)
         tokenEmbedding.backward(dx, ids: cache.ids, ctx)

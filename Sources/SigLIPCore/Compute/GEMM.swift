@@ -26,7 +26,7 @@ public func gemm(
         gemmOnThisThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
+    runOnThreads(threads) { t in
         if m >= n {
             let (start, end) = (m * t / threads, m * (t + 1) / threads)
             let aPart = transA == .none ? a + start * lda : a + start

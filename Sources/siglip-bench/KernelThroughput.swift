@@ -12,9 +12,15 @@ enum KernelThroughput {
         /// Bytes each call must read and write at least.
         let bytes: Int
         let seconds: Double
+        /// For GEMMs: floating-point operations per call (the line then shows GFLOP/s).
+        var flops: Double? = nil
 
         var line: String {
-            name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
+            if let flops {
+                return name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9)
+            }
+            return name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
                    seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
         }
     }
@@ -61,6 +67,21 @@ enum KernelThroughput {
         result.append(time("parallelFor, empty, 2 × 1 task", elements: 1, bytes: 0) {
             parallelFor(2, costPerItem: 1 << 20) { _ in }
         })
+        // The step's GEMM shapes (one block): forward x·Wᵀ, backward dy·W and dyᵀ·x.
+        for (name, out, inp) in [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", hidden, d), ("fc2", d, hidden)] {
+            let a = buffer(rows * max(out, inp)), w = buffer(rows * max(out, inp)), c = buffer(rows * max(out, inp))
+            let flops = 2 * rows * out * inp
+            for (pass, transA, transB, m, n, k) in [("x·Wᵀ", Transpose.none, Transpose.transposed, rows, out, inp),
+                                                     ("dy·W", .none, .none, rows, inp, out),
+                                                     ("dyᵀ·x", .transposed, .none, out, inp, rows)] {
+                let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
+                var row = time("GEMM \(name) \(pass) \(m)×\(n)×\(k)", elements: flops, bytes: 0) {
+                    gemm(transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb, beta: 1, c: c.data, ldc: n)
+                }
+                row.flops = Double(flops)
+                result.append(row)
+            }
+        }
         if let model = try? SigLIPModel(config: BenchCase.ti16_64_train.siglipConfig(imageSize: 64)) {
             let p = model.parameters.count
             let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1 << 20))

@@ -49,8 +49,16 @@ public enum Vector {
     /// max x[i], i < n (n > 0).
     @inlinable
     public static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes = lanes.replacing(with: v, where: v .> lanes)
+            i += 8
+        }
         var m = -Float.infinity
-        for i in 0..<n where x[i] > m { m = x[i] }
+        for lane in 0..<8 where lanes[lane] > m { m = lanes[lane] }
+        while i < n { if x[i] > m { m = x[i] }; i += 1 }
         return m
     }
 

@@ -1,0 +1,92 @@
+"""Side-by-side speed and memory: `siglip-bench` (ours) against PyTorch eager.
+
+For each configuration, runs ours and PyTorch alternately, `--rounds` times each, every run
+a fresh process (so peak RSS is the configuration's own) with the same thread count and the
+same number of timed steps after warm-up. Alternating matters on a shared machine: its speed
+drifts by tens of percent over minutes, and neighbouring runs see about the same machine.
+Prints every run, then per configuration the median ms/step of each side, their ratio
+(PyTorch time / our time: above 1 means we are faster), our model-FLOP utilisation against
+the sgemm throughput measured in the same process, and both peak RSS figures.
+
+Exact command (as run for the README figures, from the repo root):
+
+    swift build -c release --product siglip-bench
+    pip install torch transformers safetensors numpy
+    python3 evals/bench/compare.py --config all --threads 2 --steps 10 --rounds 3
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CONFIGS = ["ti16-64-train", "s16-224-train", "b16-224-infer"]
+
+
+def run_json(command: list) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        subprocess.run(command + ["--json", f.name], check=True, stdout=subprocess.DEVNULL)
+        with open(f.name) as g:
+            return json.load(g)[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", default="all", choices=[*CONFIGS, "all"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=10, help="timed steps per run (median reported)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each side per configuration, alternating")
+    ap.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "siglip-bench"),
+                    help="our benchmark binary (swift build -c release --product siglip-bench)")
+    ap.add_argument("--json", help="write the summary as JSON to this file")
+    args = ap.parse_args()
+    if not os.path.exists(args.bench):
+        sys.exit(f"compare.py: {args.bench} does not exist; run `swift build -c release --product siglip-bench` first")
+
+    names = CONFIGS if args.config == "all" else [args.config]
+    common = ["--threads", str(args.threads), "--steps", str(args.steps)]
+    summary = []
+    for name in names:
+        ours, theirs = [], []
+        for r in range(args.rounds):
+            ours.append(run_json([args.bench, "--config", name] + common))
+            theirs.append(run_json([sys.executable, os.path.join(HERE, "torch_siglip_bench.py"), "--config", name] + common))
+            print(f"{name} round {r + 1}: ours {ours[-1]['ms_per_step']:.1f} ms/step "
+                  f"(sgemm {ours[-1]['sgemm_gflops']:.0f} GFLOP/s), PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
+                  flush=True)
+        ms_ours = statistics.median(o["ms_per_step"] for o in ours)
+        ms_theirs = statistics.median(t["ms_per_step"] for t in theirs)
+        row = dict(
+            config=name, threads=args.threads, batch=ours[0]["batch"], rounds=args.rounds, steps=args.steps,
+            ours_ms_per_step=round(ms_ours, 1), pytorch_ms_per_step=round(ms_theirs, 1),
+            ours_images_per_s=round(ours[0]["batch"] / ms_ours * 1e3, 2),
+            pytorch_images_per_s=round(theirs[0]["batch"] / ms_theirs * 1e3, 2),
+            speedup=round(ms_theirs / ms_ours, 3),
+            round_speedups=[round(t["ms_per_step"] / o["ms_per_step"], 3) for o, t in zip(ours, theirs)],
+            ours_mfu=round(statistics.median(o["mfu"] for o in ours), 3),
+            pytorch_mfu=round(statistics.median(t["gflops"] / o["sgemm_gflops"] for o, t in zip(ours, theirs)), 3),
+            sgemm_gflops=round(statistics.median(o["sgemm_gflops"] for o in ours), 1),
+            ours_peak_rss_mb=max(o["peak_rss_mb"] for o in ours),
+            pytorch_peak_rss_mb=max(t["peak_rss_mb"] for t in theirs),
+            torch_version=theirs[0]["torch_version"],
+        )
+        summary.append(row)
+    print()
+    print(f"{'configuration':15s} {'ours ms/step':>13s} {'PyTorch ms/step':>16s} {'speed-up':>9s} "
+          f"{'MFU ours/PyTorch':>17s} {'peak RSS ours/PyTorch':>22s}")
+    for s in summary:
+        print(f"{s['config']:15s} {s['ours_ms_per_step']:13.1f} {s['pytorch_ms_per_step']:16.1f} {s['speedup']:8.2f}x "
+              f"{100 * s['ours_mfu']:7.0f}% / {100 * s['pytorch_mfu']:3.0f}% "
+              f"{s['ours_peak_rss_mb']:10.0f} / {s['pytorch_peak_rss_mb']:.0f} MB")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,8 +31,8 @@ public struct MLP {
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate) {
         let dHidden = ctx.arena.tensor(cache.activation.shape)
         fc2.backward(dy, input: cache.activation, ctx, into: dHidden, .overwrite)           // ∂L/∂a
-        Kernels.geluBackward(dHidden.data, x: cache.preActivation.data, dx: dHidden.data, write: .overwrite,
-                             count: dHidden.count)                                          // ∂L/∂h, in place
+        Kernels.geluBackward(dHidden.data, x: cache.preActivation.data, y: cache.activation.data, dx: dHidden.data,
+                             write: .overwrite, count: dHidden.count)                                          // ∂L/∂h, in place
         fc1.backward(dHidden, input: cache.input, ctx, into: dx, write)
     }
 }

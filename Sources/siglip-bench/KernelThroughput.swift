@@ -45,7 +45,7 @@ enum KernelThroughput {
             Kernels.geluForward(x.data, out: y.data, count: h)
         })
         result.append(time("GELU backward [1024, 768]", elements: h, bytes: 16 * h) {
-            Kernels.geluBackward(dy.data, x: x.data, dx: dx.data, count: h)
+            Kernels.geluBackward(dy.data, x: x.data, y: y.data, dx: dx.data, count: h)
         })
         let n = rows * d
         let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(d), dbeta = buffer(d)

@@ -65,10 +65,17 @@ import Testing
             let x = random(rows * d, seed: 8, scale: 3), dy = random(rows * d, seed: 9)
             var y = [Float](repeating: 0, count: x.count), dx = y
             Kernels.geluForward(x, out: &y, count: x.count)
-            Kernels.geluBackward(dy, x: x, dx: &dx, count: x.count)
+            Kernels.geluBackward(dy, x: x, y: y, dx: &dx, count: x.count)
             expectClose(y, x.map(ReferenceKernels.gelu), "gelu \(x.count)")
             expectClose(dx, zip(x, dy).map { ReferenceKernels.geluDerivative($0) * $1 }, "gelu' \(x.count)")
         }
+        // The backward reads σ(2u) off y / x: the edges of that quotient.
+        let edges: [Float] = [0, -0.0, 1e-30, -1e-30, 1e-7, -1e-7, 3, -3, 9, -9, 20, -20, 60, -60, 100, -100, 1e4, -1e4]
+        var y = [Float](repeating: 0, count: edges.count), dx = y
+        Kernels.geluForward(edges, out: &y, count: edges.count)
+        Kernels.geluBackward([Float](repeating: 1, count: edges.count), x: edges, y: y, dx: &dx, count: edges.count)
+        expectClose(y, edges.map(ReferenceKernels.gelu), "gelu at the edges")
+        expectClose(dx, edges.map(ReferenceKernels.geluDerivative), "gelu' at the edges")
     }
 
     @Test func softmaxForwardAndBackward() {

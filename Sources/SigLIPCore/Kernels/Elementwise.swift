@@ -18,10 +18,13 @@ public enum Kernels {
 
     /// sums[c] += Σ_r x[r, c]: the gradient of a bias. x: [R, C], sums: [C]
     public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
-        parallelFor(columns, costPerItem: rows) { cols in
-            for r in 0..<rows {
-                let row = x + r * columns
-                for c in cols { sums[c] += row[c] }
+        // Blocks of 8 columns, each summed down the rows in order (the same bits on any thread count).
+        parallelFor((columns + 7) / 8, costPerItem: 8 * rows) { blocks in
+            for block in blocks {
+                let c = block * 8, n = min(8, columns - c)
+                var total = SIMD8<Float>.load(sums + c, count: n)
+                for r in 0..<rows { total += SIMD8<Float>.load(x + r * columns + c, count: n) }
+                total.store(sums + c, count: n)
             }
         }
     }

@@ -18,16 +18,16 @@ extension Kernels {
         }
     }
 
-    /// dx[i] (+)= dy[i] · gelu'(x[i]), gelu'(x) = s + 2x s (1 − s) u', s = σ(2u); with
-    /// `.overwrite`, dx may be dy itself. x, dy, dx: [n]
-    public static func geluBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                    write: GradientWrite = .accumulate, count n: Int) {
-        parallelFor((n + 7) / 8, costPerItem: 8 * 30) { blocks in
+    /// dx[i] (+)= dy[i] · gelu'(x[i]), gelu'(x) = s + 2x s (1 − s) u', s = σ(2u), with s read
+    /// off the forward's output as y / x (y = x·s; s = ½ at x = 0), so no exponential is
+    /// evaluated again. With `.overwrite`, dx may be dy itself. x, y, dy, dx: [n]
+    public static func geluBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                    dx: UnsafeMutablePointer<Float>, write: GradientWrite = .accumulate, count n: Int) {
+        parallelFor((n + 7) / 8, costPerItem: 8 * 12) { blocks in
             for b in blocks {
                 let i = b * 8, count = min(8, n - i)
                 let v = SIMD8<Float>.load(x + i, count: count)
-                let twoU = 2 * geluScale * (v + geluCubic * v * v * v)
-                let s = 1 / (1 + FastMath.exp(-twoU))
+                let s = (SIMD8<Float>.load(y + i, count: count) / v).replacing(with: 0.5, where: v .== 0)
                 let du = geluScale * (1 + 3 * geluCubic * v * v)
                 let grad = s + 2 * v * s * (1 - s) * du
                 let product = SIMD8<Float>.load(dy + i, count: count) * grad

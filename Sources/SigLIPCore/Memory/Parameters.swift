@@ -105,7 +105,11 @@ public final class ParameterStore {
         spec(named: name).map { Tensor(gradients.data + $0.offset, $0.shape) }
     }
 
-    public func zeroGradients() { gradients.zero() }
+    /// Zeroes every gradient, split over the compute threads.
+    public func zeroGradients() {
+        let g = gradients.data, count = gradients.count
+        parallelFor(count, costPerItem: 1) { range in (g + range.lowerBound).update(repeating: 0, count: range.count) }
+    }
 
     /// Fills every parameter from its initialiser, drawing from `generator` in layout order.
     public func initialize(using generator: inout SeededGenerator) {

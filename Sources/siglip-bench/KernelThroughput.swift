@@ -48,7 +48,7 @@ enum KernelThroughput {
             Kernels.geluBackward(dy.data, x: x.data, y: y.data, dx: dx.data, count: h)
         })
         let n = rows * d
-        let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(d), dbeta = buffer(d)
+        let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(hidden), dbeta = buffer(d)
         result.append(time("LayerNorm forward [1024, 192]", elements: n, bytes: 8 * n) {
             Kernels.layerNormForward(x.data, gamma: gamma.data, beta: beta.data, out: y.data, mean: mean.data, rstd: rstd.data,
                                      rows: rows, width: d, epsilon: 1e-6)
@@ -63,6 +63,9 @@ enum KernelThroughput {
         })
         result.append(time("residual add [1024, 192]", elements: n, bytes: 12 * n) {
             Kernels.addInPlace(dy.data, into: dx.data, count: n)
+        })
+        result.append(time("bias gradient [1024, 768]", elements: h, bytes: 4 * h) {
+            Kernels.accumulateColumnSums(dy.data, rows: rows, columns: hidden, into: dgamma.data)
         })
         result.append(time("parallelFor, empty, 2 × 1 task", elements: 1, bytes: 0) {
             parallelFor(2, costPerItem: 1 << 20) { _ in }

@@ -18,13 +18,18 @@ public enum Kernels {
 
     /// sums[c] += Σ_r x[r, c]: the gradient of a bias. x: [R, C], sums: [C]
     public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
-        // Blocks of 8 columns, each summed down the rows in order (the same bits on any thread count).
+        // Each thread owns a range of 8-column blocks; tiles of 32 rows keep the reads within
+        // cache and each block's partial sum in a register. Every column is summed in row order
+        // (the same bits on any thread count).
         parallelFor((columns + 7) / 8, costPerItem: 8 * rows) { blocks in
-            for block in blocks {
-                let c = block * 8, n = min(8, columns - c)
-                var total = SIMD8<Float>.load(sums + c, count: n)
-                for r in 0..<rows { total += SIMD8<Float>.load(x + r * columns + c, count: n) }
-                total.store(sums + c, count: n)
+            for tile in stride(from: 0, to: rows, by: 32) {
+                let tileEnd = min(rows, tile + 32)
+                for block in blocks {
+                    let c = block * 8, n = min(8, columns - c)
+                    var total = SIMD8<Float>.load(sums + c, count: n)
+                    for r in tile..<tileEnd { total += SIMD8<Float>.load(x + r * columns + c, count: n) }
+                    total.store(sums + c, count: n)
+                }
             }
         }
     }

@@ -57,18 +57,23 @@ extension Kernels {
                 }
             }
         }
-        // dgamma, dbeta by blocks of 8 columns (no two threads write the same element).
+        // dgamma, dbeta: each thread owns a range of 8-column blocks (no two threads write the
+        // same element); tiles of 32 rows keep the reads within cache and the partial sums in
+        // registers; every column is summed in row order (the same bits on any thread count).
         parallelFor((d + 7) / 8, costPerItem: 8 * 4 * rows) { blocks in
-            for block in blocks {
-                let i = block * 8, n = min(8, d - i)
-                var dg = SIMD8<Float>.load(dgamma + i, count: n), db = SIMD8<Float>.load(dbeta + i, count: n)
-                for r in 0..<rows {
-                    let dy = SIMD8<Float>.load(dout + r * d + i, count: n)
-                    dg += dy * ((SIMD8<Float>.load(x + r * d + i, count: n) - mean[r]) * rstd[r])
-                    db += dy
+            for tile in stride(from: 0, to: rows, by: 32) {
+                let tileEnd = min(rows, tile + 32)
+                for block in blocks {
+                    let i = block * 8, n = min(8, d - i)
+                    var dg = SIMD8<Float>.load(dgamma + i, count: n), db = SIMD8<Float>.load(dbeta + i, count: n)
+                    for r in tile..<tileEnd {
+                        let dy = SIMD8<Float>.load(dout + r * d + i, count: n)
+                        dg += dy * ((SIMD8<Float>.load(x + r * d + i, count: n) - mean[r]) * rstd[r])
+                        db += dy
+                    }
+                    dg.store(dgamma + i, count: n)
+                    db.store(dbeta + i, count: n)
                 }
-                dg.store(dgamma + i, count: n)
-                db.store(dbeta + i, count: n)
             }
         }
     }

@@ -55,98 +55,151 @@ func runOnThreads(_ tasks: Int, _ task: (Int) -> Void) {
     }
 }
 
-/// The compute threads: one persistent worker per extra thread. Between kernels a worker spins
-/// for a short while on its job slot before it sleeps, so the many short kernels of a step
-/// hand work over in well under a microsecond instead of paying a futex wake-up each (the
-/// scheduler's wake-up path was ~6% of a Ti/16 training step's samples with Dispatch).
+/// The compute threads: persistent workers that spin for a short while between jobs before
+/// they sleep, so the many short kernels of a step hand work over in well under a microsecond
+/// instead of paying a futex wake-up each (the scheduler's wake-up path was ~6% of a Ti/16
+/// training step's samples with Dispatch).
+///
+/// Tasks are claimed, not assigned: the caller and the workers take task numbers from one
+/// counter, so when a worker is late (its core busy with the data pipeline's threads, or
+/// taken by another process) the caller runs its tasks itself instead of waiting for it. Which
+/// thread runs a task never changes what the task computes. A caller that still has to wait
+/// for a task in progress spins briefly and then sleeps.
 final class ComputePool: @unchecked Sendable {
     static let shared = ComputePool()
 
-    /// One worker's mailbox: the number of the last job given to it.
+    /// One worker's mailbox: the number of the last job it was told about.
     final class Slot: Sendable {
-        let assigned = Atomic<Int>(0)
+        let posted = Atomic<Int>(0)
     }
 
+    /// The current job's claim word: job number × 2^32 + task count × 2^16 + next task to
+    /// claim (one atomic word, so a late worker can never claim a task of the wrong job).
+    private let claims = Atomic<Int>(0)
+    /// Tasks of the current job that have finished.
+    private let completed = Atomic<Int>(0)
     /// Whether a caller is using the pool (one job at a time).
     private let busy = Atomic<Bool>(false)
-    /// Workers of the current job that have not finished.
-    private let pending = Atomic<Int>(0)
-    /// Workers asleep on `wakeUp` (checked by callers before signalling).
+    /// Workers asleep on `wakeUp`, and whether the caller sleeps on `done`.
     private let sleepers = Atomic<Int>(0)
+    private let callerSleeping = Atomic<Bool>(false)
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeUp = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// Guarded by `busy`: the workers' slots (worker i runs task i + 1), the job counter and the
-    /// current job, written before the slots are.
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Guarded by `busy` (and, for workers, by holding a claimed task of the job): the
+    /// workers' slots, the job counter, the current job and its task count.
     private nonisolated(unsafe) var slots: [Slot] = []
     private nonisolated(unsafe) var jobNumber = 0
     private nonisolated(unsafe) var job: ((Int) -> Void)?
-    /// How long an idle worker spins before it sleeps.
-    private static let spinNanoseconds: UInt64 = 200_000
+    /// How long an idle worker, or a caller waiting on a task in progress, spins before it sleeps.
+    private static let spinNanoseconds: UInt64 = 50_000
+    private static let taskBits = 16
 
     private init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wakeUp, nil)
+        pthread_cond_init(done, nil)
     }
 
     /// Runs the tasks on the pool, or returns false (running nothing) if the pool is busy.
     func run(_ tasks: Int, _ task: (Int) -> Void) -> Bool {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        guard tasks < 1 << Self.taskBits,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         while slots.count < tasks - 1 { startWorker() }
         withoutActuallyEscaping(task) { task in
             job = task
             jobNumber += 1
-            pending.store(tasks - 1, ordering: .relaxed)
-            for slot in slots.prefix(tasks - 1) { slot.assigned.store(jobNumber, ordering: .sequentiallyConsistent) }
+            completed.store(0, ordering: .relaxed)
+            claims.store(jobNumber << (2 * Self.taskBits) | tasks << Self.taskBits, ordering: .sequentiallyConsistent)
+            for slot in slots.prefix(tasks - 1) { slot.posted.store(jobNumber, ordering: .sequentiallyConsistent) }
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(wakeUp)
                 pthread_mutex_unlock(mutex)
             }
-            task(0)
-            var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins & 1023 == 0 { sched_yield() }
-            }
+            runClaimedTasks(of: jobNumber)
+            waitForCompletion(of: tasks)
             job = nil
         }
         return true
     }
 
+    /// Claims and runs tasks of job `number` until none is left (or the job is over).
+    private func runClaimedTasks(of number: Int) {
+        let mask = (1 << Self.taskBits) - 1
+        while true {
+            var word = claims.load(ordering: .acquiring)
+            var claimed = -1, tasks = 0
+            while word >> (2 * Self.taskBits) == number && word & mask < (word >> Self.taskBits) & mask {
+                let (exchanged, original) = claims.compareExchange(
+                    expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
+                if exchanged { (claimed, tasks) = (word & mask, (word >> Self.taskBits) & mask); break }
+                word = original
+            }
+            // A claimed task keeps the job (and `job`) alive until it completes. (Called through
+            // the property, not a local copy, so that no reference outlives the call: the caller's
+            // `withoutActuallyEscaping` checks that none does.)
+            guard claimed >= 0 else { return }
+            job?(claimed)
+            if completed.add(1, ordering: .sequentiallyConsistent).newValue == tasks,
+               callerSleeping.load(ordering: .sequentiallyConsistent) {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    private func waitForCompletion(of tasks: Int) {
+        if completed.load(ordering: .acquiring) == tasks { return }
+        let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+        var spins = 0
+        while completed.load(ordering: .acquiring) < tasks {
+            spins += 1
+            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
+                pthread_mutex_lock(mutex)
+                callerSleeping.store(true, ordering: .sequentiallyConsistent)
+                while completed.load(ordering: .sequentiallyConsistent) < tasks { pthread_cond_wait(done, mutex) }
+                callerSleeping.store(false, ordering: .sequentiallyConsistent)
+                pthread_mutex_unlock(mutex)
+                return
+            }
+        }
+    }
+
     private func startWorker() {
-        let slot = Slot(), task = slots.count + 1
+        let slot = Slot()
         slots.append(slot)
-        let thread = Thread { [self] in workerLoop(slot, task: task) }
+        let thread = Thread { [self] in workerLoop(slot) }
         thread.stackSize = 1 << 20
         thread.start()
     }
 
-    private func workerLoop(_ slot: Slot, task: Int) {
-        var done = 0
+    private func workerLoop(_ slot: Slot) {
+        var seen = 0
         while true {
             var spins = 0, deadline: UInt64 = 0
-            while slot.assigned.load(ordering: .acquiring) == done {
+            while slot.posted.load(ordering: .acquiring) == seen {
                 spins += 1
                 if spins & 255 != 0 { continue }
                 let now = DispatchTime.now().uptimeNanoseconds
                 if deadline == 0 {
                     deadline = now + Self.spinNanoseconds
                 } else if now > deadline {
-                    sleep(slot, whileAssignedIs: done)
+                    sleep(slot, whilePostedIs: seen)
                     deadline = 0
                 }
             }
-            done = slot.assigned.load(ordering: .acquiring)
-            job?(task)
-            pending.subtract(1, ordering: .releasing)
+            seen = slot.posted.load(ordering: .acquiring)
+            runClaimedTasks(of: seen)
         }
     }
 
-    private func sleep(_ slot: Slot, whileAssignedIs done: Int) {
+    private func sleep(_ slot: Slot, whilePostedIs seen: Int) {
         pthread_mutex_lock(mutex)
         sleepers.add(1, ordering: .sequentiallyConsistent)
-        while slot.assigned.load(ordering: .sequentiallyConsistent) == done { pthread_cond_wait(wakeUp, mutex) }
+        while slot.posted.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(wakeUp, mutex) }
         sleepers.subtract(1, ordering: .sequentiallyConsistent)
         pthread_mutex_unlock(mutex)
     }

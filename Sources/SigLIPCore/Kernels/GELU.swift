@@ -13,7 +13,10 @@ extension Kernels {
                 let i = b * 8, count = min(8, n - i)
                 let v = SIMD8<Float>.load(x + i, count: count)
                 let twoU = 2 * geluScale * (v + geluCubic * v * v * v)
-                (v / (1 + FastMath.exp(-twoU))).store(y + i, count: count)
+                let e = FastMath.exp(-twoU)
+                // Below x ≈ -9, σ(2u) < 1e-30: the output is 0 (not a tiny number whose products
+                // in the next GEMM would be subnormal), and so is the gradient `geluBackward` reads off it.
+                (v / (1 + e)).replacing(with: 0, where: e .> 1e30).store(y + i, count: count)
             }
         }
     }

@@ -71,13 +71,12 @@ public struct MAPHead {
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
         let (b, n, d, h) = (cache.input.shape[0], cache.input.shape[1], width, heads)
         let dh = d / h, scale = 1 / Float(dh).squareRoot()
+        let dNormed = ctx.arena.tensor([b, d])
+        mlp.backward(dy, cache.mlp, ctx, into: dNormed, .overwrite)
         let dAttended = ctx.arena.tensor([b, d])
-        dAttended.copy(from: dy)
-        let dNormed = ctx.arena.zeros([b, d])
-        mlp.backward(dy, cache.mlp, ctx, into: dNormed)
-        norm.backward(dNormed, cache.norm, ctx, into: dAttended)
-        let dContext = ctx.arena.zeros([b, d])
-        out.backward(dAttended, input: cache.context, ctx, into: dContext)
+        norm.backward(dNormed, cache.norm, ctx, into: dAttended, .overwrite, residual: dy)   // skip connection
+        let dContext = ctx.arena.tensor([b, d])
+        out.backward(dAttended, input: cache.context, ctx, into: dContext, .overwrite)
         let dq = ctx.arena.zeros([1, d]), dkv = ctx.arena.zeros([b, n, 2 * d]), dp = ctx.arena.tensor([n])
         for bi in 0..<b {
             for hi in 0..<h {
@@ -95,8 +94,8 @@ public struct MAPHead {
             }
         }
         query.backward(dq, input: Tensor(ctx.value(probe), [1, d]), ctx, into: Tensor(ctx.gradient(probe), [1, d]))
-        let dx = ctx.arena.zeros(cache.input.shape)
-        keyValue.backward(dkv, input: cache.input, ctx, into: dx)
+        let dx = ctx.arena.tensor(cache.input.shape)
+        keyValue.backward(dkv, input: cache.input, ctx, into: dx, .overwrite)
         return dx
     }
 }

@@ -109,7 +109,7 @@ final class ComputePool: @unchecked Sendable {
         while slots.count < tasks - 1 { startWorker() }
         withoutActuallyEscaping(task) { task in
             job = task
-            jobNumber += 1
+            jobNumber = jobNumber & 0x7FFF_FFFF == 0x7FFF_FFFF ? 1 : jobNumber + 1   // 31 bits, never 0 (a new worker's "seen")
             completed.store(0, ordering: .relaxed)
             claims.store(jobNumber << (2 * Self.taskBits) | tasks << Self.taskBits, ordering: .sequentiallyConsistent)
             for slot in slots.prefix(tasks - 1) { slot.posted.store(jobNumber, ordering: .sequentiallyConsistent) }

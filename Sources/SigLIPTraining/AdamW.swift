@@ -26,6 +26,9 @@ public final class AdamW {
     public let schedule: WarmupCosineSchedule
     public let firstMoment: FloatBuffer
     public let secondMoment: FloatBuffer
+    /// Moments smaller than this in magnitude are stored as 0 (see `update`).
+    static let flushBelow: Float = 1e-30
+
     /// Updates done so far.
     public private(set) var step = 0
     /// The layout as runs of parameters that share a decay flag.
@@ -95,8 +98,14 @@ public final class AdamW {
                     let i = start + item * 8, n = min(8, count - item * 8)
                     let gi = SIMD8<Float>.load(g + i, count: n) * gradScale
                     gi.store(g + i, count: n)
-                    let mi = b1 * SIMD8<Float>.load(m + i, count: n) + (1 - b1) * gi
-                    let vi = b2 * SIMD8<Float>.load(v + i, count: n) + (1 - b2) * gi * gi
+                    // Moments that have decayed below 1e-30 (a parameter whose gradient stays
+                    // zero, such as an unused token's row) are set to 0 rather than left to
+                    // become subnormal numbers, which are far slower to compute with; at that
+                    // size they cannot move a parameter (ε = 1e-8 bounds the denominator).
+                    var mi = b1 * SIMD8<Float>.load(m + i, count: n) + (1 - b1) * gi
+                    var vi = b2 * SIMD8<Float>.load(v + i, count: n) + (1 - b2) * gi * gi
+                    mi.replace(with: 0, where: (mi .< Self.flushBelow) .& (mi .> -Self.flushBelow))
+                    vi.replace(with: 0, where: vi .< Self.flushBelow)
                     mi.store(m + i, count: n)
                     vi.store(v + i, count: n)
                     let ti = SIMD8<Float>.load(theta + i, count: n)

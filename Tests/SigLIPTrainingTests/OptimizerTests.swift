@@ -59,4 +59,25 @@ import Testing
         // First step with s = 1: Adam moves by lr · sign(g).
         #expect(abs(store.value(p)[0] - (-1e-3)) < 1e-8)
     }
+
+    /// A parameter whose gradient becomes zero keeps decaying moments; they reach 0, never a
+    /// subnormal number (which makes every later update of it far slower).
+    @Test func momentsOfIdleParametersNeverBecomeSubnormal() {
+        let layout = ParameterLayout()
+        let w = layout.add("w", [16], role: .weightMatrix, initializer: .zeros)
+        let store = ParameterStore(layout: layout)
+        let optimizer = AdamW(parameters: store, schedule: WarmupCosineSchedule(warmupSteps: 0, totalSteps: 3000))
+        for i in 0..<16 { store.gradient(w)[i] = 1e-3 * Float(i + 1) }
+        optimizer.update(store)
+        store.zeroGradients()
+        for _ in 0..<2000 {
+            optimizer.update(store)
+            for i in 0..<16 {
+                let (m, v) = (optimizer.firstMoment.data[i], optimizer.secondMoment.data[i])
+                #expect((m == 0 || m.isNormal) && (v == 0 || v.isNormal), "m \(m), v \(v)")
+                if !(m == 0 || m.isNormal) { return }
+            }
+        }
+        #expect(optimizer.firstMoment.buffer.allSatisfy { $0 == 0 })
+    }
 }

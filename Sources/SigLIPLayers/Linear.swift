@@ -37,12 +37,7 @@ public struct Linear {
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, _ ctx: Context) {
         var beta: Float = 0
         if let bias {
-            let b = ctx.value(bias)
-            if ldy == outFeatures {
-                Kernels.broadcastRows(b, into: y, rows: rows, columns: outFeatures)
-            } else {
-                for r in 0..<rows { (y + r * ldy).update(from: b, count: outFeatures) }
-            }
+            Kernels.broadcastRows(ctx.value(bias), into: y, rows: rows, columns: outFeatures, rowStride: ldy)
             beta = 1
         }
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
@@ -62,15 +57,7 @@ public struct Linear {
         gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: rows,
              a: dy, lda: ldy, b: x, ldb: inFeatures, beta: 1, c: ctx.gradient(weight), ldc: inFeatures)
         if let bias {
-            let db = ctx.gradient(bias)
-            if ldy == outFeatures {
-                Kernels.accumulateColumnSums(dy, rows: rows, columns: outFeatures, into: db)
-            } else {
-                for r in 0..<rows {
-                    let row = dy + r * ldy
-                    for j in 0..<outFeatures { db[j] += row[j] }
-                }
-            }
+            Kernels.accumulateColumnSums(dy, rows: rows, columns: outFeatures, rowStride: ldy, into: ctx.gradient(bias))
         }
         if let dx {
             // dx[R, in] (+)= dy · W

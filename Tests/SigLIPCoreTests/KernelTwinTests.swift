@@ -104,6 +104,16 @@ import Testing
             var sums = [Float](repeating: 0, count: c)
             Kernels.accumulateColumnSums(x, rows: rows, columns: c, into: &sums)
             expectClose(sums, ReferenceKernels.columnSums(x, rows: rows, columns: c), "column sums \(rows)×\(c)")
+            // The first c columns of a wider matrix (row stride c + 5), as Linear uses them.
+            let wide = random(rows * (c + 5), seed: 14)
+            var strided = [Float](repeating: 0, count: c)
+            Kernels.accumulateColumnSums(wide, rows: rows, columns: c, rowStride: c + 5, into: &strided)
+            let firstColumns = (0..<rows).flatMap { r in wide[(r * (c + 5))..<(r * (c + 5) + c)] }
+            expectClose(strided, ReferenceKernels.columnSums(Array(firstColumns), rows: rows, columns: c), "strided column sums \(rows)×\(c)")
+            var broadcast = [Float](repeating: -1, count: rows * (c + 5))
+            Kernels.broadcastRows(sums, into: &broadcast, rows: rows, columns: c, rowStride: c + 5)
+            #expect((0..<rows).allSatisfy { r in Array(broadcast[(r * (c + 5))..<(r * (c + 5) + c)]) == sums
+                && broadcast[(r * (c + 5) + c)..<((r + 1) * (c + 5))].allSatisfy { $0 == -1 } }, "strided broadcast \(rows)×\(c)")
             var y = random(rows * c, seed: 13)
             let expected = zip(x, y).map { $0 + $1 }
             Kernels.addInPlace(x, into: &y, count: x.count)

@@ -2,10 +2,12 @@
 /// Each has a plain twin in `ReferenceKernels`.
 public enum Kernels {
     /// out[r, c] = bias[c] for every row: the starting value of a GEMM with `beta = 1`.
-    /// out: [R, C], bias: [C]
-    public static func broadcastRows(_ bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    /// out: [R, C] at row stride `rowStride` (default C), bias: [C]
+    public static func broadcastRows(_ bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                                     rowStride: Int? = nil) {
+        let ld = rowStride ?? columns
         parallelFor(rows, costPerItem: columns) { range in
-            for r in range { (out + r * columns).update(from: bias, count: columns) }
+            for r in range { (out + r * ld).update(from: bias, count: columns) }
         }
     }
 
@@ -16,8 +18,11 @@ public enum Kernels {
         }
     }
 
-    /// sums[c] += Σ_r x[r, c]: the gradient of a bias. x: [R, C], sums: [C]
-    public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    /// sums[c] += Σ_r x[r, c]: the gradient of a bias. x: [R, C] at row stride `rowStride`
+    /// (default C), sums: [C]
+    public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil,
+                                            into sums: UnsafeMutablePointer<Float>) {
+        let ld = rowStride ?? columns
         // Each thread owns a range of 8-column blocks; tiles of 32 rows keep the reads within
         // cache and each block's partial sum in a register. Every column is summed in row order
         // (the same bits on any thread count).
@@ -27,7 +32,7 @@ public enum Kernels {
                 for block in blocks {
                     let c = block * 8, n = min(8, columns - c)
                     var total = SIMD8<Float>.load(sums + c, count: n)
-                    for r in tile..<tileEnd { total += SIMD8<Float>.load(x + r * columns + c, count: n) }
+                    for r in tile..<tileEnd { total += SIMD8<Float>.load(x + r * ld + c, count: n) }
                     total.store(sums + c, count: n)
                 }
             }

@@ -41,8 +41,8 @@ func parallelThreadCount(count: Int, costPerItem: Int) -> Int {
     return min(ParallelSettings.threads, count, max(1, work / minimumWorkPerThread))
 }
 
-/// Runs `task(0)` … `task(tasks - 1)` at once, task 0 on the calling thread and the others on
-/// the compute pool's workers; returns when all are done. A caller that finds the pool busy
+/// Runs `task(0)` … `task(tasks - 1)` at once on the calling thread and the compute pool's
+/// workers (whichever claims a task runs it); returns when all are done. A caller that finds the pool busy
 /// (another thread's kernels, or a task that itself runs tasks) falls back to Dispatch.
 @usableFromInline
 func runOnThreads(_ tasks: Int, _ task: (Int) -> Void) {
@@ -152,17 +152,28 @@ final class ComputePool: @unchecked Sendable {
     }
 
     private func waitForCompletion(of tasks: Int) {
-        if completed.load(ordering: .acquiring) == tasks { return }
-        let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
-        var spins = 0
-        while completed.load(ordering: .acquiring) < tasks {
+        Self.spin(while: { completed.load(ordering: .acquiring) < tasks }) {
+            pthread_mutex_lock(mutex)
+            callerSleeping.store(true, ordering: .sequentiallyConsistent)
+            while completed.load(ordering: .sequentiallyConsistent) < tasks { pthread_cond_wait(done, mutex) }
+            callerSleeping.store(false, ordering: .sequentiallyConsistent)
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// Spins while `waiting()` holds, for at most `spinNanoseconds`; then calls `sleep`, which
+    /// must block until `waiting()` no longer holds.
+    @inline(__always)
+    private static func spin(while waiting: () -> Bool, thenSleep sleep: () -> Void) {
+        var spins = 0, deadline: UInt64 = 0
+        while waiting() {
             spins += 1
-            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
-                pthread_mutex_lock(mutex)
-                callerSleeping.store(true, ordering: .sequentiallyConsistent)
-                while completed.load(ordering: .sequentiallyConsistent) < tasks { pthread_cond_wait(done, mutex) }
-                callerSleeping.store(false, ordering: .sequentiallyConsistent)
-                pthread_mutex_unlock(mutex)
+            if spins & 255 != 0 { continue }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if deadline == 0 {
+                deadline = now + spinNanoseconds
+            } else if now > deadline {
+                sleep()
                 return
             }
         }
@@ -179,18 +190,7 @@ final class ComputePool: @unchecked Sendable {
     private func workerLoop(_ slot: Slot) {
         var seen = 0
         while true {
-            var spins = 0, deadline: UInt64 = 0
-            while slot.posted.load(ordering: .acquiring) == seen {
-                spins += 1
-                if spins & 255 != 0 { continue }
-                let now = DispatchTime.now().uptimeNanoseconds
-                if deadline == 0 {
-                    deadline = now + Self.spinNanoseconds
-                } else if now > deadline {
-                    sleep(slot, whilePostedIs: seen)
-                    deadline = 0
-                }
-            }
+            Self.spin(while: { slot.posted.load(ordering: .acquiring) == seen }) { sleep(slot, whilePostedIs: seen) }
             seen = slot.posted.load(ordering: .acquiring)
             runClaimedTasks(of: seen)
         }

@@ -13,8 +13,8 @@ public enum FastMath {
         // Adding 1.5·2^23 rounds to an integer n held in the low mantissa bits (no float→int
         // conversion, which Swift's generic SIMD code does lane by lane).
         let magic: Float = 12_582_912
-        // (`replacing(with:where:)` inlines to min/max instructions; the generic `pointwiseMin`
-        // and `pointwiseMax` were left as calls.)
+        // (`replacing(with:where:)` inlines to compare-and-select instructions; the generic
+        // `pointwiseMin` and `pointwiseMax` were left as calls, lane by lane.)
         let underflow = x .< -80
         let clamped = x.replacing(with: -80, where: underflow).replacing(with: 88.7, where: x .> 88.7)
         let t = clamped * log2e + magic

@@ -61,20 +61,31 @@ public struct TransformerEncoder {
     }
 
     private func forwardOnly(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor?, _ ctx: Context) -> Tensor {
+        Self.releasingEachStep(plan, from: x, ctx) { step, input, output in
+            switch step {
+            case .block(let i): output.copy(from: blocks[i].forward(input, keyMask: keyMask, ctx).0)
+            case .adapter(let round):
+                guard let adapter = adapters[round] else { return false }
+                output.copy(from: adapter.forward(input, ctx))
+            }
+            return true
+        }
+    }
+
+    /// Runs `apply(step, input, output)` for each step, `output` receiving the step's result
+    /// (`apply` returns false for a step it skips, writing nothing); everything a step took
+    /// from the arena is freed after it. Memory: two tensors of x's shape plus one step's
+    /// scratch. Returns the last result.
+    private static func releasingEachStep<Steps: Sequence>(
+        _ steps: Steps, from x: Tensor, _ ctx: Context, _ apply: (Steps.Element, Tensor, Tensor) -> Bool
+    ) -> Tensor {
         var current = ctx.arena.tensor(x.shape), spare = ctx.arena.tensor(x.shape)
         current.copy(from: x)
-        for step in plan {
+        for step in steps {
             let mark = ctx.arena.mark()
-            let y: Tensor
-            switch step {
-            case .block(let i): y = blocks[i].forward(current, keyMask: keyMask, ctx).0
-            case .adapter(let round):
-                guard let adapter = adapters[round] else { continue }
-                y = adapter.forward(current, ctx)
-            }
-            spare.copy(from: y)
+            let applied = apply(step, current, spare)
             ctx.arena.release(to: mark)
-            swap(&current, &spare)
+            if applied { swap(&current, &spare) }
         }
         return current
     }
@@ -83,17 +94,12 @@ public struct TransformerEncoder {
     /// Each step's scratch is freed as soon as its input gradient is written, so the backward
     /// needs one step's scratch memory on top of the forward caches.
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
-        var current = ctx.arena.tensor(dy.shape), spare = ctx.arena.tensor(dy.shape)
-        current.copy(from: dy)
-        for step in cache.steps.reversed() {
-            let mark = ctx.arena.mark()
+        Self.releasingEachStep(cache.steps.reversed(), from: dy, ctx) { step, gradient, output in
             switch step {
-            case .block(let i, let c): blocks[i].backward(current, c, ctx, into: spare)
-            case .adapter(let adapter, let input): spare.copy(from: adapter.backward(current, input: input, ctx))
+            case .block(let i, let c): blocks[i].backward(gradient, c, ctx, into: output)
+            case .adapter(let adapter, let input): output.copy(from: adapter.backward(gradient, input: input, ctx))
             }
-            ctx.arena.release(to: mark)
-            swap(&current, &spare)
+            return true
         }
-        return current
     }
 }

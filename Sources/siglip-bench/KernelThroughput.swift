@@ -2,9 +2,9 @@ import Foundation
 import SigLIP
 import SigLIPTraining
 
-/// Times the non-GEMM kernels of a training step at the sizes of the Ti/16-64 batch-64 step
+/// Times the kernels of a training step at the sizes of the Ti/16-64 batch-64 step
 /// (`siglip-bench --kernels`): each line gives the median time of one call and the memory
-/// traffic it implies, so a change to a kernel can be measured on its own.
+/// traffic it implies (GEMMs: their GFLOP/s), so a change to a kernel can be measured on its own.
 enum KernelThroughput {
     struct Row {
         let name: String
@@ -16,12 +16,10 @@ enum KernelThroughput {
         var flops: Double? = nil
 
         var line: String {
-            if let flops {
-                return name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                    + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9)
-            }
-            return name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
-                   seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
+            let label = name.padding(toLength: 36, withPad: " ", startingAt: 0)
+            if let flops { return label + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9) }
+            return label + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
+                                  seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
         }
     }
 
@@ -48,7 +46,7 @@ enum KernelThroughput {
             Kernels.geluBackward(dy.data, x: x.data, y: y.data, dx: dx.data, count: h)
         })
         let n = rows * d
-        let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(hidden), dbeta = buffer(d)
+        let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(d), dbeta = buffer(d)
         result.append(time("LayerNorm forward [1024, 192]", elements: n, bytes: 8 * n) {
             Kernels.layerNormForward(x.data, gamma: gamma.data, beta: beta.data, out: y.data, mean: mean.data, rstd: rstd.data,
                                      rows: rows, width: d, epsilon: 1e-6)
@@ -64,8 +62,9 @@ enum KernelThroughput {
         result.append(time("residual add [1024, 192]", elements: n, bytes: 12 * n) {
             Kernels.addInPlace(dy.data, into: dx.data, count: n)
         })
+        let biasGradient = buffer(hidden)
         result.append(time("bias gradient [1024, 768]", elements: h, bytes: 4 * h) {
-            Kernels.accumulateColumnSums(dy.data, rows: rows, columns: hidden, into: dgamma.data)
+            Kernels.accumulateColumnSums(dy.data, rows: rows, columns: hidden, into: biasGradient.data)
         })
         result.append(time("parallelFor, empty, 2 × 1 task", elements: 1, bytes: 0) {
             parallelFor(2, costPerItem: 1 << 20) { _ in }

@@ -32,7 +32,7 @@ struct SigLIPBench: ParsableCommand {
     @Flag(help: "With --decode-folder: time Pillow on the same files in the same run (evals/images/bench_decode.py).")
     var pillow = false
 
-    @Flag(help: "Instead of the model: time the element-wise kernels, the optimiser and the thread hand-off at the Ti/16-64 step's sizes.")
+    @Flag(help: "Instead of the model: time the element-wise kernels, the optimiser, the thread hand-off and the GEMM shapes of the Ti/16-64 step.")
     var kernels = false
 
     @Option(help: "Scaling: run each configuration at these batch sizes instead of its own, e.g. 16,32,64,128.")

@@ -280,7 +280,7 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
     }
 }
 
-@Suite("Inference memory") struct InferenceMemoryTests {
+@Suite("Activation memory") struct ActivationMemoryTests {
     /// Inference (activations freed block by block) gives the training forward's bits, with
     /// adapters and recursion, and uses far less arena.
     @Test func inferenceForwardMatchesTrainingForward() throws {

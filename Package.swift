@@ -4,7 +4,7 @@
 //
 // Data flow, one target per stage:
 //   CPNG/CJPEG → CImageCodecs → SigLIPImage (decode, preprocess)   SigLIPText (tokenizer)
-//   CBLAS → SigLIPCore (buffers, GEMM, kernels) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
+//   CBLAS + CKernels → SigLIPCore (buffers, GEMM, kernels) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
 //   SigLIPImage + SigLIPText → SigLIPData (data sets, input pipeline)
 //   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer) → commands
 import PackageDescription
@@ -33,9 +33,11 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         // A small C shim that turns libpng/libjpeg long-jumps into error codes.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // The exp-heavy kernels (GELU, softmax), compiled per instruction set, chosen at run time.
+        .target(name: "CKernels"),
 
         // Libraries.
-        .target(name: "SigLIPCore", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        .target(name: "SigLIPCore", dependencies: ["CBLAS", "CKernels"], swiftSettings: numericSettings),
         .target(name: "SigLIPLayers", dependencies: ["SigLIPCore"], swiftSettings: numericSettings),
         .target(name: "SigLIPModels", dependencies: ["SigLIPCore", "SigLIPLayers"], swiftSettings: numericSettings),
         .target(name: "SigLIPImage", dependencies: ["CImageCodecs"], swiftSettings: numericSettings),

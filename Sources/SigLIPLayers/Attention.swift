@@ -48,7 +48,7 @@ public struct SelfAttention {
                     let mask = keyMask.data + bi * n
                     for i in 0..<n { Vector.add(mask, into: p + i * n, n) }
                 }
-                for i in 0..<n { Kernels.softmaxRow(p + i * n, n) }
+                Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n)
                 gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d,
                                  c: context.data + bi * n * d + hi * dh, ldc: d)
             }

@@ -16,7 +16,7 @@ enum KernelThroughput {
         var flops: Double? = nil
 
         var line: String {
-            let label = name.padding(toLength: 36, withPad: " ", startingAt: 0)
+            let label = name.padding(toLength: 44, withPad: " ", startingAt: 0)
             if let flops { return label + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9) }
             return label + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
                                   seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
@@ -39,12 +39,15 @@ enum KernelThroughput {
         var result: [Row] = []
         let h = rows * hidden
         let x = buffer(h, scale: 4), y = buffer(h), dy = buffer(h), dx = buffer(h)
-        result.append(time("GELU forward [1024, 768]", elements: h, bytes: 8 * h) {
-            Kernels.geluForward(x.data, out: y.data, count: h)
-        })
-        result.append(time("GELU backward [1024, 768]", elements: h, bytes: 16 * h) {
-            Kernels.geluBackward(dy.data, x: x.data, y: y.data, dx: dx.data, count: h)
-        })
+        // The exp-heavy kernels at every instruction-set level this CPU has (the default is the highest).
+        for isa in InstructionSet.allSupported {
+            result.append(time("GELU forward [1024, 768] \(isa)", elements: h, bytes: 8 * h) {
+                Kernels.geluForward(x.data, out: y.data, count: h, isa: isa)
+            })
+            result.append(time("GELU backward [1024, 768] \(isa)", elements: h, bytes: 16 * h) {
+                Kernels.geluBackward(dy.data, x: x.data, y: y.data, dx: dx.data, count: h, isa: isa)
+            })
+        }
         let n = rows * d
         let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(d), dbeta = buffer(d)
         result.append(time("LayerNorm forward [1024, 192]", elements: n, bytes: 8 * n) {
@@ -56,9 +59,11 @@ enum KernelThroughput {
                                       dgamma: dgamma.data, dbeta: dbeta.data, rows: rows, width: d)
         })
         let scores = rows * 3 * tokens   // 64 images × 3 heads × 16 queries, rows of 16 keys
-        result.append(time("softmax rows [3072, 16]", elements: scores, bytes: 8 * scores) {
-            Kernels.softmaxRows(x.data, rows: scores / tokens, columns: tokens)
-        })
+        for isa in InstructionSet.allSupported {
+            result.append(time("softmax rows [3072, 16] \(isa)", elements: scores, bytes: 8 * scores) {
+                Kernels.softmaxRows(x.data, rows: scores / tokens, columns: tokens, isa: isa)
+            })
+        }
         result.append(time("residual add [1024, 192]", elements: n, bytes: 12 * n) {
             Kernels.addInPlace(dy.data, into: dx.data, count: n)
         })

@@ -60,30 +60,41 @@ import Testing
         }
     }
 
-    @Test func geluForwardAndBackward() {
+    /// The C kernels (GELU, softmax, exp) at every instruction-set level this CPU supports.
+    @Test(arguments: InstructionSet.allSupported)
+    func geluForwardAndBackward(_ isa: InstructionSet) {
         for (rows, d) in Self.shapes {
             let x = random(rows * d, seed: 8, scale: 3), dy = random(rows * d, seed: 9)
             var y = [Float](repeating: 0, count: x.count), dx = y
-            Kernels.geluForward(x, out: &y, count: x.count)
-            Kernels.geluBackward(dy, x: x, y: y, dx: &dx, count: x.count)
-            expectClose(y, x.map(ReferenceKernels.gelu), "gelu \(x.count)")
-            expectClose(dx, zip(x, dy).map { ReferenceKernels.geluDerivative($0) * $1 }, "gelu' \(x.count)")
+            Kernels.geluForward(x, out: &y, count: x.count, isa: isa)
+            Kernels.geluBackward(dy, x: x, y: y, dx: &dx, count: x.count, isa: isa)
+            expectClose(y, x.map(ReferenceKernels.gelu), "gelu \(x.count) \(isa)")
+            expectClose(dx, zip(x, dy).map { ReferenceKernels.geluDerivative($0) * $1 }, "gelu' \(x.count) \(isa)")
+            // Overwrite in place (dx is dy) and accumulate.
+            var inPlace = dy
+            inPlace.withUnsafeMutableBufferPointer { g in
+                Kernels.geluBackward(g.baseAddress!, x: x, y: y, dx: g.baseAddress!, write: .overwrite, count: x.count, isa: isa)
+            }
+            #expect(inPlace == dx, "gelu' in place \(isa)")
+            Kernels.geluBackward(dy, x: x, y: y, dx: &inPlace, count: x.count, isa: isa)
+            expectClose(inPlace, dx.map { 2 * $0 }, "gelu' accumulated \(isa)")
         }
         // The backward reads σ(2u) off y / x: the edges of that quotient.
         let edges: [Float] = [0, -0.0, 1e-30, -1e-30, 1e-7, -1e-7, 3, -3, 9, -9, 20, -20, 60, -60, 100, -100, 1e4, -1e4]
         var y = [Float](repeating: 0, count: edges.count), dx = y
-        Kernels.geluForward(edges, out: &y, count: edges.count)
-        Kernels.geluBackward([Float](repeating: 1, count: edges.count), x: edges, y: y, dx: &dx, count: edges.count)
-        expectClose(y, edges.map(ReferenceKernels.gelu), "gelu at the edges")
-        expectClose(dx, edges.map(ReferenceKernels.geluDerivative), "gelu' at the edges")
+        Kernels.geluForward(edges, out: &y, count: edges.count, isa: isa)
+        Kernels.geluBackward([Float](repeating: 1, count: edges.count), x: edges, y: y, dx: &dx, count: edges.count, isa: isa)
+        expectClose(y, edges.map(ReferenceKernels.gelu), "gelu at the edges \(isa)")
+        expectClose(dx, edges.map(ReferenceKernels.geluDerivative), "gelu' at the edges \(isa)")
     }
 
-    @Test func softmaxForwardAndBackward() {
-        for (rows, c) in Self.shapes {
+    @Test(arguments: InstructionSet.allSupported)
+    func softmaxForwardAndBackward(_ isa: InstructionSet) {
+        for (rows, c) in Self.shapes + [(5, 16), (3, 197)] {
             var p = random(rows * c, seed: 10, scale: 5)
             let expected = ReferenceKernels.softmaxRows(p, rows: rows, columns: c)
-            Kernels.softmaxRows(&p, rows: rows, columns: c)
-            expectClose(p, expected, "softmax \(rows)×\(c)")
+            Kernels.softmaxRows(&p, rows: rows, columns: c, isa: isa)
+            expectClose(p, expected, "softmax \(rows)×\(c) \(isa)")
             var dp = random(rows * c, seed: 11)
             let expectedBack = ReferenceKernels.softmaxBackwardRows(dp, p: p, rows: rows, columns: c)
             Kernels.softmaxBackwardRows(&dp, p: p, rows: rows, columns: c)
@@ -159,45 +170,55 @@ import Testing
     }
 }
 
-@Suite("Fast math") struct FastMathTests {
+@Suite("Vector exp, instruction sets") struct VectorExpTests {
+    /// The default is the best level the CPU has; a level above it runs as the best one.
+    @Test func levelsAreClamped() {
+        #expect(InstructionSet.selected == InstructionSet.supported)
+        #expect(InstructionSet.allSupported.last == InstructionSet.supported && InstructionSet.allSupported.first == .baseline)
+        let x: [Float] = [0.5, -2, 3]
+        var best = x, asked = x
+        Kernels.geluForward(x, out: &best, count: 3, isa: InstructionSet.supported)
+        Kernels.geluForward(x, out: &asked, count: 3, isa: .avx512)
+        #expect(best == asked)
+    }
+
     /// The vector exp against Double exp: relative error ≤ 3e-7 over [-80, 88.5], exactly 0
     /// below (never a subnormal number) and a finite maximum above.
-    @Test func expIsAccurate() {
+    @Test(arguments: InstructionSet.allSupported)
+    func expIsAccurate(_ isa: InstructionSet) {
+        func exp(_ x: [Float]) -> [Float] {
+            var y = x
+            Kernels.exp(x, out: &y, count: x.count, isa: isa)
+            return y
+        }
+        let xs = stride(from: Float(-80), to: 88.5, by: 0.0137).map { $0 }
         var worst = 0.0
-        var x: Float = -80
-        while x < 88.5 {
-            let v = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 })
-            let e = FastMath.exp(v)
-            for i in 0..<8 {
-                let exact = Foundation.exp(Double(v[i]))
-                worst = max(worst, abs(Double(e[i]) - exact) / exact)
-            }
-            x += 0.219
+        for (x, e) in zip(xs, exp(xs)) {
+            let exact = Foundation.exp(Double(x))
+            worst = max(worst, abs(Double(e) - exact) / exact)
         }
-        print("FastMath.exp worst relative error \(worst)")
+        print("exp (\(isa)) worst relative error \(worst)")
         #expect(worst <= 3e-7)
-        #expect(FastMath.exp(-100) == 0 && FastMath.exp(-80.01) == 0 && FastMath.exp(-.infinity) == 0)
-        #expect(FastMath.exp(100) > 3e38 && FastMath.exp(0) == 1)
+        #expect(exp([-100, -80.01, -.infinity]) == [0, 0, 0])
+        let top = exp([100, 0])
+        #expect(top[0] > 3e38 && top[1] == 1)
         // No subnormal results anywhere: they make the CPU's arithmetic tens of times slower.
-        var y: Float = -120
-        while y < 90 {
-            let e = FastMath.exp(y)
-            #expect(e == 0 || e.isNormal, "exp(\(y)) = \(e)")
-            y += 0.0123
-        }
+        let low = stride(from: Float(-120), to: 90, by: 0.0123).map { $0 }
+        for (x, e) in zip(low, exp(low)) { #expect(e == 0 || e.isNormal, "exp(\(x)) = \(e)") }
     }
 
     /// Softmax over masked keys (-inf) and GELU far below zero give exact zeros, never
     /// subnormal numbers (a training run with padding masks once ran 10× slower on them).
-    @Test func noSubnormalOutputs() {
+    @Test(arguments: InstructionSet.allSupported)
+    func noSubnormalOutputs(_ isa: InstructionSet) {
         var row: [Float] = [3, -.infinity, -.infinity, 1, -90, -.infinity, 0.5, -200, 2, -.infinity]
-        Kernels.softmaxRow(&row, row.count)
+        Kernels.softmaxRows(&row, rows: 1, columns: row.count, isa: isa)
         #expect(row.allSatisfy { $0 == 0 || $0.isNormal }, "\(row)")
         #expect(row[1] == 0 && row[4] == 0 && row[7] == 0)
         let x: [Float] = (0..<400).map { -Float($0) * 0.25 }
         var out = [Float](repeating: 0, count: x.count), dx = out
-        Kernels.geluForward(x, out: &out, count: x.count)
-        Kernels.geluBackward([Float](repeating: 1e-3, count: x.count), x: x, y: out, dx: &dx, count: x.count)
+        Kernels.geluForward(x, out: &out, count: x.count, isa: isa)
+        Kernels.geluBackward([Float](repeating: 1e-3, count: x.count), x: x, y: out, dx: &dx, count: x.count, isa: isa)
         #expect(out.allSatisfy { $0 == 0 || $0.isNormal } && dx.allSatisfy { $0 == 0 || $0.isNormal })
     }
 }

@@ -14,7 +14,7 @@ extension Kernels {
                 let m = Vector.sum(xr, d) / Float(d)
                 let v = Vector.sumOfSquaredDeviations(xr, d, from: m) / Float(d)
                 let s = 1 / (v + epsilon).squareRoot()
-                FastMath.forEachBlock(d) { i, n in
+                Vector.forEachBlock(d) { i, n in
                     let normed = (SIMD8<Float>.load(xr + i, count: n) - m) * s
                     (normed * SIMD8<Float>.load(gamma + i, count: n) + SIMD8<Float>.load(beta + i, count: n)).store(yr + i, count: n)
                 }
@@ -40,14 +40,14 @@ extension Kernels {
                 let dyr = dout + r * d, xr = x + r * d, dxr = dx + r * d
                 let m = mean[r], s = rstd[r]
                 var sumG = SIMD8<Float>(), sumGN = SIMD8<Float>()
-                FastMath.forEachBlock(d) { i, n in
+                Vector.forEachBlock(d) { i, n in
                     let g = SIMD8<Float>.load(dyr + i, count: n) * SIMD8<Float>.load(gamma + i, count: n)
                     sumG += g
                     sumGN += g * ((SIMD8<Float>.load(xr + i, count: n) - m) * s)
                 }
                 let meanG = sumG.sum() / Float(d), meanGN = sumGN.sum() / Float(d)
                 let residualRow = residual.map { $0 + r * d }
-                FastMath.forEachBlock(d) { i, n in
+                Vector.forEachBlock(d) { i, n in
                     let g = SIMD8<Float>.load(dyr + i, count: n) * SIMD8<Float>.load(gamma + i, count: n)
                     let normed = (SIMD8<Float>.load(xr + i, count: n) - m) * s
                     var value = (g - meanG - normed * meanGN) * s

@@ -1,0 +1,144 @@
+// The kernels of vector_kernels.h, written once. Each kernels_<level>.c defines
+// CK_LANES (floats per vector) and CK_NAME(f) (the level's function names), sets the
+// instruction set with a `#pragma clang attribute`, then includes this file.
+//
+// Vectors are clang extended vectors; arithmetic on them compiles to the level's
+// instructions (a vector wider than the registers becomes several instructions).
+
+#include <string.h>
+
+typedef float vf __attribute__((ext_vector_type(CK_LANES)));
+typedef int vi __attribute__((ext_vector_type(CK_LANES)));
+
+static inline vf ck_load(const float *p) {
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void ck_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
+
+/// The first n (< CK_LANES) floats; the other lanes are `fill`.
+static inline vf ck_load_partial(const float *p, long n, float fill) {
+    vf v = fill;
+    memcpy(&v, p, (size_t)n * sizeof(float));
+    return v;
+}
+
+static inline void ck_store_partial(float *p, vf v, long n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
+
+/// Lanes of `a` where `mask` is set (-1), of `b` elsewhere.
+static inline vf ck_select(vi mask, vf a, vf b) {
+    return (vf)((mask & (vi)a) | (~mask & (vi)b));
+}
+
+static inline float ck_sum(vf v) {
+    float lanes[CK_LANES], s = 0;
+    memcpy(lanes, &v, sizeof v);
+    for (int i = 0; i < CK_LANES; i++) s += lanes[i];
+    return s;
+}
+
+static inline float ck_max(vf v) {
+    float lanes[CK_LANES];
+    memcpy(lanes, &v, sizeof v);
+    float m = lanes[0];
+    for (int i = 1; i < CK_LANES; i++) m = lanes[i] > m ? lanes[i] : m;
+    return m;
+}
+
+/// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n from exponent bits
+/// (split in two factors so that each is a normal float). Below -80 the result is exactly 0
+/// (e^-80 ≈ 1.8e-35), so no caller produces subnormal numbers, on which the CPU's arithmetic
+/// (sgemm's included) runs tens of times slower.
+static inline vf ck_vexp(vf x) {
+    const float log2e = 1.44269504f, ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-6f;
+    const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low mantissa bits
+    vi underflow = x < -80.0f;
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (vf)-80.0f), (vf)88.7f);
+    vf t = x * log2e + magic;
+    vf n = t - magic;
+    vf r = x - n * ln2_hi - n * ln2_lo;
+    vf p = (vf)(1.0f / 5040);
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    vi ni = (vi)t - (vi)(vf)magic;
+    vi half = ni >> 1;
+    vf scale1 = (vf)((half + 127) << 23);
+    vf scale2 = (vf)((ni - half + 127) << 23);
+    return ck_select(underflow, (vf)0.0f, p * scale1 * scale2);
+}
+
+void CK_NAME(exp)(const float *x, float *y, long n) {
+    long i = 0;
+    for (; i + CK_LANES <= n; i += CK_LANES) ck_store(y + i, ck_vexp(ck_load(x + i)));
+    if (i < n) ck_store_partial(y + i, ck_vexp(ck_load_partial(x + i, n - i, 0)), n - i);
+}
+
+static const float gelu_scale = 0.7978845608f;  // √(2/π)
+static const float gelu_cubic = 0.044715f;
+
+static inline vf ck_gelu(vf x) {
+    vf e = ck_vexp(-2.0f * gelu_scale * (x + gelu_cubic * x * x * x));
+    // Below x ≈ -9, σ(2u) < 1e-30: the output is 0 (not a tiny number whose products in the
+    // next GEMM would be subnormal), and so is the gradient read off it.
+    return ck_select(e > 1e30f, (vf)0.0f, x / (1.0f + e));
+}
+
+void CK_NAME(gelu_forward)(const float *x, float *y, long n) {
+    long i = 0;
+    for (; i + CK_LANES <= n; i += CK_LANES) ck_store(y + i, ck_gelu(ck_load(x + i)));
+    if (i < n) ck_store_partial(y + i, ck_gelu(ck_load_partial(x + i, n - i, 0)), n - i);
+}
+
+/// gelu'(x) = s + 2x·s(1 - s)·u', s = σ(2u) = y/x.
+static inline vf ck_gelu_slope(vf x, vf y) {
+    vf s = ck_select(x == 0.0f, (vf)0.5f, y / x);
+    vf du = gelu_scale * (1.0f + 3.0f * gelu_cubic * x * x);
+    return s + 2.0f * x * s * (1.0f - s) * du;
+}
+
+void CK_NAME(gelu_backward)(const float *dy, const float *x, const float *y, float *dx, long n, int accumulate) {
+    long i = 0;
+    for (; i + CK_LANES <= n; i += CK_LANES) {
+        vf g = ck_load(dy + i) * ck_gelu_slope(ck_load(x + i), ck_load(y + i));
+        ck_store(dx + i, accumulate ? ck_load(dx + i) + g : g);
+    }
+    if (i < n) {
+        long m = n - i;
+        vf g = ck_load_partial(dy + i, m, 0) * ck_gelu_slope(ck_load_partial(x + i, m, 0), ck_load_partial(y + i, m, 0));
+        ck_store_partial(dx + i, accumulate ? ck_load_partial(dx + i, m, 0) + g : g, m);
+    }
+}
+
+static void ck_softmax_row(float *row, long c) {
+    vf mv = (vf)(-__builtin_inff());
+    long i = 0;
+    for (; i + CK_LANES <= c; i += CK_LANES) mv = __builtin_elementwise_max(mv, ck_load(row + i));
+    if (i < c) mv = __builtin_elementwise_max(mv, ck_load_partial(row + i, c - i, -__builtin_inff()));
+    float m = ck_max(mv);
+    vf sums = 0;
+    for (i = 0; i + CK_LANES <= c; i += CK_LANES) {
+        vf e = ck_vexp(ck_load(row + i) - m);
+        sums += e;
+        ck_store(row + i, e);
+    }
+    if (i < c) {
+        // Padding lanes are -inf, so their exponentials are 0 and add nothing.
+        vf e = ck_vexp(ck_load_partial(row + i, c - i, -__builtin_inff()) - m);
+        sums += e;
+        ck_store_partial(row + i, e, c - i);
+    }
+    float inv = 1.0f / ck_sum(sums);
+    for (i = 0; i + CK_LANES <= c; i += CK_LANES) ck_store(row + i, ck_load(row + i) * inv);
+    if (i < c) ck_store_partial(row + i, ck_load_partial(row + i, c - i, 0) * inv, c - i);
+}
+
+void CK_NAME(softmax_rows)(float *p, long rows, long columns) {
+    for (long r = 0; r < rows; r++) ck_softmax_row(p + r * columns, columns);
+}

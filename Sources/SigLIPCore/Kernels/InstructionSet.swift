@@ -1,0 +1,36 @@
+import CKernels
+
+/// The instruction set the exp-heavy kernels (GELU, softmax, exp) run with.
+///
+/// Swift code here compiles for the baseline x86-64 (SSE2); those kernels are C, compiled once
+/// per level (Sources/CKernels) and chosen at run time: by default the best level the CPU
+/// supports (`select` changes the default, e.g. for the kernel benchmark); each kernel also
+/// takes the level as an argument, so tests hold every supported level against the plain
+/// twins. A level the CPU lacks runs as the highest it has. Other architectures have only
+/// `.baseline`.
+public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case baseline = 0, avx2 = 1, avx512 = 2
+
+    /// The highest level this CPU supports.
+    public static var supported: InstructionSet { InstructionSet(rawValue: Int(ck_supported_level()))! }
+
+    /// The level the kernels run with unless told otherwise.
+    public static var selected: InstructionSet { InstructionSet(rawValue: Int(ck_selected_level()))! }
+
+    /// Makes `level` (or the highest supported level below it) the default; returns the level chosen.
+    @discardableResult
+    public static func select(_ level: InstructionSet) -> InstructionSet {
+        InstructionSet(rawValue: Int(ck_select_level(Int32(level.rawValue))))!
+    }
+
+    /// Every level this CPU supports, lowest first.
+    public static var allSupported: [InstructionSet] { allCases.filter { $0.rawValue <= supported.rawValue } }
+
+    public var description: String {
+        switch self {
+        case .baseline: "baseline (SSE2)"
+        case .avx2: "AVX2+FMA"
+        case .avx512: "AVX-512"
+        }
+    }
+}

@@ -1,33 +1,48 @@
-// Picks the kernels' instruction-set level once, from the CPU's features.
+// Picks the kernels' instruction-set level: the CPU's best by default, or the caller's.
 #include "vector_kernels.h"
 
-#define CK_DECLARE(level)                                                                          \
-    void ck_##level##_exp(const float *, float *, long);                                          \
-    void ck_##level##_gelu_forward(const float *, float *, long);                                 \
-    void ck_##level##_gelu_backward(const float *, const float *, const float *, float *, long, int); \
-    void ck_##level##_softmax_rows(float *, long, long);
+// Every kernel once: name, parameters, arguments. The rest of this file is generated from it.
+#define CK_KERNELS(X)                                                                               \
+    X(exp, (const float *x, float *y, long n), (x, y, n))                                          \
+    X(gelu_forward, (const float *x, float *y, long n), (x, y, n))                                 \
+    X(gelu_backward, (const float *dy, const float *x, const float *y, float *dx, long n, int accumulate), \
+      (dy, x, y, dx, n, accumulate))                                                               \
+    X(softmax_rows, (float *p, long rows, long columns), (p, rows, columns))                       \
+    X(softmax_backward_rows, (float *dp, const float *p, long rows, long columns), (dp, p, rows, columns)) \
+    X(layer_norm_forward,                                                                          \
+      (const float *x, const float *gamma, const float *beta, float *out, float *mean, float *rstd, long rows, \
+       long d, float epsilon),                                                                     \
+      (x, gamma, beta, out, mean, rstd, rows, d, epsilon))                                         \
+    X(layer_norm_backward_rows,                                                                    \
+      (const float *dy, const float *x, const float *mean, const float *rstd, const float *gamma, float *dx, \
+       const float *residual, int accumulate, long rows, long d),                                  \
+      (dy, x, mean, rstd, gamma, dx, residual, accumulate, rows, d))                               \
+    X(adamw, (float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step),       \
+      (theta, g, m, v, n, step))
 
-CK_DECLARE(baseline)
+// The per-level implementations (kernels_<level>.c).
+#define CK_DECLARE_BASELINE(name, params, args) void ck_baseline_##name params;
+#define CK_DECLARE_AVX2(name, params, args) void ck_avx2_##name params;
+#define CK_DECLARE_AVX512(name, params, args) void ck_avx512_##name params;
+CK_KERNELS(CK_DECLARE_BASELINE)
 #if defined(__x86_64__)
-CK_DECLARE(avx2)
-CK_DECLARE(avx512)
+CK_KERNELS(CK_DECLARE_AVX2)
+CK_KERNELS(CK_DECLARE_AVX512)
 #endif
 
+#define CK_FIELD(name, params, args) void(*name) params;
 typedef struct {
-    void (*exp)(const float *, float *, long);
-    void (*gelu_forward)(const float *, float *, long);
-    void (*gelu_backward)(const float *, const float *, const float *, float *, long, int);
-    void (*softmax_rows)(float *, long, long);
+    CK_KERNELS(CK_FIELD)
 } ck_table;
 
-#define CK_TABLE(level) \
-    { ck_##level##_exp, ck_##level##_gelu_forward, ck_##level##_gelu_backward, ck_##level##_softmax_rows }
-
+#define CK_ENTRY_BASELINE(name, params, args) ck_baseline_##name,
+#define CK_ENTRY_AVX2(name, params, args) ck_avx2_##name,
+#define CK_ENTRY_AVX512(name, params, args) ck_avx512_##name,
 static const ck_table tables[] = {
-    CK_TABLE(baseline),
+    {CK_KERNELS(CK_ENTRY_BASELINE)},
 #if defined(__x86_64__)
-    CK_TABLE(avx2),
-    CK_TABLE(avx512),
+    {CK_KERNELS(CK_ENTRY_AVX2)},
+    {CK_KERNELS(CK_ENTRY_AVX512)},
 #endif
 };
 
@@ -41,36 +56,33 @@ int ck_supported_level(void) {
     return CK_LEVEL_BASELINE;
 }
 
-// -1 until the first call; every thread computes the same values, so a race is harmless.
-static int selected = -1;
+// -1 until first used; every thread computes the same values, so a race is harmless.
+static int supported = -1, selected = -1;
+
+static int highest(void) {
+    int level = __atomic_load_n(&supported, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = ck_supported_level();
+        __atomic_store_n(&supported, level, __ATOMIC_RELAXED);
+    }
+    return level;
+}
+
+static int clamp(int level) { return level < 0 ? 0 : level > highest() ? highest() : level; }
 
 int ck_select_level(int level) {
-    int supported = ck_supported_level();
-    if (level > supported) level = supported;
-    if (level < 0) level = 0;
+    level = clamp(level);
     __atomic_store_n(&selected, level, __ATOMIC_RELAXED);
     return level;
 }
 
 int ck_selected_level(void) {
     int level = __atomic_load_n(&selected, __ATOMIC_RELAXED);
-    return level >= 0 ? level : ck_select_level(CK_LEVEL_AVX512);
+    return level >= 0 ? level : highest();
 }
 
-static int supported = -1;
-
-static inline const ck_table *table(int level) {
-    int highest = __atomic_load_n(&supported, __ATOMIC_RELAXED);
-    if (highest < 0) {
-        highest = ck_supported_level();
-        __atomic_store_n(&supported, highest, __ATOMIC_RELAXED);
-    }
-    return &tables[level < 0 ? 0 : level > highest ? highest : level];
-}
-
-void ck_exp(int level, const float *x, float *y, long n) { table(level)->exp(x, y, n); }
-void ck_gelu_forward(int level, const float *x, float *y, long n) { table(level)->gelu_forward(x, y, n); }
-void ck_gelu_backward(int level, const float *dy, const float *x, const float *y, float *dx, long n, int accumulate) {
-    table(level)->gelu_backward(dy, x, y, dx, n, accumulate);
-}
-void ck_softmax_rows(int level, float *p, long rows, long columns) { table(level)->softmax_rows(p, rows, columns); }
+// The public entry points: the kernel of the (clamped) level asked for.
+#define CK_DISPATCH(name, params, args) \
+    void ck_##name(int level, CK_UNPAREN params) { tables[clamp(level)].name args; }
+#define CK_UNPAREN(...) __VA_ARGS__
+CK_KERNELS(CK_DISPATCH)

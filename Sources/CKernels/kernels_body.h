@@ -6,6 +6,11 @@
 // instructions (a vector wider than the registers becomes several instructions).
 
 #include <string.h>
+#include "vector_kernels.h"
+
+// Vector arguments of the static helpers below never cross a file boundary (their ABI is
+// this file's own), so the baseline file's "vector of 8 floats without AVX" note is moot.
+#pragma clang diagnostic ignored "-Wpsabi"
 
 typedef float vf __attribute__((ext_vector_type(CK_LANES)));
 typedef int vi __attribute__((ext_vector_type(CK_LANES)));
@@ -141,4 +146,121 @@ static void ck_softmax_row(float *row, long c) {
 
 void CK_NAME(softmax_rows)(float *p, long rows, long columns) {
     for (long r = 0; r < rows; r++) ck_softmax_row(p + r * columns, columns);
+}
+
+void CK_NAME(softmax_backward_rows)(float *dp, const float *p, long rows, long c) {
+    for (long r = 0; r < rows; r++, dp += c, p += c) {
+        vf acc = 0;
+        long i = 0;
+        for (; i + CK_LANES <= c; i += CK_LANES) acc += ck_load(p + i) * ck_load(dp + i);
+        if (i < c) acc += ck_load_partial(p + i, c - i, 0) * ck_load_partial(dp + i, c - i, 0);
+        float d = ck_sum(acc);
+        for (i = 0; i + CK_LANES <= c; i += CK_LANES) ck_store(dp + i, ck_load(p + i) * (ck_load(dp + i) - d));
+        if (i < c) ck_store_partial(dp + i, ck_load_partial(p + i, c - i, 0) * (ck_load_partial(dp + i, c - i, 0) - d), c - i);
+    }
+}
+
+void CK_NAME(layer_norm_forward)(const float *x, const float *gamma, const float *beta, float *out, float *mean,
+                                 float *rstd, long rows, long d, float epsilon) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * d;
+        float *yr = out + r * d;
+        vf acc = 0;
+        long i = 0;
+        for (; i + CK_LANES <= d; i += CK_LANES) acc += ck_load(xr + i);
+        if (i < d) acc += ck_load_partial(xr + i, d - i, 0);
+        float m = ck_sum(acc) / (float)d;
+        acc = 0;
+        for (i = 0; i + CK_LANES <= d; i += CK_LANES) {
+            vf t = ck_load(xr + i) - m;
+            acc += t * t;
+        }
+        if (i < d) {
+            vf t = ck_load_partial(xr + i, d - i, m) - m;   // padding lanes give 0
+            acc += t * t;
+        }
+        float s = 1.0f / __builtin_sqrtf(ck_sum(acc) / (float)d + epsilon);
+        for (i = 0; i + CK_LANES <= d; i += CK_LANES)
+            ck_store(yr + i, (ck_load(xr + i) - m) * s * ck_load(gamma + i) + ck_load(beta + i));
+        if (i < d) {
+            long n = d - i;
+            vf y = (ck_load_partial(xr + i, n, 0) - m) * s * ck_load_partial(gamma + i, n, 0) + ck_load_partial(beta + i, n, 0);
+            ck_store_partial(yr + i, y, n);
+        }
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
+
+/// One row block of the LayerNorm backward's dx: with g = dy ∘ gamma and n the normalised
+/// input, ∂L/∂x = (g − mean(g) − n · mean(g ∘ n)) · rstd; plus `residual` when given, plus dx
+/// when accumulating.
+static inline vf ck_layer_norm_dx(vf dy, vf x, vf gamma, float m, float s, float mean_g, float mean_gn) {
+    return (dy * gamma - mean_g - (x - m) * s * mean_gn) * s;
+}
+
+void CK_NAME(layer_norm_backward_rows)(const float *dy, const float *x, const float *mean, const float *rstd,
+                                       const float *gamma, float *dx, const float *residual, int accumulate,
+                                       long rows, long d) {
+    for (long r = 0; r < rows; r++) {
+        const float *dyr = dy + r * d, *xr = x + r * d, *res = residual ? residual + r * d : 0;
+        float *dxr = dx + r * d;
+        float m = mean[r], s = rstd[r];
+        vf sum_g = 0, sum_gn = 0;
+        long i = 0;
+        for (; i + CK_LANES <= d; i += CK_LANES) {
+            vf g = ck_load(dyr + i) * ck_load(gamma + i);
+            sum_g += g;
+            sum_gn += g * ((ck_load(xr + i) - m) * s);
+        }
+        if (i < d) {
+            long n = d - i;
+            vf g = ck_load_partial(dyr + i, n, 0) * ck_load_partial(gamma + i, n, 0);
+            sum_g += g;
+            sum_gn += g * ((ck_load_partial(xr + i, n, 0) - m) * s);
+        }
+        float mean_g = ck_sum(sum_g) / (float)d, mean_gn = ck_sum(sum_gn) / (float)d;
+        for (i = 0; i + CK_LANES <= d; i += CK_LANES) {
+            vf v = ck_layer_norm_dx(ck_load(dyr + i), ck_load(xr + i), ck_load(gamma + i), m, s, mean_g, mean_gn);
+            if (res) v += ck_load(res + i);
+            if (accumulate) v += ck_load(dxr + i);
+            ck_store(dxr + i, v);
+        }
+        if (i < d) {
+            long n = d - i;
+            vf v = ck_layer_norm_dx(ck_load_partial(dyr + i, n, 0), ck_load_partial(xr + i, n, 0),
+                                    ck_load_partial(gamma + i, n, 0), m, s, mean_g, mean_gn);
+            if (res) v += ck_load_partial(res + i, n, 0);
+            if (accumulate) v += ck_load_partial(dxr + i, n, 0);
+            ck_store_partial(dxr + i, v, n);
+        }
+    }
+}
+
+static inline void ck_adamw_block(float *theta, float *g, float *m, float *v, const ck_adamw_step *k, long n) {
+    int full = n == CK_LANES;
+    vf gi = (full ? ck_load(g) : ck_load_partial(g, n, 0)) * k->gradient_scale;
+    vf mi = k->beta1 * (full ? ck_load(m) : ck_load_partial(m, n, 0)) + (1.0f - k->beta1) * gi;
+    vf vi = k->beta2 * (full ? ck_load(v) : ck_load_partial(v, n, 0)) + (1.0f - k->beta2) * gi * gi;
+    mi = ck_select(__builtin_elementwise_abs(mi) < k->flush_below, (vf)0.0f, mi);
+    vi = ck_select(vi < k->flush_below, (vf)0.0f, vi);
+    vf ti = full ? ck_load(theta) : ck_load_partial(theta, n, 0);
+    ti = ti - (k->step_size * mi / (__builtin_elementwise_sqrt(vi) * k->inverse_sqrt_correction2 + k->epsilon) + k->decay * ti);
+    if (full) {
+        ck_store(g, gi);
+        ck_store(m, mi);
+        ck_store(v, vi);
+        ck_store(theta, ti);
+    } else {
+        ck_store_partial(g, gi, n);
+        ck_store_partial(m, mi, n);
+        ck_store_partial(v, vi, n);
+        ck_store_partial(theta, ti, n);
+    }
+}
+
+void CK_NAME(adamw)(float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step) {
+    long i = 0;
+    for (; i + CK_LANES <= n; i += CK_LANES) ck_adamw_block(theta + i, g + i, m + i, v + i, step, CK_LANES);
+    if (i < n) ck_adamw_block(theta + i, g + i, m + i, v + i, step, n - i);
 }

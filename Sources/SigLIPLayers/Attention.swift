@@ -75,7 +75,7 @@ public struct SelfAttention {
                 let dO = dContext.data + bi * n * d + hi * dh
                 gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp, ldc: n)            // dP = dO · Vᵀ
                 gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, c: dv, ldc: 3 * d)            // dV = Pᵀ · dO
-                for i in 0..<n { Kernels.softmaxBackwardRow(dp + i * n, p: p + i * n, n) }                                          // dS
+                Kernels.softmaxBackwardRowsOnThisThread(dp, p: p, rows: n, columns: n)                                        // dS
                 gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: 3 * d, c: dq, ldc: 3 * d)      // dQ = s dS · K
                 gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, c: dk, ldc: 3 * d) // dK = s dSᵀ · Q
             }

@@ -86,32 +86,19 @@ public final class AdamW {
         let correction1 = 1 - powf(b1, Float(step)), correction2 = 1 - powf(b2, Float(step))
         let stepSize = settings.learningRate * s / correction1
         let invSqrtCorrection2 = 1 / correction2.squareRoot()
-        let theta = parameters.values.data, g = parameters.gradients.data
-        let m = firstMoment.data, v = secondMoment.data
         for run in runs {
-            let decay = run.decayed ? settings.weightDecay * s : 0
-            // Eight parameters per task item; the same operations lane by lane as one at a time,
-            // so the result does not depend on where the items are split.
-            let start = run.range.lowerBound, count = run.range.count
-            parallelFor((count + 7) / 8, costPerItem: 8 * 12) { items in
-                for item in items {
-                    let i = start + item * 8, n = min(8, count - item * 8)
-                    let gi = SIMD8<Float>.load(g + i, count: n) * gradScale
-                    gi.store(g + i, count: n)
-                    // Moments that have decayed below 1e-30 (a parameter whose gradient stays
-                    // zero, such as an unused token's row) are set to 0 rather than left to
-                    // become subnormal numbers, which are far slower to compute with; at that
-                    // size they cannot move a parameter (ε = 1e-8 bounds the denominator).
-                    var mi = b1 * SIMD8<Float>.load(m + i, count: n) + (1 - b1) * gi
-                    var vi = b2 * SIMD8<Float>.load(v + i, count: n) + (1 - b2) * gi * gi
-                    mi.replace(with: 0, where: (mi .< Self.flushBelow) .& (mi .> -Self.flushBelow))
-                    vi.replace(with: 0, where: vi .< Self.flushBelow)
-                    mi.store(m + i, count: n)
-                    vi.store(v + i, count: n)
-                    let ti = SIMD8<Float>.load(theta + i, count: n)
-                    (ti - (stepSize * mi / (vi.squareRoot() * invSqrtCorrection2 + eps) + decay * ti)).store(theta + i, count: n)
-                }
-            }
+            // Moments that have decayed below 1e-30 (a parameter whose gradient stays zero, such
+            // as an unused token's row) are set to 0 rather than left to become subnormal
+            // numbers, which are far slower to compute with; at that size they cannot move a
+            // parameter (ε = 1e-8 bounds the denominator).
+            let coefficients = AdamWCoefficients(
+                gradientScale: gradScale, beta1: b1, beta2: b2, epsilon: eps, stepSize: stepSize,
+                inverseSqrtCorrection2: invSqrtCorrection2, decay: run.decayed ? settings.weightDecay * s : 0,
+                flushBelow: Self.flushBelow)
+            let start = run.range.lowerBound
+            Kernels.adamW(theta: parameters.values.data + start, gradients: parameters.gradients.data + start,
+                          firstMoment: firstMoment.data + start, secondMoment: secondMoment.data + start,
+                          count: run.range.count, coefficients)
         }
         return Report(gradientNorm: norm, learningRate: settings.learningRate * s)
     }

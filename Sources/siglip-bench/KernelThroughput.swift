@@ -16,7 +16,7 @@ enum KernelThroughput {
         var flops: Double? = nil
 
         var line: String {
-            let label = name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            let label = name.padding(toLength: 50, withPad: " ", startingAt: 0)
             if let flops { return label + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9) }
             return label + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
                                   seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
@@ -50,14 +50,16 @@ enum KernelThroughput {
         }
         let n = rows * d
         let gamma = buffer(d), beta = buffer(d), mean = buffer(rows), rstd = buffer(rows), dgamma = buffer(d), dbeta = buffer(d)
-        result.append(time("LayerNorm forward [1024, 192]", elements: n, bytes: 8 * n) {
-            Kernels.layerNormForward(x.data, gamma: gamma.data, beta: beta.data, out: y.data, mean: mean.data, rstd: rstd.data,
-                                     rows: rows, width: d, epsilon: 1e-6)
-        })
-        result.append(time("LayerNorm backward [1024, 192]", elements: n, bytes: 16 * n) {
-            Kernels.layerNormBackward(dy.data, x: x.data, mean: mean.data, rstd: rstd.data, gamma: gamma.data, dx: dx.data,
-                                      dgamma: dgamma.data, dbeta: dbeta.data, rows: rows, width: d)
-        })
+        for isa in InstructionSet.allSupported {
+            result.append(time("LayerNorm forward [1024, 192] \(isa)", elements: n, bytes: 8 * n) {
+                Kernels.layerNormForward(x.data, gamma: gamma.data, beta: beta.data, out: y.data, mean: mean.data, rstd: rstd.data,
+                                         rows: rows, width: d, epsilon: 1e-6, isa: isa)
+            })
+            result.append(time("LayerNorm backward [1024, 192] \(isa)", elements: n, bytes: 16 * n) {
+                Kernels.layerNormBackward(dy.data, x: x.data, mean: mean.data, rstd: rstd.data, gamma: gamma.data, dx: dx.data,
+                                          dgamma: dgamma.data, dbeta: dbeta.data, rows: rows, width: d, isa: isa)
+            })
+        }
         let scores = rows * 3 * tokens   // 64 images × 3 heads × 16 queries, rows of 16 keys
         for isa in InstructionSet.allSupported {
             result.append(time("softmax rows [3072, 16] \(isa)", elements: scores, bytes: 8 * scores) {
@@ -93,9 +95,14 @@ enum KernelThroughput {
             let p = model.parameters.count
             let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1 << 20))
             for i in 0..<p { model.parameters.gradients.data[i] = 1e-3 * (2 * generator.nextUnitFloat() - 1) }
-            result.append(time("AdamW update, \(p / 1000) k parameters", elements: p, bytes: 28 * p) {
-                optimizer.update(model.parameters, gradientNorm: 1)
-            })
+            let best = InstructionSet.selected
+            for isa in InstructionSet.allSupported {
+                InstructionSet.select(isa)
+                result.append(time("AdamW update, \(p / 1000) k parameters \(isa)", elements: p, bytes: 28 * p) {
+                    optimizer.update(model.parameters, gradientNorm: 1)
+                })
+            }
+            InstructionSet.select(best)
             result.append(time("gradient norm, \(p / 1000) k parameters", elements: p, bytes: 4 * p) {
                 _ = AdamW.globalNorm(model.parameters.gradients)
             })

@@ -42,17 +42,19 @@ import Testing
         }
     }
 
-    @Test func layerNormForwardAndBackward() {
+    @Test(arguments: InstructionSet.allSupported)
+    func layerNormForwardAndBackward(_ isa: InstructionSet) {
         for (rows, d) in Self.shapes {
             let x = random(rows * d, seed: 4, scale: 3), gamma = random(d, seed: 5), beta = random(d, seed: 6)
             let dout = random(rows * d, seed: 7)
             var out = [Float](repeating: 0, count: rows * d), mean = [Float](repeating: 0, count: rows), rstd = mean
-            Kernels.layerNormForward(x, gamma: gamma, beta: beta, out: &out, mean: &mean, rstd: &rstd, rows: rows, width: d, epsilon: 1e-6)
+            Kernels.layerNormForward(x, gamma: gamma, beta: beta, out: &out, mean: &mean, rstd: &rstd, rows: rows, width: d, epsilon: 1e-6,
+                                     isa: isa)
             let plain = ReferenceKernels.layerNormForward(x, gamma: gamma, beta: beta, rows: rows, width: d, epsilon: 1e-6)
             expectClose(out, plain.out, "layerNorm forward \(rows)×\(d)")
             var dx = [Float](repeating: 0, count: rows * d), dgamma = [Float](repeating: 0, count: d), dbeta = dgamma
             Kernels.layerNormBackward(dout, x: x, mean: mean, rstd: rstd, gamma: gamma, dx: &dx, dgamma: &dgamma, dbeta: &dbeta,
-                                      rows: rows, width: d)
+                                      rows: rows, width: d, isa: isa)
             let back = ReferenceKernels.layerNormBackward(dout, x: x, gamma: gamma, rows: rows, width: d, epsilon: 1e-6)
             expectClose(dx, back.dx, "layerNorm dx \(rows)×\(d)")
             expectClose(dgamma, back.dgamma, "layerNorm dgamma \(rows)×\(d)")
@@ -97,8 +99,33 @@ import Testing
             expectClose(p, expected, "softmax \(rows)×\(c) \(isa)")
             var dp = random(rows * c, seed: 11)
             let expectedBack = ReferenceKernels.softmaxBackwardRows(dp, p: p, rows: rows, columns: c)
-            Kernels.softmaxBackwardRows(&dp, p: p, rows: rows, columns: c)
-            expectClose(dp, expectedBack, "softmax backward \(rows)×\(c)")
+            Kernels.softmaxBackwardRows(&dp, p: p, rows: rows, columns: c, isa: isa)
+            expectClose(dp, expectedBack, "softmax backward \(rows)×\(c) \(isa)")
+        }
+    }
+
+    @Test(arguments: InstructionSet.allSupported)
+    func adamWMatchesPlainTwin(_ isa: InstructionSet) {
+        for count in [1, 7, 16, 33, 5000] {
+            let theta = random(count, seed: 12), g = random(count, seed: 13)
+            var m = random(count, seed: 14, scale: 0.1), v = random(count, seed: 15, scale: 0.01).map { $0 * $0 }
+            // Moments about to decay below the flush threshold, in both signs.
+            if count > 2 { (m[0], m[1], v[0]) = (1.05e-30, -1.05e-30, 1.0005e-30) }
+            let c = AdamWCoefficients(gradientScale: 0.8, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 3e-3,
+                                      inverseSqrtCorrection2: 7, decay: 1e-4, flushBelow: 1e-30)
+            let expected = ReferenceKernels.adamW(theta: theta, gradients: g, firstMoment: m, secondMoment: v, c)
+            var (t2, g2, m2, v2) = (theta, g, m, v)
+            if count > 2 { (g2[0], g2[1]) = (0, 0) }
+            let expectedFlush = ReferenceKernels.adamW(theta: theta, gradients: g2, firstMoment: m, secondMoment: v, c)
+            Kernels.adamW(theta: &t2, gradients: &g2, firstMoment: &m2, secondMoment: &v2, count: count, c, isa: isa)
+            expectClose(t2, expectedFlush.theta, "adamW θ \(count) \(isa)")
+            expectClose(m2, expectedFlush.firstMoment, "adamW m \(count) \(isa)")
+            expectClose(v2, expectedFlush.secondMoment, "adamW v \(count) \(isa)")
+            if count > 2 { #expect(m2[0] == 0 && m2[1] == 0 && v2[0] == 0, "moments below 1e-30 are stored as 0") }
+            var (t3, g3, m3, v3) = (theta, g, m, v)
+            Kernels.adamW(theta: &t3, gradients: &g3, firstMoment: &m3, secondMoment: &v3, count: count, c, isa: isa)
+            expectClose(g3, expected.gradients, "adamW scaled g \(count) \(isa)")
+            expectClose(t3, expected.theta, "adamW θ \(count) \(isa)")
         }
     }
 

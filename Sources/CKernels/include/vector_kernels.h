@@ -1,4 +1,5 @@
-// CKernels: the exp-heavy element-wise kernels (GELU, softmax) in C, compiled once per
+// CKernels: the element-wise kernels that gain most from wide vectors (GELU, softmax,
+// LayerNorm, the AdamW update) in C, compiled once per
 // instruction set and chosen at run time.
 //
 // Swift compiles for the baseline x86-64 (SSE2: 4 lanes, no FMA) unless every user passes
@@ -46,6 +47,34 @@ void ck_gelu_backward(int level, const float *dy, const float *x, const float *y
 
 /// Softmax of each row in place: p[r, :] = e^(p - max) / Σ e^(p - max). p: [rows, columns]
 void ck_softmax_rows(int level, float *p, long rows, long columns);
+
+/// Backward of a row softmax, in place: ds = p ∘ (dp − Σ dp ∘ p). dp, p: [rows, columns]; dp becomes ds.
+void ck_softmax_backward_rows(int level, float *dp, const float *p, long rows, long columns);
+
+/// LayerNorm over rows: out = (x − mean) · rstd · gamma + beta, rstd = 1/√(var + epsilon);
+/// also writes mean and rstd. x, out: [rows, d]; gamma, beta: [d]; mean, rstd: [rows]
+void ck_layer_norm_forward(int level, const float *x, const float *gamma, const float *beta, float *out, float *mean,
+                           float *rstd, long rows, long d, float epsilon);
+
+/// LayerNorm backward, input gradient: dx = (dx if accumulate) + (residual if not NULL) + ∂L/∂x.
+/// dy, x, dx, residual: [rows, d]; gamma: [d]; mean, rstd: [rows]
+void ck_layer_norm_backward_rows(int level, const float *dy, const float *x, const float *mean, const float *rstd,
+                                 const float *gamma, float *dx, const float *residual, int accumulate, long rows, long d);
+
+/// The scalars of one AdamW step (see SigLIPTraining.AdamW).
+typedef struct ck_adamw_step {
+    float gradient_scale;            ///< clipping factor applied to g (g is stored scaled)
+    float beta1, beta2, epsilon;
+    float step_size;                 ///< lr · schedule / (1 − β1^t)
+    float inverse_sqrt_correction2;  ///< 1 / √(1 − β2^t)
+    float decay;                     ///< weight decay · schedule (0 for parameters without decay)
+    float flush_below;               ///< moments smaller than this in magnitude are stored as 0
+} ck_adamw_step;
+
+/// One AdamW update of n parameters: g ← g·scale; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+/// θ ← θ − step_size · m / (√v · inverse_sqrt_correction2 + ε) − decay · θ.
+/// theta, g, m, v: [n]
+void ck_adamw(int level, float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step);
 
 #ifdef __cplusplus
 }

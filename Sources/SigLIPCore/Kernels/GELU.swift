@@ -30,14 +30,4 @@ extension Kernels {
         let level = Int32(isa.rawValue)
         forEachChunk(n, costPerItem: 12) { start, count in ck_exp(level, x + start, y + start, count) }
     }
-
-    /// Splits `0..<n` over the threads in chunks of whole 16-float vectors (so every chunk
-    /// but the last runs without a tail) and calls `body(start, count)` for each.
-    static func forEachChunk(_ n: Int, costPerItem: Int, _ body: (Int, Int) -> Void) {
-        let vector = 16
-        parallelFor((n + vector - 1) / vector, costPerItem: vector * costPerItem) { blocks in
-            let start = blocks.lowerBound * vector
-            body(start, min(n, blocks.upperBound * vector) - start)
-        }
-    }
 }

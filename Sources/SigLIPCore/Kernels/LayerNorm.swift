@@ -1,26 +1,17 @@
-import Foundation
+import CKernels
 
 extension Kernels {
-    /// LayerNorm over the last axis: out = (x - mean) * rstd * gamma + beta.
-    /// x, out: [R, D]; gamma, beta: [D]; caches mean, rstd: [R] for the backward.
+    /// LayerNorm over the last axis: out = (x - mean) * rstd * gamma + beta (CKernels, at the
+    /// `InstructionSet` selected). x, out: [R, D]; gamma, beta: [D]; caches mean, rstd: [R] for the backward.
     public static func layerNormForward(
         _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-        rows: Int, width d: Int, epsilon: Float
+        rows: Int, width d: Int, epsilon: Float, isa: InstructionSet = .selected
     ) {
+        let level = Int32(isa.rawValue)
         parallelFor(rows, costPerItem: 8 * d) { range in
-            for r in range {
-                let xr = x + r * d, yr = out + r * d
-                let m = Vector.sum(xr, d) / Float(d)
-                let v = Vector.sumOfSquaredDeviations(xr, d, from: m) / Float(d)
-                let s = 1 / (v + epsilon).squareRoot()
-                Vector.forEachBlock(d) { i, n in
-                    let normed = (SIMD8<Float>.load(xr + i, count: n) - m) * s
-                    (normed * SIMD8<Float>.load(gamma + i, count: n) + SIMD8<Float>.load(beta + i, count: n)).store(yr + i, count: n)
-                }
-                mean[r] = m
-                rstd[r] = s
-            }
+            let r = range.lowerBound
+            ck_layer_norm_forward(level, x + r * d, gamma, beta, out + r * d, mean + r, rstd + r, range.count, d, epsilon)
         }
     }
 
@@ -31,31 +22,16 @@ extension Kernels {
         _ dout: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
         gamma: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, write: GradientWrite = .accumulate,
         residual: UnsafePointer<Float>? = nil,
-        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>, rows: Int, width d: Int
+        dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>, rows: Int, width d: Int,
+        isa: InstructionSet = .selected
     ) {
-        // dx by rows: with g = dy ∘ gamma and n the normalised input,
+        // dx by rows (CKernels): with g = dy ∘ gamma and n the normalised input,
         // ∂L/∂x = (g − mean(g) − n · mean(g ∘ n)) · rstd.
+        let level = Int32(isa.rawValue), accumulate: Int32 = write == .accumulate ? 1 : 0
         parallelFor(rows, costPerItem: 10 * d) { range in
-            for r in range {
-                let dyr = dout + r * d, xr = x + r * d, dxr = dx + r * d
-                let m = mean[r], s = rstd[r]
-                var sumG = SIMD8<Float>(), sumGN = SIMD8<Float>()
-                Vector.forEachBlock(d) { i, n in
-                    let g = SIMD8<Float>.load(dyr + i, count: n) * SIMD8<Float>.load(gamma + i, count: n)
-                    sumG += g
-                    sumGN += g * ((SIMD8<Float>.load(xr + i, count: n) - m) * s)
-                }
-                let meanG = sumG.sum() / Float(d), meanGN = sumGN.sum() / Float(d)
-                let residualRow = residual.map { $0 + r * d }
-                Vector.forEachBlock(d) { i, n in
-                    let g = SIMD8<Float>.load(dyr + i, count: n) * SIMD8<Float>.load(gamma + i, count: n)
-                    let normed = (SIMD8<Float>.load(xr + i, count: n) - m) * s
-                    var value = (g - meanG - normed * meanGN) * s
-                    if let residualRow { value += SIMD8<Float>.load(residualRow + i, count: n) }
-                    if write == .accumulate { value += SIMD8<Float>.load(dxr + i, count: n) }
-                    value.store(dxr + i, count: n)
-                }
-            }
+            let offset = range.lowerBound * d
+            ck_layer_norm_backward_rows(level, dout + offset, x + offset, mean + range.lowerBound, rstd + range.lowerBound,
+                                        gamma, dx + offset, residual.map { $0 + offset }, accumulate, range.count, d)
         }
         // dgamma, dbeta: each thread owns a range of 8-column blocks (no two threads write the
         // same element); tiles of 32 rows keep the reads within cache and the partial sums in

@@ -79,4 +79,23 @@ public enum ReferenceKernels {
     public static func columnSums(_ x: [Float], rows: Int, columns c: Int) -> [Float] {
         (0..<c).map { j in Float((0..<rows).reduce(0.0) { $0 + Double(x[$1 * c + j]) }) }
     }
+
+    /// One AdamW update in Double: returns (θ, g, m, v) after the step (see `Kernels.adamW`).
+    public static func adamW(theta: [Float], gradients: [Float], firstMoment: [Float], secondMoment: [Float],
+                             _ c: AdamWCoefficients) -> (theta: [Float], gradients: [Float], firstMoment: [Float], secondMoment: [Float]) {
+        var out = (theta: theta, gradients: gradients, firstMoment: firstMoment, secondMoment: secondMoment)
+        let b1 = Double(c.beta1), b2 = Double(c.beta2)
+        for i in theta.indices {
+            let g = Double(gradients[i]) * Double(c.gradientScale)
+            var m = b1 * Double(firstMoment[i]) + (1 - b1) * g
+            var v = b2 * Double(secondMoment[i]) + (1 - b2) * g * g
+            if abs(m) < Double(c.flushBelow) { m = 0 }
+            if v < Double(c.flushBelow) { v = 0 }
+            let t = Double(theta[i])
+            let update = Double(c.stepSize) * m / (v.squareRoot() * Double(c.inverseSqrtCorrection2) + Double(c.epsilon))
+            out.theta[i] = Float(t - update - Double(c.decay) * t)
+            (out.gradients[i], out.firstMoment[i], out.secondMoment[i]) = (Float(g), Float(m), Float(v))
+        }
+        return out
+    }
 }

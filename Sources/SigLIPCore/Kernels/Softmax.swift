@@ -19,18 +19,18 @@ extension Kernels {
     }
 
     /// Backward of a row softmax, in place: ds[r, :] = p ∘ (dp - Σ dp ∘ p). p, dp: [R, C]; dp becomes ds.
-    public static func softmaxBackwardRows(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, rows: Int, columns c: Int) {
+    public static func softmaxBackwardRows(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, rows: Int, columns c: Int,
+                                           isa: InstructionSet = .selected) {
+        let level = Int32(isa.rawValue)
         parallelFor(rows, costPerItem: 4 * c) { range in
-            for r in range { softmaxBackwardRow(dp + r * c, p: p + r * c, c) }
+            let offset = range.lowerBound * c
+            ck_softmax_backward_rows(level, dp + offset, p + offset, range.count, c)
         }
     }
 
-    /// One row of `softmaxBackwardRows`, on the calling thread. dp, p: [C]; dp becomes ds.
-    @inlinable
-    public static func softmaxBackwardRow(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, _ c: Int) {
-        let d = Vector.dot(p, dp, c)
-        Vector.forEachBlock(c) { i, n in
-            (SIMD8<Float>.load(p + i, count: n) * (SIMD8<Float>.load(dp + i, count: n) - d)).store(dp + i, count: n)
-        }
+    /// `softmaxBackwardRows` on the calling thread. dp, p: [R, C]; dp becomes ds.
+    public static func softmaxBackwardRowsOnThisThread(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, rows: Int,
+                                                       columns c: Int, isa: InstructionSet = .selected) {
+        ck_softmax_backward_rows(Int32(isa.rawValue), dp, p, rows, c)
     }
 }

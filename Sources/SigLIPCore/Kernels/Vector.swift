@@ -30,58 +30,10 @@ public enum Vector {
         return s
     }
 
-    /// Σ (x[i] - c)², i < n.
-    @inlinable
-    public static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, from c: Float) -> Float {
-        var acc = SIMD8<Float>()
-        let cv = SIMD8<Float>(repeating: c)
-        var i = 0
-        while i + 8 <= n {
-            let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - cv
-            acc += d * d
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += (x[i] - c) * (x[i] - c); i += 1 }
-        return s
-    }
-
-    /// max x[i], i < n (n > 0).
-    @inlinable
-    public static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var lanes = SIMD8<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            lanes = lanes.replacing(with: v, where: v .> lanes)
-            i += 8
-        }
-        var m = -Float.infinity
-        for lane in 0..<8 where lanes[lane] > m { m = lanes[lane] }
-        while i < n { if x[i] > m { m = x[i] }; i += 1 }
-        return m
-    }
-
     /// y[i] += x[i], i < n.
     @inlinable
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] += x[i] }
-    }
-
-    /// y[i] += a * x[i], i < n.
-    @inlinable
-    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { y[i] += a * x[i] }
-    }
-
-    /// Applies `body` to `n` floats in blocks of 8, padding the last block.
-    @inlinable
-    public static func forEachBlock(_ n: Int, _ body: (Int, Int) -> Void) {
-        var i = 0
-        while i < n {
-            body(i, min(8, n - i))
-            i += 8
-        }
     }
 }
 

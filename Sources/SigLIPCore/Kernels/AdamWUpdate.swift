@@ -1,0 +1,42 @@
+import CKernels
+
+/// The scalars of one AdamW step, for `Kernels.adamW` (the optimiser, SigLIPTraining.AdamW,
+/// computes them from its settings, the schedule and the step number).
+public struct AdamWCoefficients: Sendable {
+    /// Clipping factor applied to the gradient (which is stored scaled).
+    public var gradientScale: Float
+    public var beta1: Float, beta2: Float, epsilon: Float
+    /// lr · schedule / (1 − β1^t).
+    public var stepSize: Float
+    /// 1 / √(1 − β2^t).
+    public var inverseSqrtCorrection2: Float
+    /// Weight decay · schedule (0 for parameters without decay).
+    public var decay: Float
+    /// Moments smaller than this in magnitude are stored as 0.
+    public var flushBelow: Float
+
+    public init(gradientScale: Float, beta1: Float, beta2: Float, epsilon: Float, stepSize: Float,
+                inverseSqrtCorrection2: Float, decay: Float, flushBelow: Float) {
+        (self.gradientScale, self.beta1, self.beta2, self.epsilon) = (gradientScale, beta1, beta2, epsilon)
+        (self.stepSize, self.inverseSqrtCorrection2, self.decay, self.flushBelow) = (stepSize, inverseSqrtCorrection2, decay, flushBelow)
+    }
+}
+
+extension Kernels {
+    /// One AdamW update of n parameters (CKernels, at the `InstructionSet` selected):
+    /// g ← g·scale; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g² (moments below `flushBelow` in
+    /// magnitude stored as 0); θ ← θ − stepSize · m / (√v · inverseSqrtCorrection2 + ε) − decay · θ.
+    /// Each parameter's update is the same operations wherever the work is split.
+    /// theta, g, m, v: [n]
+    public static func adamW(theta: UnsafeMutablePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
+                             firstMoment m: UnsafeMutablePointer<Float>, secondMoment v: UnsafeMutablePointer<Float>,
+                             count n: Int, _ c: AdamWCoefficients, isa: InstructionSet = .selected) {
+        var step = ck_adamw_step(gradient_scale: c.gradientScale, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+                                 step_size: c.stepSize, inverse_sqrt_correction2: c.inverseSqrtCorrection2,
+                                 decay: c.decay, flush_below: c.flushBelow)
+        let level = Int32(isa.rawValue)
+        forEachChunk(n, costPerItem: 12) { start, count in
+            ck_adamw(level, theta + start, g + start, m + start, v + start, count, &step)
+        }
+    }
+}

@@ -34,6 +34,13 @@ public enum BLASKernels {
         return coreName
     }
 
+    /// `upgradeIfMisdetected()` without asking for the kernel set's name: for every GEMM. (The
+    /// name is looked up through `dlopen`, which takes the dynamic loader's lock: asked on
+    /// every call, as it once was, two threads' GEMMs queued on that lock some 9,000 times
+    /// per Ti/16 training step, each time through a futex.)
+    @inline(__always)
+    static func ensureUpgraded() { upgradeOnce }
+
     private static let upgradeOnce: Void = {
         openblas_set_num_threads(1)   // `gemm` splits large products over our own threads
         let generic: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Katmai", "Coppermine", "Northwood", "Banias"]

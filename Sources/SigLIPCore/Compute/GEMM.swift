@@ -49,7 +49,7 @@ public func gemmOnThisThread(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
-    BLASKernels.upgradeIfMisdetected()
+    BLASKernels.ensureUpgraded()
     if k == 0 {
         scaleInPlace(c, rows: m, columns: n, stride: ldc, by: beta)
         return

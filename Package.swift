@@ -2,17 +2,16 @@
 // SigLIP + RINS on the CPU: the importable encoders (`import SigLIP`) and the
 // `siglip-train`, `siglip-eval` and `siglip-bench` commands.
 //
+// No unsafe flags, so the package can be a dependency of other packages (SwiftPM refuses
+// unsafe flags there): the kernels that need wide vectors are C compiled per instruction set
+// (CKernels); release builds use SwiftPM's default optimisation (-O, whole module).
+//
 // Data flow, one target per stage:
 //   CPNG/CJPEG → CImageCodecs → SigLIPImage (decode, preprocess)   SigLIPText (tokenizer)
 //   CBLAS + CKernels → SigLIPCore (buffers, GEMM, kernels) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
 //   SigLIPImage + SigLIPText → SigLIPData (data sets, input pipeline)
 //   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer) → commands
 import PackageDescription
-
-/// Numeric code is only meaningful in release builds; these flags keep debug builds usable for tests.
-let numericSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
-]
 
 let package = Package(
     name: "SigLIP",
@@ -37,15 +36,14 @@ let package = Package(
         .target(name: "CKernels"),
 
         // Libraries.
-        .target(name: "SigLIPCore", dependencies: ["CBLAS", "CKernels"], swiftSettings: numericSettings),
-        .target(name: "SigLIPLayers", dependencies: ["SigLIPCore"], swiftSettings: numericSettings),
-        .target(name: "SigLIPModels", dependencies: ["SigLIPCore", "SigLIPLayers"], swiftSettings: numericSettings),
-        .target(name: "SigLIPImage", dependencies: ["CImageCodecs"], swiftSettings: numericSettings),
-        .target(name: "SigLIPText", swiftSettings: numericSettings),
-        .target(name: "SigLIPData", dependencies: ["SigLIPCore", "SigLIPImage", "SigLIPText"], swiftSettings: numericSettings),
-        .target(name: "SigLIPEval", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData"], swiftSettings: numericSettings),
-        .target(name: "SigLIPTraining", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData", "SigLIPEval"],
-                swiftSettings: numericSettings),
+        .target(name: "SigLIPCore", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "SigLIPLayers", dependencies: ["SigLIPCore"]),
+        .target(name: "SigLIPModels", dependencies: ["SigLIPCore", "SigLIPLayers"]),
+        .target(name: "SigLIPImage", dependencies: ["CImageCodecs"]),
+        .target(name: "SigLIPText"),
+        .target(name: "SigLIPData", dependencies: ["SigLIPCore", "SigLIPImage", "SigLIPText"]),
+        .target(name: "SigLIPEval", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData"]),
+        .target(name: "SigLIPTraining", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData", "SigLIPEval"]),
         .target(name: "SigLIP", dependencies: ["SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData"]),
 
         // Commands: thin shells over the libraries.
@@ -57,7 +55,7 @@ let package = Package(
         ]),
         .executableTarget(name: "siglip-bench", dependencies: [
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: numericSettings),
+        ]),
 
         // Tests: one target per library; fixtures under Resources/.
         .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPCore"]),

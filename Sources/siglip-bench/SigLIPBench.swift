@@ -41,8 +41,19 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "Scaling: run each configuration at these image sizes instead of its own, e.g. 32,64,96,128.")
     var imageSizes: String?
 
+    @Option(help: "Instruction set of the C kernels (GELU, softmax, LayerNorm, AdamW): baseline, avx2 or avx512 (default: the best this CPU has).")
+    var instructionSet: String?
+
     mutating func run() throws {
         if let threads { ComputeThreads.set(threads) }
+        if let instructionSet {
+            let levels: [String: InstructionSet] = ["baseline": .baseline, "avx2": .avx2, "avx512": .avx512]
+            guard let level = levels[instructionSet] else {
+                throw ValidationError("unknown instruction set '\(instructionSet)' (baseline, avx2 or avx512)")
+            }
+            let chosen = InstructionSet.select(level)
+            if chosen != level { print("this CPU lacks \(level); the kernels run at \(chosen)") }
+        }
         if let decodeFolder {
             let rows = try DecodeThroughput.measure(
                 folder: URL(fileURLWithPath: decodeFolder), threadCounts: threads.map { [$0] },
@@ -60,7 +71,8 @@ struct SigLIPBench: ParsableCommand {
             return c
         }
         let peak = measureSGEMM()
-        print(String(format: "threads %d · sgemm %.1f GFLOP/s (2048×2048×2048, median of 9)", ComputeThreads.current, peak / 1e9))
+        print(String(format: "threads %d · sgemm %.1f GFLOP/s (2048×2048×2048, median of 9) · kernels ", ComputeThreads.current, peak / 1e9)
+              + InstructionSet.selected.description)
         var results: [BenchResult] = []
         func list(_ text: String?) throws -> [Int?] {
             guard let text else { return [nil] }

@@ -76,6 +76,17 @@ typedef struct ck_adamw_step {
 /// theta, g, m, v: [n]
 void ck_adamw(int level, float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step);
 
+/// A hint to the CPU that the caller is spinning on a memory location (x86 `pause`): the
+/// spinning thread yields execution resources to a sibling hardware thread and leaves the
+/// loop without a memory-order mis-speculation when the location changes.
+static inline void ck_spin_hint(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif

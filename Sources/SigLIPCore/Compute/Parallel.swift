@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 import Synchronization
@@ -167,13 +168,15 @@ final class ComputePool: @unchecked Sendable {
     }
 
     /// Spins while `waiting()` holds, for at most `spinNanoseconds`; then calls `sleep`, which
-    /// must block until `waiting()` no longer holds.
+    /// must block until `waiting()` no longer holds. Each turn of the loop tells the CPU it is
+    /// a spin (`pause`), and the clock is read every 64 turns.
     @inline(__always)
     private static func spin(while waiting: () -> Bool, thenSleep sleep: () -> Void) {
         var spins = 0, deadline: UInt64 = 0
         while waiting() {
             spins += 1
-            if spins & 255 != 0 { continue }
+            ck_spin_hint()
+            if spins & 63 != 0 { continue }
             let now = DispatchTime.now().uptimeNanoseconds
             if deadline == 0 {
                 deadline = now + spinNanoseconds

@@ -55,12 +55,14 @@ static inline float ck_max(vf v) {
 /// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n from exponent bits
 /// (split in two factors so that each is a normal float). Below -80 the result is exactly 0
 /// (e^-80 ≈ 1.8e-35), so no caller produces subnormal numbers, on which the CPU's arithmetic
-/// (sgemm's included) runs tens of times slower.
+/// (sgemm's included) runs tens of times slower. e^NaN is NaN.
 static inline vf ck_vexp(vf x) {
     const float log2e = 1.44269504f, ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-6f;
     const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low mantissa bits
     vi underflow = x < -80.0f;
-    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (vf)-80.0f), (vf)88.7f);
+    // Clamped by compare-and-select, not min/max (which would turn NaN into a bound): NaN in,
+    // NaN out, so that a NaN anywhere still reaches the loss and stops training.
+    x = ck_select(underflow, (vf)-80.0f, ck_select(x > 88.7f, (vf)88.7f, x));
     vf t = x * log2e + magic;
     vf n = t - magic;
     vf r = x - n * ln2_hi - n * ln2_lo;

@@ -234,6 +234,37 @@ import Testing
         for (x, e) in zip(low, exp(low)) { #expect(e == 0 || e.isNormal, "exp(\(x)) = \(e)") }
     }
 
+    /// NaN in, NaN out: a NaN in the activations must reach the loss (which stops training),
+    /// never be clamped into a number.
+    @Test(arguments: InstructionSet.allSupported)
+    func nanPropagates(_ isa: InstructionSet) {
+        var e: [Float] = [0, 0, 0]
+        Kernels.exp([.nan, 1, -.nan], out: &e, count: 3, isa: isa)
+        #expect(e[0].isNaN && e[2].isNaN && abs(e[1] - 2.718_281_8) < 1e-6)
+        var g: [Float] = [0, 0]
+        Kernels.geluForward([.nan, 1], out: &g, count: 2, isa: isa)
+        #expect(g[0].isNaN && !g[1].isNaN)
+        var dx: [Float] = [0, 0]
+        Kernels.geluBackward([1, 1], x: [.nan, 1], y: g, dx: &dx, count: 2, isa: isa)
+        #expect(dx[0].isNaN && !dx[1].isNaN)
+        for c in [4, 37] {
+            var p = (0..<c).map { Float($0) * 0.1 }
+            p[2] = .nan
+            Kernels.softmaxRows(&p, rows: 1, columns: c, isa: isa)
+            #expect(p.allSatisfy { $0.isNaN }, "softmax of a row with a NaN, \(c) columns")
+        }
+        var x: [Float] = [1, .nan, 3, 4, 5], out = [Float](repeating: 0, count: 5), mean: [Float] = [0], rstd: [Float] = [0]
+        Kernels.layerNormForward(x, gamma: [1, 1, 1, 1, 1], beta: [0, 0, 0, 0, 0], out: &out, mean: &mean, rstd: &rstd,
+                                 rows: 1, width: 5, epsilon: 1e-6, isa: isa)
+        #expect(out.allSatisfy { $0.isNaN })
+        var theta: [Float] = [1, 1], m: [Float] = [0, 0], v: [Float] = [0, 0]
+        x = [.nan, 1]
+        Kernels.adamW(theta: &theta, gradients: &x, firstMoment: &m, secondMoment: &v, count: 2,
+                      AdamWCoefficients(gradientScale: 1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 1e-3,
+                                        inverseSqrtCorrection2: 1, decay: 0, flushBelow: 1e-30), isa: isa)
+        #expect(theta[0].isNaN && m[0].isNaN && v[0].isNaN && !theta[1].isNaN)
+    }
+
     /// Softmax over masked keys (-inf) and GELU far below zero give exact zeros, never
     /// subnormal numbers (a training run with padding masks once ran 10× slower on them).
     @Test(arguments: InstructionSet.allSupported)

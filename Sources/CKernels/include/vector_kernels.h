@@ -12,7 +12,8 @@
 // what the CPU supports runs at the highest supported one), so tests can hold every level
 // against the plain twins while other code runs. Each works on the calling thread; the Swift
 // side (Kernels) splits the work.
-// All functions return exact zeros instead of subnormal numbers (see ck_exp).
+// All functions return exact zeros instead of subnormal numbers (see ck_exp), and a NaN in
+// their input gives NaN in their output (it is never clamped away).
 #pragma once
 
 #ifdef __cplusplus
@@ -34,7 +35,7 @@ int ck_selected_level(void);
 int ck_select_level(int level);
 
 /// y[i] = e^x[i] (relative error ≤ 2e-7 over [-80, 88.7]; exactly 0 below -80; clamped
-/// above 88.7). x, y: [n]; y may be x.
+/// above 88.7; NaN for NaN). x, y: [n]; y may be x.
 void ck_exp(int level, const float *x, float *y, long n);
 
 /// GELU (tanh approximation) as x·σ(2u), u = √(2/π)(x + 0.044715 x³); exactly 0 below x ≈ -9.

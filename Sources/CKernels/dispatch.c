@@ -3,6 +3,7 @@
 
 // Every kernel once: name, parameters, arguments. The rest of this file is generated from it.
 #define CK_KERNELS(X)                                                                               \
+    X(compiled_level, (int *compiled), (compiled))                                                 \
     X(exp, (const float *x, float *y, long n), (x, y, n))                                          \
     X(gelu_forward, (const float *x, float *y, long n), (x, y, n))                                 \
     X(gelu_backward, (const float *dy, const float *x, const float *y, float *dx, long n, int accumulate), \

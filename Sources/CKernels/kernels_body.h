@@ -1,5 +1,5 @@
 // The kernels of vector_kernels.h, written once. Each kernels_<level>.c defines
-// CK_LANES (floats per vector) and CK_NAME(f) (the level's function names), sets the
+// CK_LANES (floats per vector), CK_LEVEL_SELF and CK_NAME(f) (the level's function names), sets the
 // instruction set with a `#pragma clang attribute`, then includes this file.
 //
 // Vectors are clang extended vectors; arithmetic on them compiles to the level's
@@ -81,6 +81,9 @@ static inline vf ck_vexp(vf x) {
     return ck_select(underflow, (vf)0.0f, p * scale1 * scale2);
 }
 
+/// The level this file was compiled for (so tests can see that dispatch reaches it).
+void CK_NAME(compiled_level)(int *compiled) { *compiled = CK_LEVEL_SELF; }
+
 void CK_NAME(exp)(const float *x, float *y, long n) {
     long i = 0;
     for (; i + CK_LANES <= n; i += CK_LANES) ck_store(y + i, ck_vexp(ck_load(x + i)));
@@ -103,10 +106,13 @@ void CK_NAME(gelu_forward)(const float *x, float *y, long n) {
     if (i < n) ck_store_partial(y + i, ck_gelu(ck_load_partial(x + i, n - i, 0)), n - i);
 }
 
-/// gelu'(x) = s + 2x·s(1 - s)·u', s = σ(2u) = y/x.
+/// gelu'(x) = s + 2x·s(1 - s)·u', s = σ(2u) = y/x. Near 0, where y/x would lose its digits
+/// (or y is 0 for a subnormal x), s is ½, its value there to float precision. u' is taken at x
+/// clamped to ±10: beyond, s(1 - s) is exactly 0 in float, and x² could overflow to inf (0·inf).
 static inline vf ck_gelu_slope(vf x, vf y) {
-    vf s = ck_select(x == 0.0f, (vf)0.5f, y / x);
-    vf du = gelu_scale * (1.0f + 3.0f * gelu_cubic * x * x);
+    vf s = ck_select(__builtin_elementwise_abs(x) < 1e-20f, (vf)0.5f, y / x);
+    vf xc = ck_select(x > 10.0f, (vf)10.0f, ck_select(x < -10.0f, (vf)-10.0f, x));
+    vf du = gelu_scale * (1.0f + 3.0f * gelu_cubic * xc * xc);
     return s + 2.0f * x * s * (1.0f - s) * du;
 }
 
@@ -196,9 +202,12 @@ void CK_NAME(layer_norm_forward)(const float *x, const float *gamma, const float
 
 /// One row block of the LayerNorm backward's dx: with g = dy ∘ gamma and n the normalised
 /// input, ∂L/∂x = (g − mean(g) − n · mean(g ∘ n)) · rstd; plus `residual` when given, plus dx
-/// when accumulating.
+/// when accumulating. g is rounded on its own (its own statement: the compiler fuses
+/// multiply-adds only within one), as in the pass that summed it, so g − mean(g) cancels
+/// exactly where it should (a row of width 1 gives dx = 0 at every level).
 static inline vf ck_layer_norm_dx(vf dy, vf x, vf gamma, float m, float s, float mean_g, float mean_gn) {
-    return (dy * gamma - mean_g - (x - m) * s * mean_gn) * s;
+    vf g = dy * gamma;
+    return (g - mean_g - (x - m) * s * mean_gn) * s;
 }
 
 void CK_NAME(layer_norm_backward_rows)(const float *dy, const float *x, const float *mean, const float *rstd,
@@ -242,21 +251,21 @@ void CK_NAME(layer_norm_backward_rows)(const float *dy, const float *x, const fl
 static inline void ck_adamw_block(float *theta, float *g, float *m, float *v, const ck_adamw_step *k, long n) {
     int full = n == CK_LANES;
     vf gi = (full ? ck_load(g) : ck_load_partial(g, n, 0)) * k->gradient_scale;
-    vf mi = k->beta1 * (full ? ck_load(m) : ck_load_partial(m, n, 0)) + (1.0f - k->beta1) * gi;
-    vf vi = k->beta2 * (full ? ck_load(v) : ck_load_partial(v, n, 0)) + (1.0f - k->beta2) * gi * gi;
-    mi = ck_select(__builtin_elementwise_abs(mi) < k->flush_below, (vf)0.0f, mi);
-    vi = ck_select(vi < k->flush_below, (vf)0.0f, vi);
+    vf m_new = k->beta1 * (full ? ck_load(m) : ck_load_partial(m, n, 0)) + (1.0f - k->beta1) * gi;
+    vf v_new = k->beta2 * (full ? ck_load(v) : ck_load_partial(v, n, 0)) + (1.0f - k->beta2) * gi * gi;
+    m_new = ck_select(__builtin_elementwise_abs(m_new) < k->flush_below, (vf)0.0f, m_new);
+    v_new = ck_select(v_new < k->flush_below, (vf)0.0f, v_new);
     vf ti = full ? ck_load(theta) : ck_load_partial(theta, n, 0);
-    ti = ti - (k->step_size * mi / (__builtin_elementwise_sqrt(vi) * k->inverse_sqrt_correction2 + k->epsilon) + k->decay * ti);
+    ti = ti - (k->step_size * m_new / (__builtin_elementwise_sqrt(v_new) * k->inverse_sqrt_correction2 + k->epsilon) + k->decay * ti);
     if (full) {
         ck_store(g, gi);
-        ck_store(m, mi);
-        ck_store(v, vi);
+        ck_store(m, m_new);
+        ck_store(v, v_new);
         ck_store(theta, ti);
     } else {
         ck_store_partial(g, gi, n);
-        ck_store_partial(m, mi, n);
-        ck_store_partial(v, vi, n);
+        ck_store_partial(m, m_new, n);
+        ck_store_partial(v, v_new, n);
         ck_store_partial(theta, ti, n);
     }
 }

@@ -59,6 +59,30 @@ import Testing
             expectClose(dx, back.dx, "layerNorm dx \(rows)×\(d)")
             expectClose(dgamma, back.dgamma, "layerNorm dgamma \(rows)×\(d)")
             expectClose(dbeta, back.dbeta, "layerNorm dbeta \(rows)×\(d)")
+            if d == 1 {
+                // One column: the normalised value is 0 and ∂L/∂x is exactly 0 (g − mean(g)
+                // cancels only if both passes round g the same way).
+                for seed in UInt64(0)..<50 {
+                    let (dy1, g1) = (random(rows, seed: 100 + seed), random(1, seed: 200 + seed))
+                    var dx1 = [Float](repeating: 7, count: rows), y1 = dx1, m1 = dx1, r1 = dx1, dg1: [Float] = [0], db1: [Float] = [0]
+                    let x1 = random(rows, seed: 300 + seed, scale: 3)
+                    Kernels.layerNormForward(x1, gamma: g1, beta: [0], out: &y1, mean: &m1, rstd: &r1, rows: rows, width: 1,
+                                             epsilon: 1e-6, isa: isa)
+                    Kernels.layerNormBackward(dy1, x: x1, mean: m1, rstd: r1, gamma: g1, dx: &dx1, write: .overwrite,
+                                              dgamma: &dg1, dbeta: &db1, rows: rows, width: 1, isa: isa)
+                    #expect(dx1.allSatisfy { $0 == 0 }, "width 1, seed \(seed), \(isa): \(dx1)")
+                }
+            }
+            // With a residual, accumulating onto a non-zero dx: dx₀ + residual + ∂L/∂x.
+            let start = random(rows * d, seed: 16), residual = random(rows * d, seed: 17)
+            var summed = start, dg2 = [Float](repeating: 0, count: d), db2 = dg2
+            Kernels.layerNormBackward(dout, x: x, mean: mean, rstd: rstd, gamma: gamma, dx: &summed, write: .accumulate,
+                                      residual: residual, dgamma: &dg2, dbeta: &db2, rows: rows, width: d, isa: isa)
+            expectClose(summed, (0..<(rows * d)).map { start[$0] + residual[$0] + back.dx[$0] }, "layerNorm dx + residual, accumulated \(rows)×\(d)")
+            var overwritten = start
+            Kernels.layerNormBackward(dout, x: x, mean: mean, rstd: rstd, gamma: gamma, dx: &overwritten, write: .overwrite,
+                                      residual: residual, dgamma: &dg2, dbeta: &db2, rows: rows, width: d, isa: isa)
+            expectClose(overwritten, (0..<(rows * d)).map { residual[$0] + back.dx[$0] }, "layerNorm dx + residual \(rows)×\(d)")
         }
     }
 
@@ -81,8 +105,9 @@ import Testing
             Kernels.geluBackward(dy, x: x, y: y, dx: &inPlace, count: x.count, isa: isa)
             expectClose(inPlace, dx.map { 2 * $0 }, "gelu' accumulated \(isa)")
         }
-        // The backward reads σ(2u) off y / x: the edges of that quotient.
-        let edges: [Float] = [0, -0.0, 1e-30, -1e-30, 1e-7, -1e-7, 3, -3, 9, -9, 20, -20, 60, -60, 100, -100, 1e4, -1e4]
+        // The backward reads σ(2u) off y / x: the edges of that quotient (and x² overflowing).
+        let edges: [Float] = [0, -0.0, 1e-40, -1e-40, 1e-30, -1e-30, 1e-7, -1e-7, 3, -3, 9, -9, 20, -20, 60, -60, 100, -100,
+                              1e4, -1e4, 1e20, -1e20, 1e30, -1e30]
         var y = [Float](repeating: 0, count: edges.count), dx = y
         Kernels.geluForward(edges, out: &y, count: edges.count, isa: isa)
         Kernels.geluBackward([Float](repeating: 1, count: edges.count), x: edges, y: y, dx: &dx, count: edges.count, isa: isa)
@@ -201,6 +226,10 @@ import Testing
     /// The default is the best level the CPU has; a level above it runs as the best one.
     @Test func levelsAreClamped() {
         #expect(InstructionSet.selected == InstructionSet.supported)
+        for level in InstructionSet.allCases {
+            let expected = level.rawValue <= InstructionSet.supported.rawValue ? level : InstructionSet.supported
+            #expect(InstructionSet.kernels(for: level) == expected, "dispatch for \(level)")
+        }
         #expect(InstructionSet.allSupported.last == InstructionSet.supported && InstructionSet.allSupported.first == .baseline)
         let x: [Float] = [0.5, -2, 3]
         var best = x, asked = x
@@ -211,6 +240,23 @@ import Testing
 
     /// The vector exp against Double exp: relative error ≤ 3e-7 over [-80, 88.5], exactly 0
     /// below (never a subnormal number) and a finite maximum above.
+    /// The AVX2 and AVX-512 builds fuse multiply-adds (the baseline has no FMA), so some of
+    /// their results round differently from the baseline's: each level runs code compiled for
+    /// its instruction set (not the baseline code under another name).
+    @Test func fmaLevelsRunTheirOwnCode() {
+        let x = stride(from: Float(-20), to: 20, by: 0.001).map { $0 }
+        func exp(_ isa: InstructionSet) -> [Float] {
+            var y = x
+            Kernels.exp(x, out: &y, count: x.count, isa: isa)
+            return y
+        }
+        let baseline = exp(.baseline)
+        for isa in InstructionSet.allSupported where isa != .baseline {
+            let differing = zip(baseline, exp(isa)).filter { $0 != $1 }.count
+            #expect(differing > 0, "\(isa) gives the baseline's bits for all \(x.count) inputs")
+        }
+    }
+
     @Test(arguments: InstructionSet.allSupported)
     func expIsAccurate(_ isa: InstructionSet) {
         func exp(_ x: [Float]) -> [Float] {

@@ -12,8 +12,11 @@
 // what the CPU supports runs at the highest supported one), so tests can hold every level
 // against the plain twins while other code runs. Each works on the calling thread; the Swift
 // side (Kernels) splits the work.
-// All functions return exact zeros instead of subnormal numbers (see ck_exp), and a NaN in
-// their input gives NaN in their output (it is never clamped away).
+// Subnormal numbers, on which the CPU's arithmetic runs tens of times slower, are kept out
+// where they would arise: exp gives exactly 0 below -80, GELU exactly 0 below x ≈ -9, so a
+// softmax gives exact zeros for masked (-inf) or very low scores (rows wider than ~1,500
+// columns could still give subnormal probabilities). A NaN in the input gives NaN in the
+// output: it is never clamped away.
 #pragma once
 
 #ifdef __cplusplus
@@ -33,6 +36,9 @@ int ck_supported_level(void);
 int ck_selected_level(void);
 /// Makes `level` (clamped to what the CPU supports) the default; returns the level chosen.
 int ck_select_level(int level);
+/// Writes the level of the compiled kernels that run when `level` is asked for (dispatched
+/// as every kernel is; for tests).
+void ck_compiled_level(int level, int *compiled);
 
 /// y[i] = e^x[i] (relative error ≤ 2e-7 over [-80, 88.7]; exactly 0 below -80; clamped
 /// above 88.7; NaN for NaN). x, y: [n]; y may be x.

@@ -31,12 +31,14 @@ extension Kernels {
     public static func adamW(theta: UnsafeMutablePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
                              firstMoment m: UnsafeMutablePointer<Float>, secondMoment v: UnsafeMutablePointer<Float>,
                              count n: Int, _ c: AdamWCoefficients, isa: InstructionSet = .selected) {
-        var step = ck_adamw_step(gradient_scale: c.gradientScale, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+        let step = ck_adamw_step(gradient_scale: c.gradientScale, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
                                  step_size: c.stepSize, inverse_sqrt_correction2: c.inverseSqrtCorrection2,
                                  decay: c.decay, flush_below: c.flushBelow)
         let level = Int32(isa.rawValue)
-        forEachChunk(n, costPerItem: 12) { start, count in
-            ck_adamw(level, theta + start, g + start, m + start, v + start, count, &step)
+        withUnsafePointer(to: step) { step in   // read by every thread, written by none
+            forEachChunk(n, costPerItem: 12) { start, count in
+                ck_adamw(level, theta + start, g + start, m + start, v + start, count, step)
+            }
         }
     }
 }

@@ -23,6 +23,14 @@ public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible
         InstructionSet(rawValue: Int(ck_select_level(Int32(level.rawValue))))!
     }
 
+    /// The level whose compiled kernels run when `level` is asked for: `level` itself if the CPU
+    /// supports it, else the highest it does (tests check that dispatch reaches each level's code).
+    public static func kernels(for level: InstructionSet) -> InstructionSet {
+        var compiled: Int32 = -1
+        ck_compiled_level(Int32(level.rawValue), &compiled)
+        return InstructionSet(rawValue: Int(compiled))!
+    }
+
     /// Every level this CPU supports, lowest first.
     public static var allSupported: [InstructionSet] { allCases.filter { $0.rawValue <= supported.rawValue } }
 

@@ -12,7 +12,7 @@ extension Kernels {
     }
 
     /// dx[i] (+)= dy[i] · gelu'(x[i]), gelu'(x) = s + 2x s (1 − s) u', s = σ(2u), with s read
-    /// off the forward's output as y / x (y = x·s; s = ½ at x = 0), so no exponential is
+    /// off the forward's output as y / x (y = x·s; s = ½ near x = 0), so no exponential is
     /// evaluated again. With `.overwrite`, dx may be dy itself. x, y, dy, dx: [n]
     public static func geluBackward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
                                     dx: UnsafeMutablePointer<Float>, write: GradientWrite = .accumulate, count n: Int,
@@ -21,13 +21,5 @@ extension Kernels {
         forEachChunk(n, costPerItem: 12) { start, count in
             ck_gelu_backward(level, dy + start, x + start, y + start, dx + start, count, accumulate)
         }
-    }
-
-    /// e^x[i] (relative error ≤ 2e-7 over [-80, 88.7]; exactly 0 below -80, never a subnormal
-    /// number; clamped above). x, y: [n]; y may be x.
-    public static func exp(_ x: UnsafePointer<Float>, out y: UnsafeMutablePointer<Float>, count n: Int,
-                           isa: InstructionSet = .selected) {
-        let level = Int32(isa.rawValue)
-        forEachChunk(n, costPerItem: 12) { start, count in ck_exp(level, x + start, y + start, count) }
     }
 }

@@ -54,8 +54,8 @@ static inline float ck_max(vf v) {
 
 /// e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n from exponent bits
 /// (split in two factors so that each is a normal float). Below -80 the result is exactly 0
-/// (e^-80 ≈ 1.8e-35), so no caller produces subnormal numbers, on which the CPU's arithmetic
-/// (sgemm's included) runs tens of times slower. e^NaN is NaN.
+/// (e^-80 ≈ 1.8e-35), never a subnormal number, on which the CPU's arithmetic (sgemm's
+/// included) runs tens of times slower. e^NaN is NaN.
 static inline vf ck_vexp(vf x) {
     const float log2e = 1.44269504f, ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-6f;
     const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low mantissa bits

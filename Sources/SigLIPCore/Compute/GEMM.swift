@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose {

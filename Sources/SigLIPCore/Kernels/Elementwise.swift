@@ -23,17 +23,23 @@ public enum Kernels {
     public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil,
                                             into sums: UnsafeMutablePointer<Float>) {
         let ld = rowStride ?? columns
-        // Each thread owns a range of 8-column blocks; tiles of 32 rows keep the reads within
-        // cache and each block's partial sum in a register. Every column is summed in row order
-        // (the same bits on any thread count).
-        parallelFor((columns + 7) / 8, costPerItem: 8 * rows) { blocks in
+        forEachColumnTile(rows: rows, columns: columns, costPerElement: 1) { tile, c, n in
+            var total = SIMD8<Float>.load(sums + c, count: n)
+            for r in tile { total += SIMD8<Float>.load(x + r * ld + c, count: n) }
+            total.store(sums + c, count: n)
+        }
+    }
+
+    /// For column sums over the rows of an [R, C] matrix: calls `body(rows, column, width)` for
+    /// each block of 8 columns (`width` ≤ 8 at the end) and each tile of 32 rows. Each thread
+    /// owns a range of column blocks (no two threads write the same sum); the tiles keep the
+    /// reads within cache and a block's partial sums in registers; every column is visited in
+    /// row order, so the sums have the same bits on any thread count.
+    static func forEachColumnTile(rows: Int, columns: Int, costPerElement: Int, _ body: (Range<Int>, Int, Int) -> Void) {
+        parallelFor((columns + 7) / 8, costPerItem: 8 * costPerElement * rows) { blocks in
             for tile in stride(from: 0, to: rows, by: 32) {
-                let tileEnd = min(rows, tile + 32)
                 for block in blocks {
-                    let c = block * 8, n = min(8, columns - c)
-                    var total = SIMD8<Float>.load(sums + c, count: n)
-                    for r in tile..<tileEnd { total += SIMD8<Float>.load(x + r * ld + c, count: n) }
-                    total.store(sums + c, count: n)
+                    body(tile..<min(rows, tile + 32), block * 8, min(8, columns - block * 8))
                 }
             }
         }

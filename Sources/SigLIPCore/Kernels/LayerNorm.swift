@@ -33,24 +33,16 @@ extension Kernels {
             ck_layer_norm_backward_rows(level, dout + offset, x + offset, mean + range.lowerBound, rstd + range.lowerBound,
                                         gamma, dx + offset, residual.map { $0 + offset }, accumulate, range.count, d)
         }
-        // dgamma, dbeta: each thread owns a range of 8-column blocks (no two threads write the
-        // same element); tiles of 32 rows keep the reads within cache and the partial sums in
-        // registers; every column is summed in row order (the same bits on any thread count).
-        parallelFor((d + 7) / 8, costPerItem: 8 * 4 * rows) { blocks in
-            for tile in stride(from: 0, to: rows, by: 32) {
-                let tileEnd = min(rows, tile + 32)
-                for block in blocks {
-                    let i = block * 8, n = min(8, d - i)
-                    var dg = SIMD8<Float>.load(dgamma + i, count: n), db = SIMD8<Float>.load(dbeta + i, count: n)
-                    for r in tile..<tileEnd {
-                        let dy = SIMD8<Float>.load(dout + r * d + i, count: n)
-                        dg += dy * ((SIMD8<Float>.load(x + r * d + i, count: n) - mean[r]) * rstd[r])
-                        db += dy
-                    }
-                    dg.store(dgamma + i, count: n)
-                    db.store(dbeta + i, count: n)
-                }
+        // dgamma, dbeta: column sums of dy ∘ n and of dy.
+        forEachColumnTile(rows: rows, columns: d, costPerElement: 4) { tile, i, n in
+            var dg = SIMD8<Float>.load(dgamma + i, count: n), db = SIMD8<Float>.load(dbeta + i, count: n)
+            for r in tile {
+                let dy = SIMD8<Float>.load(dout + r * d + i, count: n)
+                dg += dy * ((SIMD8<Float>.load(x + r * d + i, count: n) - mean[r]) * rstd[r])
+                db += dy
             }
+            dg.store(dgamma + i, count: n)
+            db.store(dbeta + i, count: n)
         }
     }
 }

@@ -76,8 +76,8 @@ public struct TextTower {
 
     /// dEmbedding: [B, E]; accumulates every parameter gradient of the tower.
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
-        let dPooled = ctx.arena.zeros(cache.pooled.shape)
-        head.backward(dEmbedding, input: cache.pooled, ctx, into: dPooled)
+        let dPooled = ctx.arena.tensor(cache.pooled.shape)
+        head.backward(dEmbedding, input: cache.pooled, ctx, into: dPooled, .overwrite)
         let dNormed = LastTokenPooling.backward(dPooled, inputShape: cache.lastHiddenState.shape, positions: cache.poolPositions, ctx)
         let dEncoded = ctx.arena.tensor(dNormed.shape)
         finalNorm.backward(dNormed, cache.finalNorm, ctx, into: dEncoded, .overwrite)

@@ -19,7 +19,10 @@
        const float *residual, int accumulate, long rows, long d),                                  \
       (dy, x, mean, rstd, gamma, dx, residual, accumulate, rows, d))                               \
     X(adamw, (float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step),       \
-      (theta, g, m, v, n, step))
+      (theta, g, m, v, n, step))                                                                   \
+    X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *tile_rows),        \
+      (k, n, packed_floats, panel_flags, tile_rows))                                               \
+    X(gemm_work, (const ck_gemm *g, long threads), (g, threads))
 
 // The per-level implementations (kernels_<level>.c).
 #define CK_DECLARE_BASELINE(name, params, args) void ck_baseline_##name params;

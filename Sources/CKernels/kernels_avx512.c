@@ -5,6 +5,9 @@
 #define CK_LANES 16
 #define CK_LEVEL_SELF CK_LEVEL_AVX512
 #define CK_NAME(f) ck_avx512_##f
+#define CK_GEMM_MR 8  // GEMM register tile 8 × 48: 24 of the 32 vector registers hold C
+#define CK_GEMM_NV 3
 #include "kernels_body.h"
+#include "gemm_body.h"
 #pragma clang attribute pop
 #endif

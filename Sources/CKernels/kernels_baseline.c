@@ -2,4 +2,7 @@
 #define CK_LANES 8
 #define CK_LEVEL_SELF CK_LEVEL_BASELINE
 #define CK_NAME(f) ck_baseline_##f
+#define CK_GEMM_MR 4  // GEMM register tile 4 × 8: 8 of the 16 SSE registers hold C
+#define CK_GEMM_NV 1
 #include "kernels_body.h"
+#include "gemm_body.h"

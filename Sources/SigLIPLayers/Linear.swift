@@ -35,13 +35,8 @@ public struct Linear {
 
     /// y[r, 0..<out] = x[r] · Wᵀ + b, written at row stride `ldy`.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, _ ctx: Context) {
-        var beta: Float = 0
-        if let bias {
-            Kernels.broadcastRows(ctx.value(bias), into: y, rows: rows, columns: outFeatures, rowStride: ldy)
-            beta = 1
-        }
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
-             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, beta: beta, c: y, ldc: ldy)
+             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, bias: bias.map { ctx.value($0) }, c: y, ldc: ldy)
     }
 
     /// dy: [R, out], x: the forward input [R, in]. Accumulates dW and db; writes dx: [R, in]

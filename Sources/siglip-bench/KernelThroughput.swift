@@ -82,13 +82,18 @@ enum KernelThroughput {
             let flops = 2 * rows * out * inp
             for (pass, transA, transB, m, n, k) in [("x·Wᵀ", Transpose.none, Transpose.transposed, rows, out, inp),
                                                      ("dy·W", .none, .none, rows, inp, out),
-                                                     ("dyᵀ·x", .transposed, .none, out, inp, rows)] {
+                                                     ("dyᵀ·x", .transposed, .none, out, inp, rows)]
+            {
                 let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
-                var row = time("GEMM \(name) \(pass) \(m)×\(n)×\(k)", elements: flops, bytes: 0) {
-                    gemm(transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb, beta: 1, c: c.data, ldc: n)
+                for backend in GEMMBackend.allCases {
+                    GEMMBackend.select(backend)
+                    var row = time("GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)", elements: flops, bytes: 0) {
+                        gemm(transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb, beta: 1, c: c.data, ldc: n)
+                    }
+                    row.flops = Double(flops)
+                    result.append(row)
                 }
-                row.flops = Double(flops)
-                result.append(row)
+                GEMMBackend.select(nil)
             }
         }
         if let model = try? SigLIPModel(config: BenchCase.ti16_64_train.siglipConfig(imageSize: 64)) {

@@ -44,8 +44,17 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "Instruction set of the C kernels (GELU, softmax, LayerNorm, AdamW): baseline, avx2 or avx512 (default: the best this CPU has).")
     var instructionSet: String?
 
+    @Option(help: "GEMM backend: own (our driver, the default on AVX2/AVX-512 CPUs) or blas (OpenBLAS).")
+    var gemm: String?
+
     mutating func run() throws {
         if let threads { ComputeThreads.set(threads) }
+        if let gemm {
+            guard let backend = GEMMBackend(rawValue: gemm) else {
+                throw ValidationError("unknown GEMM backend '\(gemm)' (own or blas)")
+            }
+            GEMMBackend.select(backend)
+        }
         if let instructionSet {
             let levels: [String: InstructionSet] = ["baseline": .baseline, "avx2": .avx2, "avx512": .avx512]
             guard let level = levels[instructionSet] else {
@@ -71,8 +80,8 @@ struct SigLIPBench: ParsableCommand {
             return c
         }
         let peak = measureSGEMM()
-        print(String(format: "threads %d · sgemm %.1f GFLOP/s (2048×2048×2048, median of 9) · kernels ", ComputeThreads.current, peak / 1e9)
-              + InstructionSet.selected.description)
+        print(String(format: "threads %d · sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · kernels ",
+                     ComputeThreads.current, peak / 1e9) + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected)")
         var results: [BenchResult] = []
         func list(_ text: String?) throws -> [Int?] {
             guard let text else { return [nil] }
@@ -108,8 +117,13 @@ func medianTime(steps: Int, warmup: Int, _ body: () throws -> Void) rethrows -> 
     return (times.sorted()[times.count / 2], times)
 }
 
-/// sgemm throughput on 2048³ products (median of 9 after 3 warm-ups), FLOP/s.
+/// sgemm throughput on 2048³ products (median of 9 after 3 warm-ups), FLOP/s: OpenBLAS's,
+/// whichever backend the step uses, so that model-FLOP utilisation is always against the same
+/// yardstick.
 func measureSGEMM() -> Double {
+    let backend = GEMMBackend.selected
+    GEMMBackend.select(.blas)
+    defer { GEMMBackend.select(backend) }
     let n = 2048
     let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
     for i in 0..<(n * n) { a.data[i] = Float(i % 7) * 0.1; b.data[i] = Float(i % 5) * 0.1 }

@@ -1,5 +1,5 @@
 // CKernels: the element-wise kernels that gain most from wide vectors (GELU, softmax,
-// LayerNorm, the AdamW update) in C, compiled once per
+// LayerNorm, the AdamW update) and the GEMM driver in C, compiled once per
 // instruction set and chosen at run time.
 //
 // Swift compiles for the baseline x86-64 (SSE2: 4 lanes, no FMA) unless every user passes
@@ -82,6 +82,36 @@ typedef struct ck_adamw_step {
 /// θ ← θ − step_size · m / (√v · inverse_sqrt_correction2 + ε) − decay · θ.
 /// theta, g, m, v: [n]
 void ck_adamw(int level, float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step);
+
+/// One product C = alpha·op(A)·op(B) + beta·C + bias for ck_gemm_work (row-major, like
+/// cblas_sgemm with the bias added once per row): op(A) is [m, k], op(B) is [k, n], C is
+/// [m, n]; lda, ldb, ldc are the row strides as stored. beta 0 does not read C. bias: [n] or NULL.
+typedef struct ck_gemm {
+    int trans_a, trans_b;
+    long m, n, k;
+    float alpha, beta;
+    const float *a;
+    long lda;
+    const float *b;
+    long ldb;
+    const float *bias;
+    float *c;
+    long ldc;
+    /// Workspace from ck_gemm_layout: packed_floats floats (64-byte aligned is best) and
+    /// panel_flags ints set to 0; next_panel and next_block set to 0. Shared by the threads
+    /// working on the call.
+    float *packed_b;
+    int *panel_flags;
+    long *next_panel, *next_block;
+} ck_gemm;
+
+/// The workspace a product with these k and n needs, and the rows of C one register tile covers.
+void ck_gemm_layout(int level, long k, long n, long *packed_floats, long *panel_flags, long *tile_rows);
+
+/// Works on `g` until all of C is done; `threads` is the number of threads that will call it
+/// on the same g (any number may, at once; each block of C is computed by one of them, the
+/// same way whichever it is, so the result never depends on the threads).
+void ck_gemm_work(int level, const ck_gemm *g, long threads);
 
 /// A hint to the CPU that the caller is spinning on a memory location (x86 `pause`): the
 /// spinning thread yields execution resources to a sibling hardware thread and leaves the

@@ -6,22 +6,52 @@ public enum Transpose {
     var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
 }
 
-/// The one place that calls BLAS: `C = alpha * op(A) · op(B) + beta * C`, row-major.
+/// The one entry point for products: `C = alpha * op(A) · op(B) + beta * C + bias`, row-major.
 ///
-/// `op(A)` is `[M, K]`, `op(B)` is `[K, N]`, `C` is `[M, N]`; `lda`, `ldb`, `ldc` are the row
-/// strides of the operands as stored (so a head's columns inside a `[B*N, 3D]` block can be
-/// used in place).
+/// `op(A)` is `[M, K]`, `op(B)` is `[K, N]`, `C` is `[M, N]`, `bias` (optional) is `[N]`, added
+/// to every row; `lda`, `ldb`, `ldc` are the row strides of the operands as stored (so a head's
+/// columns inside a `[B*N, 3D]` block can be used in place). beta 0 does not read C.
 ///
-/// OpenBLAS runs single-threaded; a large product is split here into one block of rows (or
-/// columns) of C per thread of `parallelFor`'s pool. One pool for GEMMs and element-wise
-/// kernels: OpenBLAS's own idle threads no longer spin (`sched_yield`) against ours.
+/// Computed by `GEMMBackend.selected` on the compute pool's threads (one thread for a
+/// product too small to split).
 public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    let threads = ParallelSettings.threads
-    guard threads > 1, m * n * k >= 1 << 18, max(m, n) >= 2 * threads else {
+    if m == 0 || n == 0 { return }
+    let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
+    switch GEMMBackend.selected {
+    case .vectorKernels:
+        VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                       bias: bias, c: c, ldc: ldc, threads: threads)
+    case .blas:
+        var beta = beta
+        if let bias {   // C = beta·C + bias first, then C += alpha·AB
+            if beta == 0 {
+                Kernels.broadcastRows(bias, into: c, rows: m, columns: n, rowStride: ldc)
+            } else {
+                for i in 0..<m {
+                    let row = c + i * ldc
+                    for j in 0..<n { row[j] = beta * row[j] + bias[j] }
+                }
+            }
+            beta = 1
+        }
+        blasGEMM(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                 c: c, ldc: ldc, threads: threads)
+    }
+}
+
+/// OpenBLAS, single-threaded per call: a large product is split into one block of rows (or
+/// columns) of C per thread of the compute pool. One pool for GEMMs and element-wise kernels:
+/// OpenBLAS's own idle threads no longer spin (`sched_yield`) against ours.
+func blasGEMM(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+) {
+    guard threads > 1, max(m, n) >= 2 * threads else {
         gemmOnThisThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
@@ -40,8 +70,8 @@ public func gemm(
     }
 }
 
-/// `gemm` on the calling thread only (for callers that already run one task per thread, such
-/// as attention heads).
+/// OpenBLAS on the calling thread only (for callers that already run one task per thread, such
+/// as attention heads, whose products are too small for packing to pay).
 public func gemmOnThisThread(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -62,7 +92,7 @@ public func gemmOnThisThread(
 public func gemmReference(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     for i in 0..<m {
         for j in 0..<n {
@@ -73,7 +103,7 @@ public func gemmReference(
                 sum += Double(av) * Double(bv)
             }
             let old = beta == 0 ? 0 : beta * c[i * ldc + j]   // beta 0 ignores NaN in C, as BLAS does
-            c[i * ldc + j] = alpha * Float(sum) + old
+            c[i * ldc + j] = alpha * Float(sum) + old + (bias?[j] ?? 0)
         }
     }
 }

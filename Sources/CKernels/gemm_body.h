@@ -1,0 +1,222 @@
+// The GEMM driver of vector_kernels.h (ck_gemm_*), written once. Included by each
+// kernels_<level>.c after kernels_body.h (which gives vf, ck_load, ck_store, CK_LANES, CK_NAME),
+// with the level's register tile: CK_GEMM_MR rows × CK_GEMM_NV vectors of C.
+//
+// C[m, n] is computed in tiles of MR rows × NR = NV·CK_LANES columns: the tile lives in
+// registers for a whole block of KC products, each step adding one column of op(A)'s rows
+// (MR scalars, broadcast) times one row of packed B (NV vectors). op(A) is read where it lies
+// (its rows; a transposed A's columns are copied into one small block per row panel), so only
+// B is packed in full, once per call. Threads claim blocks of C from one counter: blocks of
+// rows when C is taller than wide (the threads first pack B's panels between them and share
+// them), else blocks of columns (each thread packs the panels of its own blocks).
+//
+// The epilogue writes C once: alpha·AB + beta·C + bias in the first block of K (C is not read
+// when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others.
+
+#define GEMM_MR CK_GEMM_MR
+#define GEMM_NV CK_GEMM_NV
+#define GEMM_NR (CK_GEMM_NV * CK_LANES)
+
+/// Products per block of K: one block of packed B (KC × NC floats) stays in the L2 cache, one
+/// row panel of A (MR × KC) in L1.
+#define GEMM_KC 256L
+/// Columns per block of N: KC × NC floats of packed B ≈ 1 MB.
+#define GEMM_NC ((1024L / GEMM_NR) * GEMM_NR)
+
+static inline long gemm_min(long a, long b) { return a < b ? a : b; }
+
+static inline long gemm_panels(long n) { return (n + GEMM_NR - 1) / GEMM_NR; }
+
+void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags, long *tile_rows) {
+    long kblocks = (k + GEMM_KC - 1) / GEMM_KC;
+    *packed_floats = k * gemm_panels(n) * GEMM_NR;
+    *panel_flags = kblocks * gemm_panels(n);
+    *tile_rows = GEMM_MR;
+}
+
+/// op(B)[k0 + kk, j0 + j] for kk < kc, j < NR (zeros past column n) into dst[kk][NR].
+static void gemm_pack_b(const ck_gemm *g, long k0, long kc, long j0, float *restrict dst) {
+    long cols = gemm_min(GEMM_NR, g->n - j0);
+    if (!g->trans_b && cols == GEMM_NR) {
+        for (long kk = 0; kk < kc; kk++) memcpy(dst + kk * GEMM_NR, g->b + (k0 + kk) * g->ldb + j0, sizeof(float) * GEMM_NR);
+        return;
+    }
+    if (cols < GEMM_NR) memset(dst, 0, sizeof(float) * (size_t)(kc * GEMM_NR));
+    if (g->trans_b) {
+        for (long j = 0; j < cols; j++) {
+            const float *src = g->b + (j0 + j) * g->ldb + k0;
+            for (long kk = 0; kk < kc; kk++) dst[kk * GEMM_NR + j] = src[kk];
+        }
+    } else {
+        for (long kk = 0; kk < kc; kk++) memcpy(dst + kk * GEMM_NR, g->b + (k0 + kk) * g->ldb + j0, sizeof(float) * (size_t)cols);
+    }
+}
+
+/// Where the panel of columns [j0, j0 + NR) of the block of K at k0 is packed.
+static float *gemm_panel_at(const ck_gemm *g, long k0, long j0) {
+    long kc = gemm_min(GEMM_KC, g->k - k0);
+    return g->packed_b + k0 * gemm_panels(g->n) * GEMM_NR + (j0 / GEMM_NR) * kc * GEMM_NR;
+}
+
+/// Packs panels (block of K, block of NR columns) that no thread has claimed yet, until none
+/// is left: every thread that starts on the call packs its share before computing, so the
+/// packing is split between them. panel_flags: 0 unclaimed, 1 being packed, 2 ready.
+static void gemm_pack_unclaimed(const ck_gemm *g) {
+    long panels = gemm_panels(g->n), total = ((g->k + GEMM_KC - 1) / GEMM_KC) * panels;
+    for (;;) {
+        long p = __atomic_fetch_add(g->next_panel, 1, __ATOMIC_RELAXED);
+        if (p >= total) return;
+        long k0 = (p / panels) * GEMM_KC, j0 = (p % panels) * GEMM_NR;
+        __atomic_store_n(g->panel_flags + p, 1, __ATOMIC_RELAXED);
+        gemm_pack_b(g, k0, gemm_min(GEMM_KC, g->k - k0), j0, gemm_panel_at(g, k0, j0));
+        __atomic_store_n(g->panel_flags + p, 2, __ATOMIC_RELEASE);
+    }
+}
+
+/// The packed panel, once ready (all panels are claimed before any thread computes, so a
+/// panel not yet ready is being packed by a running thread: the wait is short).
+static const float *gemm_panel(const ck_gemm *g, long k0, long j0) {
+    int *flag = g->panel_flags + (k0 / GEMM_KC) * gemm_panels(g->n) + j0 / GEMM_NR;
+    while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != 2) ck_spin_hint();
+    return gemm_panel_at(g, k0, j0);
+}
+
+/// acc = Σ_kk a[i·rs + kk·ks] · b[kk][:] for a full MR × NR tile. The sums are kept in a
+/// local array that never escapes (so in registers) and copied out once at the end.
+#define GEMM_ACCUMULATE(rs, ks)                                                          \
+    vf sums[GEMM_MR][GEMM_NV];                                                           \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < GEMM_MR; i++)                \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++) sums[i][v] = 0; \
+    for (long kk = 0; kk < kc; kk++) {                                                   \
+        vf bv[GEMM_NV];                                                                  \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++)             \
+            bv[v] = ck_load(b + v * CK_LANES);                                           \
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < GEMM_MR; i++) {          \
+            vf ai = a[i * (rs)];                                                         \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++)         \
+                sums[i][v] += ai * bv[v];                                                \
+        }                                                                                \
+        a += (ks);                                                                       \
+        b += GEMM_NR;                                                                    \
+    }                                                                                    \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < GEMM_MR; i++)                \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++) acc[i][v] = sums[i][v];
+
+/// The tile's MR × NR products, A's rows contiguous (element (i, kk) at a[i·rs + kk]).
+static inline __attribute__((always_inline)) void gemm_tile_rows(long kc, const float *restrict a, long rs,
+                                                                  const float *restrict b, vf acc[GEMM_MR][GEMM_NV]) {
+    GEMM_ACCUMULATE(rs, 1)
+}
+
+/// The tile's MR × NR products, A's columns contiguous (element (i, kk) at a[i + kk·ks]).
+static inline __attribute__((always_inline)) void gemm_tile_columns(long kc, const float *restrict a, long ks,
+                                                                     const float *restrict b, vf acc[GEMM_MR][GEMM_NV]) {
+    GEMM_ACCUMULATE(1, ks)
+}
+
+/// One value of C from its product: the epilogue of the file comment.
+static inline float gemm_finish(const ck_gemm *g, float product, float old, long j, int first) {
+    if (!first) return old + g->alpha * product;
+    float x = g->alpha * product;
+    if (g->beta != 0) x += g->beta * old;
+    if (g->bias) x += g->bias[j];
+    return x;
+}
+
+/// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
+static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first) {
+    float *c = g->c + i0 * g->ldc + j0;
+    if (rows == GEMM_MR && cols == GEMM_NR) {
+        vf alpha = g->alpha, beta = g->beta;
+        for (int i = 0; i < GEMM_MR; i++)
+            for (int v = 0; v < GEMM_NV; v++) {
+                float *p = c + i * g->ldc + v * CK_LANES;
+                vf x = acc[i][v];
+                if (!first) {
+                    x = ck_load(p) + alpha * x;
+                } else {
+                    x = alpha * x;
+                    if (g->beta != 0) x += beta * ck_load(p);
+                    if (g->bias) x += ck_load(g->bias + j0 + v * CK_LANES);
+                }
+                ck_store(p, x);
+            }
+        return;
+    }
+    float tile[GEMM_MR][GEMM_NR];
+    for (int i = 0; i < GEMM_MR; i++)
+        for (int v = 0; v < GEMM_NV; v++) ck_store(&tile[i][v * CK_LANES], acc[i][v]);
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], j0 + j, first);
+}
+
+/// op(A)[i, k] as stored.
+static inline float gemm_a(const ck_gemm *g, long i, long k) {
+    return g->trans_a ? g->a[k * g->lda + i] : g->a[i * g->lda + k];
+}
+
+/// The block of C at rows [r0, r1), columns [c0, c1) (c0 a multiple of NR). With `own_panels`
+/// this thread packs the block's panels of B itself (no other thread uses them); otherwise they
+/// are the shared panels packed by gemm_pack_unclaimed.
+static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels) {
+    if (g->k == 0) {   // no products: C = beta·C + bias
+        for (long i = r0; i < r1; i++)
+            for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], j, 1);
+        return;
+    }
+    float pa[GEMM_MR * GEMM_KC];  // a packed row panel of A, zero-padded: [kc][MR]
+    for (long jc = c0; jc < c1; jc += GEMM_NC) {
+        long jend = gemm_min(c1, jc + GEMM_NC);
+        for (long k0 = 0; k0 < g->k; k0 += GEMM_KC) {
+            long kc = gemm_min(GEMM_KC, g->k - k0);
+            if (own_panels)
+                for (long j0 = jc; j0 < jend; j0 += GEMM_NR) gemm_pack_b(g, k0, kc, j0, gemm_panel_at(g, k0, j0));
+            for (long i0 = r0; i0 < r1; i0 += GEMM_MR) {
+                long rows = gemm_min(GEMM_MR, r1 - i0);
+                int packed_a = rows < GEMM_MR;
+                if (rows < GEMM_MR) {
+                    for (long kk = 0; kk < kc; kk++)
+                        for (long i = 0; i < GEMM_MR; i++) pa[kk * GEMM_MR + i] = i < rows ? gemm_a(g, i0 + i, k0 + kk) : 0;
+                }
+                for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
+                    const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
+                    vf acc[GEMM_MR][GEMM_NV];
+                    if (packed_a) gemm_tile_columns(kc, pa, GEMM_MR, b, acc);
+                    else if (g->trans_a) gemm_tile_columns(kc, g->a + k0 * g->lda + i0, g->lda, b, acc);
+                    else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);
+                    gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), k0 == 0);
+                }
+            }
+        }
+    }
+}
+
+/// Claimed blocks per thread, on average: enough to even out a late thread, few enough that
+/// the operand every block reads in full (B for blocks of rows, A for blocks of columns) is
+/// not streamed too often.
+#define GEMM_BLOCKS_PER_THREAD 4
+
+void CK_NAME(gemm_work)(const ck_gemm *g, long threads) {
+    if (threads < 1) threads = 1;
+    long panels = gemm_panels(g->n), tiles = (g->m + GEMM_MR - 1) / GEMM_MR;
+    if (g->m >= g->n) {
+        // Blocks of rows, all columns: B is packed once, between the threads, and shared.
+        long chunk = GEMM_MR * (tiles / (threads * GEMM_BLOCKS_PER_THREAD) > 1 ? tiles / (threads * GEMM_BLOCKS_PER_THREAD) : 1);
+        gemm_pack_unclaimed(g);
+        for (;;) {
+            long r0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
+            if (r0 >= g->m) return;
+            gemm_block(g, r0, gemm_min(g->m, r0 + chunk), 0, g->n, 0);
+        }
+    } else {
+        // Blocks of columns, all rows: each thread packs the panels of B of its own blocks.
+        long chunk = GEMM_NR * (panels / (threads * GEMM_BLOCKS_PER_THREAD) > 1 ? panels / (threads * GEMM_BLOCKS_PER_THREAD) : 1);
+        for (;;) {
+            long j0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
+            if (j0 >= g->n) return;
+            gemm_block(g, 0, g->m, j0, gemm_min(g->n, j0 + chunk), 1);
+        }
+    }
+}
+
+#undef GEMM_ACCUMULATE

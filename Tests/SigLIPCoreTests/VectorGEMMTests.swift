@@ -1,0 +1,86 @@
+import Foundation
+@testable import SigLIPCore
+import Testing
+
+/// Our GEMM driver (`VectorGEMM`) at every instruction-set level against the plain twin:
+/// every transpose, odd sizes (partial register tiles in both directions), several blocks of
+/// K and of N, row strides, alpha, beta, bias, one and several threads.
+@Suite("GEMM driver vs its plain twin") struct VectorGEMMTests {
+    static let levels = InstructionSet.allSupported
+    /// m × n × k: single tiles, edges, K over two blocks (256), N over one block (1,008 at AVX-512),
+    /// taller than wide (blocks of rows) and wider than tall (blocks of columns).
+    static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 5, 7), (9, 49, 17), (31, 17, 300), (64, 96, 130), (21, 1100, 19),
+                                            (130, 20, 513)]
+
+    func random(_ count: Int, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in g.nextNormal() }
+    }
+
+    /// The largest amount by which |actual − expected| exceeds the Float32 bound of a sum of k
+    /// products, 1e-6 + 2k·2⁻²⁴·Σ|αa||b| + 1e-5|expected|, over C's columns [0, n).
+    func worstExcess(_ actual: [Float], _ expected: [Float], magnitude: [Float], rows: Int, columns: Int, ldc: Int, k: Int) -> Float {
+        var worst: Float = -.infinity
+        for i in 0..<rows {
+            for j in 0..<columns {
+                let at = i * ldc + j
+                let bound = 1e-6 + 2 * Float(k) * 0x1p-24 * magnitude[at] + 1e-5 * abs(expected[at])
+                let excess = abs(actual[at] - expected[at]) - bound
+                worst = max(worst, excess.isNaN ? .infinity : excess)
+            }
+        }
+        return worst
+    }
+
+    @Test(arguments: levels, [1, 2])
+    func matchesReference(_ level: InstructionSet, threads: Int) {
+        for (transA, transB) in [(Transpose.none, Transpose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)] {
+            for (m, n, k) in Self.shapes {
+                for (alpha, beta, withBias) in [(Float(1), Float(0), true), (0.7, 0.3, false), (1, 1, true)] {
+                    let lda = (transA == .none ? k : m) + 3, ldb = (transB == .none ? n : k) + 1, ldc = n + 2
+                    let a = random((transA == .none ? m : k) * lda, seed: 1), b = random((transB == .none ? n : k) * ldb, seed: 2)
+                    let bias = random(n, seed: 4)
+                    var fast = random(m * ldc, seed: 3)
+                    if beta == 0 { for i in stride(from: 0, to: fast.count, by: 5) { fast[i] = .nan } }   // beta 0 must not read C
+                    var plain = fast
+                    bias.withUnsafeBufferPointer { bias in
+                        VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                                       bias: withBias ? bias.baseAddress : nil, c: &fast, ldc: ldc, threads: threads, level: level)
+                        gemmReference(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                                      bias: withBias ? bias.baseAddress : nil, c: &plain, ldc: ldc)
+                    }
+                    // Padding columns of C (past n) are never written.
+                    for i in 0..<m { for j in n..<ldc { #expect(fast[i * ldc + j].bitPattern == plain[i * ldc + j].bitPattern) } }
+                    var magnitude = [Float](repeating: 0, count: m * ldc)
+                    gemmReference(transA, transB, m: m, n: n, k: k, alpha: abs(alpha), a: a.map(abs), lda: lda, b: b.map(abs), ldb: ldb,
+                                  c: &magnitude, ldc: ldc)
+                    let excess = worstExcess(fast, plain, magnitude: magnitude, rows: m, columns: n, ldc: ldc, k: k)
+                    #expect(excess <= 0, "\(level) \(transA)\(transB) \(m)×\(n)×\(k) α \(alpha) β \(beta) bias \(withBias): excess \(excess)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: levels)
+    func noProducts(_ level: InstructionSet) {
+        // k = 0: C = beta·C + bias.
+        var c: [Float] = [1, 2, 3, 4, 5, 6]
+        let bias: [Float] = [10, 20, 30]
+        VectorGEMM.run(.none, .none, m: 2, n: 3, k: 0, alpha: 1, a: [], lda: 1, b: [], ldb: 3, beta: 2, bias: bias,
+                       c: &c, ldc: 3, threads: 2, level: level)
+        #expect(c == [12, 24, 36, 18, 30, 42])
+    }
+
+    @Test(arguments: levels)
+    func sameBitsOnAnyThreadCount(_ level: InstructionSet) {
+        // Each block of C is computed the same way whichever thread claims it.
+        let (m, n, k) = (200, 150, 300)
+        let a = random(m * k, seed: 5), b = random(k * n, seed: 6)
+        var one = [Float](repeating: 0, count: m * n), two = one
+        VectorGEMM.run(.none, .transposed, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 0, bias: nil,
+                       c: &one, ldc: n, threads: 1, level: level)
+        VectorGEMM.run(.none, .transposed, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 0, bias: nil,
+                       c: &two, ldc: n, threads: 2, level: level)
+        #expect(one == two)
+    }
+}

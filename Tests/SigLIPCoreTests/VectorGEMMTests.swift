@@ -38,7 +38,7 @@ import Testing
             for (m, n, k) in Self.shapes {
                 for (alpha, beta, withBias) in [(Float(1), Float(0), true), (0.7, 0.3, false), (1, 1, true)] {
                     let lda = (transA == .none ? k : m) + 3, ldb = (transB == .none ? n : k) + 1, ldc = n + 2
-                    let a = random((transA == .none ? m : k) * lda, seed: 1), b = random((transB == .none ? n : k) * ldb, seed: 2)
+                    let a = random((transA == .none ? m : k) * lda, seed: 1), b = random((transB == .none ? k : n) * ldb, seed: 2)
                     let bias = random(n, seed: 4)
                     var fast = random(m * ldc, seed: 3)
                     if beta == 0 { for i in stride(from: 0, to: fast.count, by: 5) { fast[i] = .nan } }   // beta 0 must not read C

@@ -11,7 +11,8 @@
 // them), else blocks of columns (each thread packs the panels of its own blocks).
 //
 // The epilogue writes C once: alpha·AB + beta·C + bias in the first block of K (C is not read
-// when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others.
+// when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the
+// last block, optionally also GELU(C) into a second matrix (ck_gelu, as ck_gelu_forward).
 
 #define GEMM_MR CK_GEMM_MR
 #define GEMM_NV CK_GEMM_NV
@@ -124,8 +125,10 @@ static inline float gemm_finish(const ck_gemm *g, float product, float old, long
 }
 
 /// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
-static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first) {
+static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first,
+                       int last) {
     float *c = g->c + i0 * g->ldc + j0;
+    int gelu = last && g->gelu_out;
     if (rows == GEMM_MR && cols == GEMM_NR) {
         vf alpha = g->alpha, beta = g->beta;
         for (int i = 0; i < GEMM_MR; i++)
@@ -140,14 +143,23 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                     if (g->bias) x += ck_load(g->bias + j0 + v * CK_LANES);
                 }
                 ck_store(p, x);
+                if (gelu) ck_store(g->gelu_out + (i0 + i) * g->ld_gelu + j0 + v * CK_LANES, ck_gelu(x));
             }
         return;
     }
     float tile[GEMM_MR][GEMM_NR];
     for (int i = 0; i < GEMM_MR; i++)
         for (int v = 0; v < GEMM_NV; v++) ck_store(&tile[i][v * CK_LANES], acc[i][v]);
-    for (long i = 0; i < rows; i++)
+    for (long i = 0; i < rows; i++) {
         for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], j0 + j, first);
+        if (gelu) {   // the same vector GELU, lane for lane, on the row's finished values
+            float *out = g->gelu_out + (i0 + i) * g->ld_gelu + j0;
+            for (long j = 0; j < cols; j += CK_LANES) {
+                long n = gemm_min(CK_LANES, cols - j);
+                ck_store_partial(out + j, ck_gelu(ck_load_partial(c + i * g->ldc + j, n, 0)), n);
+            }
+        }
+    }
 }
 
 /// op(A)[i, k] as stored.
@@ -159,9 +171,15 @@ static inline float gemm_a(const ck_gemm *g, long i, long k) {
 /// this thread packs the block's panels of B itself (no other thread uses them); otherwise they
 /// are the shared panels packed by gemm_pack_unclaimed.
 static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels) {
-    if (g->k == 0) {   // no products: C = beta·C + bias
-        for (long i = r0; i < r1; i++)
+    if (g->k == 0) {   // no products: C = beta·C + bias (and its GELU)
+        for (long i = r0; i < r1; i++) {
             for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], j, 1);
+            if (g->gelu_out)
+                for (long j = c0; j < c1; j += CK_LANES) {
+                    long n = gemm_min(CK_LANES, c1 - j);
+                    ck_store_partial(g->gelu_out + i * g->ld_gelu + j, ck_gelu(ck_load_partial(g->c + i * g->ldc + j, n, 0)), n);
+                }
+        }
         return;
     }
     float pa[GEMM_MR * GEMM_KC];  // a packed row panel of A, zero-padded: [kc][MR]
@@ -184,7 +202,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                     if (packed_a) gemm_tile_columns(kc, pa, GEMM_MR, b, acc);
                     else if (g->trans_a) gemm_tile_columns(kc, g->a + k0 * g->lda + i0, g->lda, b, acc);
                     else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);
-                    gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), k0 == 0);
+                    gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), k0 == 0, k0 + kc >= g->k);
                 }
             }
         }

@@ -33,10 +33,13 @@ public struct Linear {
         return y
     }
 
-    /// y[r, 0..<out] = x[r] · Wᵀ + b, written at row stride `ldy`.
-    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, _ ctx: Context) {
+    /// y[r, 0..<out] = x[r] · Wᵀ + b, written at row stride `ldy`; with `gelu`, also GELU(y)
+    /// there (`[rows, out]`, contiguous) in the same pass.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, _ ctx: Context,
+                        gelu: UnsafeMutablePointer<Float>? = nil) {
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
-             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, bias: bias.map { ctx.value($0) }, c: y, ldc: ldy)
+             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, bias: bias.map { ctx.value($0) }, c: y, ldc: ldy,
+             gelu: gelu)
     }
 
     /// dy: [R, out], x: the forward input [R, in]. Accumulates dW and db; writes dx: [R, in]

@@ -21,9 +21,9 @@ public struct MLP {
 
     /// x: [..., D] → [..., D]
     public func forward(_ x: Tensor, _ ctx: Context) -> (Tensor, Cache) {
-        let h = fc1.forward(x, ctx)
-        let a = ctx.arena.tensor(h.shape)
-        Kernels.geluForward(h.data, out: a.data, count: h.count)
+        let shape = Array(x.shape.dropLast()) + [fc1.outFeatures]
+        let h = ctx.arena.tensor(shape), a = ctx.arena.tensor(shape)
+        fc1.forward(x.data, rows: x.rows, into: h.data, ldy: fc1.outFeatures, ctx, gelu: a.data)   // h and GELU(h) in one pass
         return (fc2.forward(a, ctx), Cache(input: x, preActivation: h, activation: a))
     }
 

@@ -83,4 +83,34 @@ import Testing
                        c: &two, ldc: n, threads: 2, level: level)
         #expect(one == two)
     }
+
+    /// `gemm` on each backend: the product with its bias against the plain twin, and the GELU
+    /// written beside it equal, bit for bit, to `Kernels.geluForward` on the finished C (every
+    /// product: A transposed goes to OpenBLAS on either backend).
+    @Test(arguments: GEMMBackend.allCases)
+    func biasAndGELUOnEachBackend(_ backend: GEMMBackend) {
+        for (transA, transB) in [(Transpose.none, Transpose.transposed), (.none, .none), (.transposed, .none)] {
+            for (m, n, k) in [(3, 5, 7), (37, 100, 300), (130, 50, 64)] {
+                let lda = (transA == .none ? k : m) + 1, ldb = (transB == .none ? n : k) + 2, ldc = n + 3, ldg = n + 1
+                let a = random((transA == .none ? m : k) * lda, seed: 7), b = random((transB == .none ? k : n) * ldb, seed: 8)
+                let bias = random(n, seed: 9)
+                var fast = [Float](repeating: .nan, count: m * ldc), plain = fast
+                var activation = [Float](repeating: 0, count: m * ldg)
+                gemm(on: backend, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: &fast, ldc: ldc,
+                     gelu: &activation, ldGELU: ldg)
+                gemmReference(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: &plain, ldc: ldc)
+                var magnitude = [Float](repeating: 0, count: m * ldc)
+                gemmReference(transA, transB, m: m, n: n, k: k, a: a.map(abs), lda: lda, b: b.map(abs), ldb: ldb, c: &magnitude, ldc: ldc)
+                let excess = worstExcess(fast, plain, magnitude: magnitude, rows: m, columns: n, ldc: ldc, k: k)
+                #expect(excess <= 0, "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): excess \(excess)")
+                var expected = [Float](repeating: 0, count: n)
+                var same = true
+                for i in 0..<m {
+                    fast.withUnsafeBufferPointer { Kernels.geluForward($0.baseAddress! + i * ldc, out: &expected, count: n) }
+                    for j in 0..<n where activation[i * ldg + j].bitPattern != expected[j].bitPattern { same = false }
+                }
+                #expect(same, "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): GELU differs from geluForward")
+            }
+        }
+    }
 }

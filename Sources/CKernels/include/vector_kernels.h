@@ -97,6 +97,10 @@ typedef struct ck_gemm {
     const float *bias;
     float *c;
     long ldc;
+    /// If not NULL: also writes GELU(C) here (row stride ld_gelu), with the same values as
+    /// ck_gelu_forward on the finished C.
+    float *gelu_out;
+    long ld_gelu;
     /// Workspace from ck_gemm_layout: packed_floats floats (64-byte aligned is best) and
     /// panel_flags ints set to 0; next_panel and next_block set to 0. Shared by the threads
     /// working on the call.

@@ -10,22 +10,46 @@ public enum Transpose {
 ///
 /// `op(A)` is `[M, K]`, `op(B)` is `[K, N]`, `C` is `[M, N]`, `bias` (optional) is `[N]`, added
 /// to every row; `lda`, `ldb`, `ldc` are the row strides of the operands as stored (so a head's
-/// columns inside a `[B*N, 3D]` block can be used in place). beta 0 does not read C.
+/// columns inside a `[B*N, 3D]` block can be used in place). beta 0 does not read C. With
+/// `gelu`, also writes GELU(C) there (`[M, N]` at row stride `ldGELU`, default N), the same
+/// values as `Kernels.geluForward` on C: the MLP's first layer and its activation in one pass.
 ///
 /// Computed by `GEMMBackend.selected` on the compute pool's threads (one thread for a
 /// product too small to split).
 public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
+    gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
+) {
+    gemm(on: GEMMBackend.selected, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+         beta: beta, bias: bias, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU)
+}
+
+/// `gemm` on the given backend (tests hold both against the plain twin).
+func gemm(
+    on backend: GEMMBackend, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
+    gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
-    switch GEMMBackend.selected {
+    switch backend.computing(transA) {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                       bias: bias, c: c, ldc: ldc, threads: threads)
+                       bias: bias, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n, threads: threads)
     case .blas:
+        defer {
+            if let gelu {
+                let ld = ldGELU ?? n
+                if ldc == n && ld == n {
+                    Kernels.geluForward(c, out: gelu, count: m * n)
+                } else {
+                    for i in 0..<m { Kernels.geluForward(c + i * ldc, out: gelu + i * ld, count: n) }
+                }
+            }
+        }
         var beta = beta
         if let bias {   // C = beta·C + bias first, then C += alpha·AB
             if beta == 0 {

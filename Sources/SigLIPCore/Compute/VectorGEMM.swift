@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,14 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// Makes `backend` the one `gemm` uses (nil: back to the default). Not for use while other
     /// threads run GEMMs.
     public static func select(_ backend: GEMMBackend?) { chosen = backend }
+
+    /// The backend that computes a product with this op(A) when `self` is selected: ours leaves
+    /// products with a transposed A (the weight gradients dyᵀ·x) to OpenBLAS, which packs such
+    /// an A faster (ours reads a transposed A a few floats per stored row, one row per product
+    /// step: 130-140 against 145-160 GFLOP/s on one thread on the Ti/16 shapes).
+    func computing(_ transA: Transpose) -> GEMMBackend {
+        self == .vectorKernels && transA == .transposed ? .blas : self
+    }
 }
 
 /// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias` on `threads` threads.
@@ -33,25 +42,64 @@ enum VectorGEMM {
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int,
-        threads: Int, level: InstructionSet = .selected
+        gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int = 0, threads: Int, level: InstructionSet = .selected
     ) {
         let isa = Int32(level.rawValue)
         var packedFloats = 0, flagCount = 0, tileRows = 0
         ck_gemm_layout(isa, k, n, &packedFloats, &flagCount, &tileRows)
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(packedFloats, 1) * 4, alignment: 64)
-        let flags = UnsafeMutablePointer<Int32>.allocate(capacity: max(flagCount, 1))
-        let counters = UnsafeMutablePointer<Int>.allocate(capacity: 2)   // next panel, next row
-        defer { packed.deallocate(); flags.deallocate(); counters.deallocate() }
+        let tasks = max(1, min(threads, (max(m, n) + tileRows - 1) / tileRows))
+        // One allocation: packed B | panel flags | counters.
+        let bBytes = (packedFloats * 4 + 63) / 64 * 64, flagBytes = (max(flagCount, 1) * 4 + 63) / 64 * 64
+        let workspace = Workspace.take(bytes: bBytes + flagBytes + 64)
+        defer { Workspace.give(workspace) }
+        let memory = workspace.memory
+        let flags = (memory + bBytes).bindMemory(to: Int32.self, capacity: max(flagCount, 1))
+        let counters = (memory + bBytes + flagBytes).bindMemory(to: Int.self, capacity: 2)   // next panel, next block
         flags.initialize(repeating: 0, count: max(flagCount, 1))
         counters.initialize(repeating: 0, count: 2)
 
         var problem = ck_gemm(
             trans_a: transA == .none ? 0 : 1, trans_b: transB == .none ? 0 : 1, m: m, n: n, k: k,
             alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: c, ldc: ldc,
-            packed_b: packed.assumingMemoryBound(to: Float.self), panel_flags: flags, next_panel: counters, next_block: counters + 1)
-        let tasks = max(1, min(threads, (max(m, n) + tileRows - 1) / tileRows))
+            gelu_out: gelu, ld_gelu: ldGELU,
+            packed_b: memory.bindMemory(to: Float.self, capacity: max(packedFloats, 1)),
+            panel_flags: flags, next_panel: counters, next_block: counters + 1)
         withUnsafePointer(to: &problem) { g in
             runOnThreads(tasks) { _ in ck_gemm_work(isa, g, tasks) }
         }
+    }
+}
+
+/// Reusable workspaces for `VectorGEMM` (packed B, panel flags, counters), so that a step's
+/// hundreds of GEMMs do not map and fault in fresh pages for every call (the packed B of a
+/// weight-gradient product is ~1 MB). One per concurrent caller; kept for the process's life,
+/// as large as the largest product needed (9.4 MB for ViT-B/16's MLP).
+final class Workspace: @unchecked Sendable {
+    let memory: UnsafeMutableRawPointer
+    let bytes: Int
+
+    private init(bytes: Int) {
+        self.bytes = bytes
+        memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    }
+
+    deinit { memory.deallocate() }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var free: [Workspace] = []
+
+    /// A workspace of at least `bytes` bytes, for the caller's use until `give`.
+    static func take(bytes: Int) -> Workspace {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = free.lastIndex(where: { $0.bytes >= bytes }) { return free.remove(at: i) }
+        if !free.isEmpty { free.removeLast() }   // too small: replaced by a larger one
+        return Workspace(bytes: max(bytes, 1 << 16))
+    }
+
+    static func give(_ workspace: Workspace) {
+        lock.lock()
+        free.append(workspace)
+        lock.unlock()
     }
 }

@@ -35,7 +35,7 @@ func gemm(
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
-    switch backend.computing(transA) {
+    switch backend.computing(transA, k: k, n: n) {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n, threads: threads)

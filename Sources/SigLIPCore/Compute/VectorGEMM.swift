@@ -27,17 +27,24 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// threads run GEMMs.
     public static func select(_ backend: GEMMBackend?) { chosen = backend }
 
-    /// The backend that computes a product with this op(A) when `self` is selected: ours leaves
-    /// products with a transposed A (the weight gradients dyᵀ·x) to OpenBLAS, which packs such
-    /// an A faster (ours reads a transposed A a few floats per stored row, one row per product
-    /// step: 130-140 against 145-160 GFLOP/s on one thread on the Ti/16 shapes).
-    func computing(_ transA: Transpose) -> GEMMBackend {
-        self == .vectorKernels && transA == .transposed ? .blas : self
+    /// The backend that computes a product when `self` is selected. Ours takes the products it
+    /// was measured faster on: A as stored (not transposed) and a packed B that the threads can
+    /// share from their L2 caches (K·N ≤ 256 k floats: every product of a ViT-Ti/16 step but the
+    /// weight gradients). OpenBLAS keeps the weight gradients dyᵀ·x (it packs a transposed A
+    /// faster: ours reaches 130-140 against its 145-160 GFLOP/s on one thread on the Ti shapes)
+    /// and the larger products (ViT-B/16 inference: 7-11% slower on ours, its 9 MB packed B
+    /// streamed from L3 by every block of rows).
+    func computing(_ transA: Transpose, k: Int, n: Int) -> GEMMBackend {
+        guard self == .vectorKernels else { return self }
+        return transA == .none && k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
     }
 }
 
 /// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias` on `threads` threads.
 enum VectorGEMM {
+    /// The largest op(B), in floats (1 MB), that `GEMMBackend` gives to this driver.
+    static let largestSharedB = 1 << 18
+
     static func run(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,

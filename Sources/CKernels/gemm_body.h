@@ -10,7 +10,7 @@
 // rows when C is taller than wide (the threads first pack B's panels between them and share
 // them), else blocks of columns (each thread packs the panels of its own blocks).
 //
-// The epilogue writes C once: alpha·AB + beta·C + bias in the first block of K (C is not read
+// The epilogue writes C once: alpha·AB + beta·C + bias + addend in the first block of K (C is not read
 // when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the
 // last block, optionally also GELU(C) into a second matrix (ck_gelu, as ck_gelu_forward).
 
@@ -115,12 +115,13 @@ static inline __attribute__((always_inline)) void gemm_tile_columns(long kc, con
     GEMM_ACCUMULATE(1, ks)
 }
 
-/// One value of C from its product: the epilogue of the file comment.
-static inline float gemm_finish(const ck_gemm *g, float product, float old, long j, int first) {
+/// One value of C (row i, column j) from its product: the epilogue of the file comment.
+static inline float gemm_finish(const ck_gemm *g, float product, float old, long i, long j, int first) {
     if (!first) return old + g->alpha * product;
     float x = g->alpha * product;
     if (g->beta != 0) x += g->beta * old;
     if (g->bias) x += g->bias[j];
+    if (g->addend) x += g->addend[i * g->ld_addend + j];
     return x;
 }
 
@@ -141,6 +142,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                     x = alpha * x;
                     if (g->beta != 0) x += beta * ck_load(p);
                     if (g->bias) x += ck_load(g->bias + j0 + v * CK_LANES);
+                    if (g->addend) x += ck_load(g->addend + (i0 + i) * g->ld_addend + j0 + v * CK_LANES);
                 }
                 ck_store(p, x);
                 if (gelu) ck_store(g->gelu_out + (i0 + i) * g->ld_gelu + j0 + v * CK_LANES, ck_gelu(x));
@@ -151,7 +153,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
     for (int i = 0; i < GEMM_MR; i++)
         for (int v = 0; v < GEMM_NV; v++) ck_store(&tile[i][v * CK_LANES], acc[i][v]);
     for (long i = 0; i < rows; i++) {
-        for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], j0 + j, first);
+        for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], i0 + i, j0 + j, first);
         if (gelu) {   // the same vector GELU, lane for lane, on the row's finished values
             float *out = g->gelu_out + (i0 + i) * g->ld_gelu + j0;
             for (long j = 0; j < cols; j += CK_LANES) {
@@ -173,7 +175,7 @@ static inline float gemm_a(const ck_gemm *g, long i, long k) {
 static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels) {
     if (g->k == 0) {   // no products: C = beta·C + bias (and its GELU)
         for (long i = r0; i < r1; i++) {
-            for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], j, 1);
+            for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], i, j, 1);
             if (g->gelu_out)
                 for (long j = c0; j < c1; j += CK_LANES) {
                     long n = gemm_min(CK_LANES, c1 - j);

@@ -28,9 +28,10 @@ public struct SelfAttention {
         public let context: Tensor        // [B, N, D], the heads' outputs before `out`
     }
 
-    /// x: [B, N, D] → [B, N, D]. `keyMask`, if given, is added to every query's scores: [B, N]
-    /// with 0 for keys to attend to and -inf (or a large negative) for keys to ignore.
-    public func forward(_ x: Tensor, keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// x: [B, N, D] → [B, N, D], plus `residual` ([B, N, D]) if given (the skip connection, added
+    /// in the output projection's pass). `keyMask`, if given, is added to every query's scores:
+    /// [B, N] with 0 for keys to attend to and -inf (or a large negative) for keys to ignore.
+    public func forward(_ x: Tensor, keyMask: Tensor? = nil, residual: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
         let (b, n, d, h, dh) = (x.shape[0], x.shape[1], width, heads, headWidth)
         let qkvT = qkv.forward(x, ctx)
         let probs = ctx.arena.tensor([b, h, n, n])
@@ -53,7 +54,7 @@ public struct SelfAttention {
                                  c: context.data + bi * n * d + hi * dh, ldc: d)
             }
         }
-        return (out.forward(context, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
+        return (out.forward(context, ctx, residual: residual), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
     }
 
     /// Writes dx: [B, N, D] as `write` says; the parameter gradients accumulate.

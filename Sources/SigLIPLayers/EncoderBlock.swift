@@ -25,11 +25,9 @@ public struct EncoderBlock {
     /// x: [B, N, D] → [B, N, D]
     public func forward(_ x: Tensor, keyMask: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
         let (a, c1) = norm1.forward(x, ctx)
-        let (attended, ca) = attention.forward(a, keyMask: keyMask, ctx)
-        Kernels.addInPlace(x.data, into: attended.data, count: x.count)      // x1 = x + Attn(LN1(x))
+        let (attended, ca) = attention.forward(a, keyMask: keyMask, residual: x, ctx)   // x1 = x + Attn(LN1(x))
         let (m, c2) = norm2.forward(attended, ctx)
-        let (y, cm) = mlp.forward(m, ctx)
-        Kernels.addInPlace(attended.data, into: y.data, count: y.count)       // x2 = x1 + MLP(LN2(x1))
+        let (y, cm) = mlp.forward(m, residual: attended, ctx)                            // x2 = x1 + MLP(LN2(x1))
         return (y, Cache(norm1: c1, attention: ca, norm2: c2, mlp: cm))
     }
 

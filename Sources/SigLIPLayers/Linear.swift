@@ -25,21 +25,23 @@ public struct Linear {
     }
 
     /// x: [R, in] → y: [R, out]
-    public func forward(_ x: Tensor, _ ctx: Context) -> Tensor {
+    /// x: [..., in] → [..., out], plus `residual` ([..., out]) if given, in the same pass.
+    public func forward(_ x: Tensor, _ ctx: Context, residual: Tensor? = nil) -> Tensor {
         let rows = x.rows
         precondition(x.lastDimension == inFeatures, "Linear expects width \(inFeatures), got \(x.shape)")
         let y = ctx.arena.tensor(Array(x.shape.dropLast()) + [outFeatures])
-        forward(x.data, rows: rows, into: y.data, ldy: outFeatures, ctx)
+        precondition(residual.map { $0.count == y.count } ?? true, "residual of \(residual!.shape) for output \(y.shape)")
+        forward(x.data, rows: rows, into: y.data, ldy: outFeatures, ctx, residual: residual.map { UnsafePointer($0.data) })
         return y
     }
 
-    /// y[r, 0..<out] = x[r] · Wᵀ + b, written at row stride `ldy`; with `gelu`, also GELU(y)
-    /// there (`[rows, out]`, contiguous) in the same pass.
+    /// y[r, 0..<out] = x[r] · Wᵀ + b (+ residual[r]), written at row stride `ldy`; with `gelu`,
+    /// also GELU(y) there (`[rows, out]`, contiguous) in the same pass. residual: `[rows, out]`.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int, _ ctx: Context,
-                        gelu: UnsafeMutablePointer<Float>? = nil) {
+                        residual: UnsafePointer<Float>? = nil, gelu: UnsafeMutablePointer<Float>? = nil) {
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
-             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, bias: bias.map { ctx.value($0) }, c: y, ldc: ldy,
-             gelu: gelu)
+             a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, bias: bias.map { ctx.value($0) }, addend: residual,
+             c: y, ldc: ldy, gelu: gelu)
     }
 
     /// dy: [R, out], x: the forward input [R, in]. Accumulates dW and db; writes dx: [R, in]

@@ -19,12 +19,13 @@ public struct MLP {
         public let activation: Tensor     // [R, mlp]
     }
 
-    /// x: [..., D] → [..., D]
-    public func forward(_ x: Tensor, _ ctx: Context) -> (Tensor, Cache) {
+    /// x: [..., D] → [..., D], plus `residual` ([..., D]) if given (the skip connection, added
+    /// in the same pass as the second layer's bias).
+    public func forward(_ x: Tensor, residual: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
         let shape = Array(x.shape.dropLast()) + [fc1.outFeatures]
         let h = ctx.arena.tensor(shape), a = ctx.arena.tensor(shape)
         fc1.forward(x.data, rows: x.rows, into: h.data, ldy: fc1.outFeatures, ctx, gelu: a.data)   // h and GELU(h) in one pass
-        return (fc2.forward(a, ctx), Cache(input: x, preActivation: h, activation: a))
+        return (fc2.forward(a, ctx, residual: residual), Cache(input: x, preActivation: h, activation: a))
     }
 
     /// Writes dx as `write` says; the parameter gradients accumulate.

@@ -84,7 +84,7 @@ import Testing
         #expect(one == two)
     }
 
-    /// `gemm` on each backend: the product with its bias against the plain twin, and the GELU
+    /// `gemm` on each backend: the product with its bias and a residual against the plain twin, and the GELU
     /// written beside it equal, bit for bit, to `Kernels.geluForward` on the finished C (every
     /// product: A transposed goes to OpenBLAS on either backend).
     @Test(arguments: GEMMBackend.allCases)
@@ -93,12 +93,13 @@ import Testing
             for (m, n, k) in [(3, 5, 7), (37, 100, 300), (130, 50, 64)] {
                 let lda = (transA == .none ? k : m) + 1, ldb = (transB == .none ? n : k) + 2, ldc = n + 3, ldg = n + 1
                 let a = random((transA == .none ? m : k) * lda, seed: 7), b = random((transB == .none ? k : n) * ldb, seed: 8)
-                let bias = random(n, seed: 9)
+                let bias = random(n, seed: 9), ldr = n + 4, residual = random(m * ldr, seed: 10)
                 var fast = [Float](repeating: .nan, count: m * ldc), plain = fast
                 var activation = [Float](repeating: 0, count: m * ldg)
-                gemm(on: backend, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: &fast, ldc: ldc,
-                     gelu: &activation, ldGELU: ldg)
-                gemmReference(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: &plain, ldc: ldc)
+                gemm(on: backend, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias,
+                     addend: residual, ldAddend: ldr, c: &fast, ldc: ldc, gelu: &activation, ldGELU: ldg)
+                gemmReference(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias,
+                              addend: residual, ldAddend: ldr, c: &plain, ldc: ldc)
                 var magnitude = [Float](repeating: 0, count: m * ldc)
                 gemmReference(transA, transB, m: m, n: n, k: k, a: a.map(abs), lda: lda, b: b.map(abs), ldb: ldb, c: &magnitude, ldc: ldc)
                 let excess = worstExcess(fast, plain, magnitude: magnitude, rows: m, columns: n, ldc: ldc, k: k)

@@ -83,9 +83,10 @@ typedef struct ck_adamw_step {
 /// theta, g, m, v: [n]
 void ck_adamw(int level, float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step);
 
-/// One product C = alpha·op(A)·op(B) + beta·C + bias for ck_gemm_work (row-major, like
+/// One product C = alpha·op(A)·op(B) + beta·C + bias + addend for ck_gemm_work (row-major, like
 /// cblas_sgemm with the bias added once per row): op(A) is [m, k], op(B) is [k, n], C is
-/// [m, n]; lda, ldb, ldc are the row strides as stored. beta 0 does not read C. bias: [n] or NULL.
+/// [m, n]; lda, ldb, ldc are the row strides as stored. beta 0 does not read C. bias: [n] or
+/// NULL; addend: [m, n] at row stride ld_addend (a residual), or NULL.
 typedef struct ck_gemm {
     int trans_a, trans_b;
     long m, n, k;
@@ -95,6 +96,8 @@ typedef struct ck_gemm {
     const float *b;
     long ldb;
     const float *bias;
+    const float *addend;
+    long ld_addend;
     float *c;
     long ldc;
     /// If not NULL: also writes GELU(C) here (row stride ld_gelu), with the same values as

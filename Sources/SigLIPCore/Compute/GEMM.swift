@@ -6,10 +6,12 @@ public enum Transpose {
     var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
 }
 
-/// The one entry point for products: `C = alpha * op(A) · op(B) + beta * C + bias`, row-major.
+/// The one entry point for products: `C = alpha * op(A) · op(B) + beta * C + bias + addend`,
+/// row-major.
 ///
 /// `op(A)` is `[M, K]`, `op(B)` is `[K, N]`, `C` is `[M, N]`, `bias` (optional) is `[N]`, added
-/// to every row; `lda`, `ldb`, `ldc` are the row strides of the operands as stored (so a head's
+/// to every row, `addend` (optional, a residual) is `[M, N]` at row stride `ldAddend` (default
+/// N); `lda`, `ldb`, `ldc` are the row strides of the operands as stored (so a head's
 /// columns inside a `[B*N, 3D]` block can be used in place). beta 0 does not read C. With
 /// `gelu`, also writes GELU(C) there (`[M, N]` at row stride `ldGELU`, default N), the same
 /// values as `Kernels.geluForward` on C: the MLP's first layer and its activation in one pass.
@@ -19,28 +21,37 @@ public enum Transpose {
 public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
-    gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
+    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
 ) {
     gemm(on: GEMMBackend.selected, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-         beta: beta, bias: bias, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU)
+         beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU)
 }
 
 /// `gemm` on the given backend (tests hold both against the plain twin).
 func gemm(
     on backend: GEMMBackend, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int,
-    gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
+    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
     switch backend.computing(transA, k: k, n: n) {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                       bias: bias, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n, threads: threads)
+                       bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,
+                       threads: threads)
     case .blas:
         defer {
+            if let addend {   // C += addend, then its GELU
+                let ld = ldAddend ?? n
+                if ldc == n && ld == n {
+                    Kernels.addInPlace(addend, into: c, count: m * n)
+                } else {
+                    for i in 0..<m { Kernels.addInPlace(addend + i * ld, into: c + i * ldc, count: n) }
+                }
+            }
             if let gelu {
                 let ld = ldGELU ?? n
                 if ldc == n && ld == n {
@@ -116,7 +127,8 @@ public func gemmOnThisThread(
 public func gemmReference(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, bias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
+    c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     for i in 0..<m {
         for j in 0..<n {
@@ -127,7 +139,7 @@ public func gemmReference(
                 sum += Double(av) * Double(bv)
             }
             let old = beta == 0 ? 0 : beta * c[i * ldc + j]   // beta 0 ignores NaN in C, as BLAS does
-            c[i * ldc + j] = alpha * Float(sum) + old + (bias?[j] ?? 0)
+            c[i * ldc + j] = alpha * Float(sum) + old + (bias?[j] ?? 0) + (addend?[i * (ldAddend ?? n) + j] ?? 0)
         }
     }
 }

@@ -48,8 +48,9 @@ enum VectorGEMM {
     static func run(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
-        bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int,
-        gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int = 0, threads: Int, level: InstructionSet = .selected
+        bias: UnsafePointer<Float>?, addend: UnsafePointer<Float>? = nil, ldAddend: Int = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int = 0,
+        threads: Int, level: InstructionSet = .selected
     ) {
         let isa = Int32(level.rawValue)
         var packedFloats = 0, flagCount = 0, tileRows = 0
@@ -67,7 +68,8 @@ enum VectorGEMM {
 
         var problem = ck_gemm(
             trans_a: transA == .none ? 0 : 1, trans_b: transB == .none ? 0 : 1, m: m, n: n, k: k,
-            alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, bias: bias, c: c, ldc: ldc,
+            alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, bias: bias, addend: addend, ld_addend: ldAddend,
+            c: c, ldc: ldc,
             gelu_out: gelu, ld_gelu: ldGELU,
             packed_b: memory.bindMemory(to: Float.self, capacity: max(packedFloats, 1)),
             panel_flags: flags, next_panel: counters, next_block: counters + 1)

@@ -257,6 +257,7 @@ static inline void ck_adamw_block(float *theta, float *g, float *m, float *v, co
     v_new = ck_select(v_new < k->flush_below, (vf)0.0f, v_new);
     vf ti = full ? ck_load(theta) : ck_load_partial(theta, n, 0);
     ti = ti - (k->step_size * m_new / (__builtin_elementwise_sqrt(v_new) * k->inverse_sqrt_correction2 + k->epsilon) + k->decay * ti);
+    if (k->zero_gradients) gi = 0;   // consumed: the next step's gradients start from zero
     if (full) {
         ck_store(g, gi);
         ck_store(m, m_new);

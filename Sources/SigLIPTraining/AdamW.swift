@@ -73,10 +73,12 @@ public final class AdamW {
         return Float(partial.reduce(0, +).squareRoot())
     }
 
-    /// Applies one update from the gradients in `parameters` (which are left clipped).
-    /// `gradientNorm` may pass ‖g‖ when the caller already computed it.
+    /// Applies one update from the gradients in `parameters`, which are left clipped, or, with
+    /// `consumingGradients`, set to zero in the same pass (ready for the next step's backward,
+    /// without a separate zeroing pass). `gradientNorm` may pass ‖g‖ when the caller already
+    /// computed it.
     @discardableResult
-    public func update(_ parameters: ParameterStore, gradientNorm: Float? = nil) -> Report {
+    public func update(_ parameters: ParameterStore, gradientNorm: Float? = nil, consumingGradients: Bool = false) -> Report {
         let norm = gradientNorm ?? Self.globalNorm(parameters.gradients)
         var gradScale: Float = 1
         if let clip = settings.gradientClipNorm, norm > clip { gradScale = clip / norm }
@@ -86,19 +88,26 @@ public final class AdamW {
         let correction1 = 1 - powf(b1, Float(step)), correction2 = 1 - powf(b2, Float(step))
         let stepSize = settings.learningRate * s / correction1
         let invSqrtCorrection2 = 1 / correction2.squareRoot()
-        for run in runs {
-            // Moments that have decayed below 1e-30 (a parameter whose gradient stays zero, such
-            // as an unused token's row) are set to 0 rather than left to become subnormal
-            // numbers, which are far slower to compute with; at that size they cannot move a
-            // parameter (ε = 1e-8 bounds the denominator).
-            let coefficients = AdamWCoefficients(
-                gradientScale: gradScale, beta1: b1, beta2: b2, epsilon: eps, stepSize: stepSize,
-                inverseSqrtCorrection2: invSqrtCorrection2, decay: run.decayed ? settings.weightDecay * s : 0,
-                flushBelow: Self.flushBelow)
-            let start = run.range.lowerBound
-            Kernels.adamW(theta: parameters.values.data + start, gradients: parameters.gradients.data + start,
-                          firstMoment: firstMoment.data + start, secondMoment: secondMoment.data + start,
-                          count: run.range.count, coefficients)
+        func apply(_ gradients: UnsafeMutablePointer<Float>) {
+            for run in runs {
+                // Moments that have decayed below 1e-30 (a parameter whose gradient stays zero, such
+                // as an unused token's row) are set to 0 rather than left to become subnormal
+                // numbers, which are far slower to compute with; at that size they cannot move a
+                // parameter (ε = 1e-8 bounds the denominator).
+                let coefficients = AdamWCoefficients(
+                    gradientScale: gradScale, beta1: b1, beta2: b2, epsilon: eps, stepSize: stepSize,
+                    inverseSqrtCorrection2: invSqrtCorrection2, decay: run.decayed ? settings.weightDecay * s : 0,
+                    flushBelow: Self.flushBelow, zeroGradients: consumingGradients)
+                let start = run.range.lowerBound
+                Kernels.adamW(theta: parameters.values.data + start, gradients: gradients + start,
+                              firstMoment: firstMoment.data + start, secondMoment: secondMoment.data + start,
+                              count: run.range.count, coefficients)
+            }
+        }
+        if consumingGradients {
+            parameters.consumeGradients(apply)
+        } else {
+            apply(parameters.gradients.data)
         }
         return Report(gradientNorm: norm, learningRate: settings.learningRate * s)
     }

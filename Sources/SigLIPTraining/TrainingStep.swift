@@ -39,14 +39,14 @@ public final class TrainingStep {
     /// pixels: [B, H, W, 3] in [-1, 1]; ids: [B, L] token ids; the recursion rounds of each
     /// tower (nil: as configured). Throws `NonFiniteError` before updating anything.
     public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil) throws -> Metrics {
-        model.parameters.zeroGradients()
+        model.parameters.zeroGradients()   // nothing to do after the previous step's update consumed them
         let result = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
         let imageCosine = Self.meanPairwiseCosine(result.imageEmbeddings)
         let textCosine = Self.meanPairwiseCosine(result.textEmbeddings)
         context.arena.reset()
         let norm = AdamW.globalNorm(model.parameters.gradients)
         guard result.loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: result.loss, gradientNorm: norm) }
-        let report = optimizer.update(model.parameters, gradientNorm: norm)
+        let report = optimizer.update(model.parameters, gradientNorm: norm, consumingGradients: true)
         return Metrics(loss: result.loss, gradientNorm: norm, learningRate: report.learningRate,
                        logScale: context.value(model.loss.logScale)[0], bias: context.value(model.loss.bias)[0],
                        imageCosine: imageCosine, textCosine: textCosine)

@@ -151,6 +151,12 @@ import Testing
             Kernels.adamW(theta: &t3, gradients: &g3, firstMoment: &m3, secondMoment: &v3, count: count, c, isa: isa)
             expectClose(g3, expected.gradients, "adamW scaled g \(count) \(isa)")
             expectClose(t3, expected.theta, "adamW θ \(count) \(isa)")
+            var consuming = c
+            consuming.zeroGradients = true
+            var (t4, g4, m4, v4) = (theta, g, m, v)
+            Kernels.adamW(theta: &t4, gradients: &g4, firstMoment: &m4, secondMoment: &v4, count: count, consuming, isa: isa)
+            #expect(g4.allSatisfy { $0 == 0 }, "consumed gradients are 0")
+            #expect(t4 == t3 && m4 == m3 && v4 == v3, "consuming changes nothing else")
         }
     }
 

@@ -48,6 +48,30 @@ import Testing
         #expect(optimizer.step == 2)
     }
 
+    /// An update that consumes the gradients gives the same parameters as one that leaves them
+    /// clipped, leaves every gradient 0, and `zeroGradients` afterwards has nothing to do; any
+    /// write access in between (here one parameter's gradient) makes it zero them again.
+    @Test func consumingUpdateLeavesZeroGradients() {
+        func store() -> (ParameterStore, Parameter, Parameter) {
+            let layout = ParameterLayout()
+            let w = layout.add("w", [3], role: .weightMatrix, initializer: .zeros)
+            let b = layout.add("b", [2], role: .bias, initializer: .zeros)
+            let s = ParameterStore(layout: layout)
+            for i in 0..<3 { s.value(w)[i] = Float(i) - 1; s.gradient(w)[i] = 0.1 * Float(i + 1) }
+            for i in 0..<2 { s.value(b)[i] = 0.5; s.gradient(b)[i] = -0.2 }
+            return (s, w, b)
+        }
+        let schedule = WarmupCosineSchedule(warmupSteps: 1, totalSteps: 10)
+        let (kept, _, _) = store(), (consumed, w, b) = store()
+        AdamW(parameters: kept, schedule: schedule).update(kept, gradientNorm: nil)
+        AdamW(parameters: consumed, schedule: schedule).update(consumed, gradientNorm: nil, consumingGradients: true)
+        #expect((0..<5).allSatisfy { kept.values.data[$0].bitPattern == consumed.values.data[$0].bitPattern })
+        #expect((0..<5).allSatisfy { consumed.gradients.data[$0] == 0 })
+        consumed.gradient(b)[1] = 7   // a write after the update
+        consumed.zeroGradients()
+        #expect(consumed.gradient(b)[1] == 0 && consumed.gradient(w)[0] == 0)
+    }
+
     @Test func noClippingBelowTheThreshold() {
         let layout = ParameterLayout()
         let p = layout.add("p", [1], role: .bias, initializer: .zeros)

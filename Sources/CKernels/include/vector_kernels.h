@@ -76,9 +76,10 @@ typedef struct ck_adamw_step {
     float inverse_sqrt_correction2;  ///< 1 / √(1 − β2^t)
     float decay;                     ///< weight decay · schedule (0 for parameters without decay)
     float flush_below;               ///< moments smaller than this in magnitude are stored as 0
+    int zero_gradients;              ///< store 0 in g (the gradients consumed) instead of g·scale
 } ck_adamw_step;
 
-/// One AdamW update of n parameters: g ← g·scale; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+/// One AdamW update of n parameters: g ← g·scale (or 0 with zero_gradients); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
 /// θ ← θ − step_size · m / (√v · inverse_sqrt_correction2 + ε) − decay · θ.
 /// theta, g, m, v: [n]
 void ck_adamw(int level, float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step);

@@ -94,7 +94,7 @@ public enum ReferenceKernels {
             let t = Double(theta[i])
             let update = Double(c.stepSize) * m / (v.squareRoot() * Double(c.inverseSqrtCorrection2) + Double(c.epsilon))
             out.theta[i] = Float(t - update - Double(c.decay) * t)
-            (out.gradients[i], out.firstMoment[i], out.secondMoment[i]) = (Float(g), Float(m), Float(v))
+            (out.gradients[i], out.firstMoment[i], out.secondMoment[i]) = (c.zeroGradients ? 0 : Float(g), Float(m), Float(v))
         }
         return out
     }

@@ -1,3 +1,4 @@
+import Synchronization
 /// What a parameter is, which decides its initialisation and whether weight decay applies.
 public enum ParameterRole: String, Codable, Sendable {
     /// A dense or convolution kernel: decayed.
@@ -80,19 +81,33 @@ public final class ParameterLayout {
 public final class ParameterStore {
     public let layout: ParameterLayout
     public let values: FloatBuffer
-    public let gradients: FloatBuffer
+    @usableFromInline let gradientStorage: FloatBuffer
+    /// Whether every gradient is known to be 0: nothing has had write access to them since they
+    /// were last zeroed (by `zeroGradients` or `consumeGradients`). Then `zeroGradients` has
+    /// nothing to do.
+    @usableFromInline let gradientsKnownZero = Atomic<Bool>(true)
 
     public init(layout: ParameterLayout) {
         self.layout = layout
         values = FloatBuffer(count: layout.totalCount)
-        gradients = FloatBuffer(count: layout.totalCount)
+        gradientStorage = FloatBuffer(count: layout.totalCount)
+    }
+
+    /// The gradients, in the layout of `values`. Handing them out (here, or one parameter's by
+    /// `gradient(_:)` or `gradientTensor(named:)`) counts as writing them.
+    public var gradients: FloatBuffer {
+        gradientsKnownZero.store(false, ordering: .relaxed)
+        return gradientStorage
     }
 
     public var specs: [ParameterSpec] { layout.specs }
     public var count: Int { layout.totalCount }
 
     @inlinable public func value(_ p: Parameter) -> UnsafeMutablePointer<Float> { values.data + p.offset }
-    @inlinable public func gradient(_ p: Parameter) -> UnsafeMutablePointer<Float> { gradients.data + p.offset }
+    @inlinable public func gradient(_ p: Parameter) -> UnsafeMutablePointer<Float> {
+        gradientsKnownZero.store(false, ordering: .relaxed)
+        return gradientStorage.data + p.offset
+    }
 
     public func spec(named name: String) -> ParameterSpec? { layout.index(of: name).map { layout.specs[$0] } }
 
@@ -105,10 +120,20 @@ public final class ParameterStore {
         spec(named: name).map { Tensor(gradients.data + $0.offset, $0.shape) }
     }
 
-    /// Zeroes every gradient, split over the compute threads.
+    /// Zeroes every gradient, split over the compute threads (nothing to do when they are known
+    /// to be 0 already).
     public func zeroGradients() {
-        let g = gradients.data, count = gradients.count
+        if gradientsKnownZero.load(ordering: .relaxed) { return }
+        let g = gradientStorage.data, count = gradientStorage.count
         parallelFor(count, costPerItem: 1) { range in (g + range.lowerBound).update(repeating: 0, count: range.count) }
+        gradientsKnownZero.store(true, ordering: .relaxed)
+    }
+
+    /// Hands `body` the gradients ([count]) to read and leave all 0 (an optimiser that zeroes
+    /// them in its own pass over them); afterwards they are known to be 0.
+    public func consumeGradients(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        body(gradientStorage.data)
+        gradientsKnownZero.store(true, ordering: .relaxed)
     }
 
     /// Fills every parameter from its initialiser, drawing from `generator` in layout order.

@@ -20,6 +20,11 @@
       (dy, x, mean, rstd, gamma, dx, residual, accumulate, rows, d))                               \
     X(adamw, (float *theta, float *g, float *m, float *v, long n, const ck_adamw_step *step),       \
       (theta, g, m, v, n, step))                                                                   \
+    X(column_sums, (const float *x, long rows, long columns, long ld, float *sums), (x, rows, columns, ld, sums)) \
+    X(layer_norm_parameter_gradients,                                                              \
+      (const float *dy, const float *x, const float *mean, const float *rstd, long rows, long columns, long ld, \
+       float *dgamma, float *dbeta),                                                               \
+      (dy, x, mean, rstd, rows, columns, ld, dgamma, dbeta))                                        \
     X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *tile_rows),        \
       (k, n, packed_floats, panel_flags, tile_rows))                                               \
     X(gemm_work, (const ck_gemm *g, long threads), (g, threads))

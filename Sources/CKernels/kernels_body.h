@@ -276,3 +276,64 @@ void CK_NAME(adamw)(float *theta, float *g, float *m, float *v, long n, const ck
     for (; i + CK_LANES <= n; i += CK_LANES) ck_adamw_block(theta + i, g + i, m + i, v + i, step, CK_LANES);
     if (i < n) ck_adamw_block(theta + i, g + i, m + i, v + i, step, n - i);
 }
+
+// Column sums, row by row: each column's sum is accumulated in row order (the same bits however
+// the columns are split between threads). Columns are taken four vectors at a time, their
+// partial sums kept in registers over all rows.
+
+/// The vectors of columns [c, c + w) of row r (w ≤ 4·CK_LANES), with zeros past w.
+#define CK_COLUMN_VECTORS(base, w, out)                                                        \
+    for (int q = 0; q < 4; q++) {                                                               \
+        long from = q * CK_LANES, n = (w) - from;                                                \
+        out[q] = n >= CK_LANES ? ck_load((base) + from) : n > 0 ? ck_load_partial((base) + from, n, 0) : (vf)0; \
+    }
+
+static inline void ck_store_columns(float *p, const vf v[4], long w) {
+    for (int q = 0; q < 4; q++) {
+        long from = q * CK_LANES, n = w - from;
+        if (n >= CK_LANES) ck_store(p + from, v[q]);
+        else if (n > 0) ck_store_partial(p + from, v[q], n);
+    }
+}
+
+void CK_NAME(column_sums)(const float *x, long rows, long columns, long ld, float *sums) {
+    for (long c = 0; c < columns; c += 4 * CK_LANES) {
+        long w = columns - c < 4 * CK_LANES ? columns - c : 4 * CK_LANES;
+        vf s[4], row[4];
+        CK_COLUMN_VECTORS(sums + c, w, s)
+        if (w == 4 * CK_LANES) {
+            for (long r = 0; r < rows; r++) {
+                const float *p = x + r * ld + c;
+                for (int q = 0; q < 4; q++) s[q] += ck_load(p + q * CK_LANES);
+            }
+        } else {
+            for (long r = 0; r < rows; r++) {
+                CK_COLUMN_VECTORS(x + r * ld + c, w, row)
+                for (int q = 0; q < 4; q++) s[q] += row[q];
+            }
+        }
+        ck_store_columns(sums + c, s, w);
+    }
+}
+
+void CK_NAME(layer_norm_parameter_gradients)(const float *dy, const float *x, const float *mean, const float *rstd,
+                                             long rows, long columns, long ld, float *dgamma, float *dbeta) {
+    for (long c = 0; c < columns; c += 4 * CK_LANES) {
+        long w = columns - c < 4 * CK_LANES ? columns - c : 4 * CK_LANES;
+        vf g[4], b[4], d[4], v[4];
+        CK_COLUMN_VECTORS(dgamma + c, w, g)
+        CK_COLUMN_VECTORS(dbeta + c, w, b)
+        for (long r = 0; r < rows; r++) {
+            CK_COLUMN_VECTORS(dy + r * ld + c, w, d)
+            CK_COLUMN_VECTORS(x + r * ld + c, w, v)
+            vf m = mean[r], s = rstd[r];
+            for (int q = 0; q < 4; q++) {
+                vf n = (v[q] - m) * s;   // the normalised input
+                g[q] += d[q] * n;
+                b[q] += d[q];
+            }
+        }
+        ck_store_columns(dgamma + c, g, w);
+        ck_store_columns(dbeta + c, b, w);
+    }
+}

@@ -167,18 +167,21 @@ import Testing
         expectClose(p, ReferenceKernels.softmaxRows([1000, 999, -1000, 0], rows: 1, columns: 4), "softmax large")
     }
 
-    @Test func columnSumsAndResidualAdd() {
-        for (rows, c) in Self.shapes {
+    @Test(arguments: InstructionSet.allSupported)
+    func columnSumsAndResidualAdd(_ isa: InstructionSet) {
+        for (rows, c) in Self.shapes + [(40, 64), (9, 200)] {
             let x = random(rows * c, seed: 12)
             var sums = [Float](repeating: 0, count: c)
-            Kernels.accumulateColumnSums(x, rows: rows, columns: c, into: &sums)
-            expectClose(sums, ReferenceKernels.columnSums(x, rows: rows, columns: c), "column sums \(rows)×\(c)")
-            // The first c columns of a wider matrix (row stride c + 5), as Linear uses them.
+            Kernels.accumulateColumnSums(x, rows: rows, columns: c, into: &sums, isa: isa)
+            expectClose(sums, ReferenceKernels.columnSums(x, rows: rows, columns: c), "column sums \(rows)×\(c) \(isa)")
+            // The first c columns of a wider matrix (row stride c + 5), as Linear uses them,
+            // added to sums already there.
             let wide = random(rows * (c + 5), seed: 14)
-            var strided = [Float](repeating: 0, count: c)
-            Kernels.accumulateColumnSums(wide, rows: rows, columns: c, rowStride: c + 5, into: &strided)
+            var strided = [Float](repeating: 0.5, count: c)
+            Kernels.accumulateColumnSums(wide, rows: rows, columns: c, rowStride: c + 5, into: &strided, isa: isa)
             let firstColumns = (0..<rows).flatMap { r in wide[(r * (c + 5))..<(r * (c + 5) + c)] }
-            expectClose(strided, ReferenceKernels.columnSums(Array(firstColumns), rows: rows, columns: c), "strided column sums \(rows)×\(c)")
+            expectClose(strided, ReferenceKernels.columnSums(Array(firstColumns), rows: rows, columns: c).map { $0 + 0.5 },
+                        "strided column sums \(rows)×\(c) \(isa)")
             var broadcast = [Float](repeating: -1, count: rows * (c + 5))
             Kernels.broadcastRows(sums, into: &broadcast, rows: rows, columns: c, rowStride: c + 5)
             #expect((0..<rows).allSatisfy { r in Array(broadcast[(r * (c + 5))..<(r * (c + 5) + c)]) == sums

@@ -68,6 +68,14 @@ void ck_layer_norm_forward(int level, const float *x, const float *gamma, const 
 void ck_layer_norm_backward_rows(int level, const float *dy, const float *x, const float *mean, const float *rstd,
                                  const float *gamma, float *dx, const float *residual, int accumulate, long rows, long d);
 
+/// sums[c] += Σ_r x[r, c], each column summed in row order. x: [rows, columns] at row stride ld.
+void ck_column_sums(int level, const float *x, long rows, long columns, long ld, float *sums);
+
+/// LayerNorm's parameter gradients: dgamma[c] += Σ_r dy[r, c]·(x[r, c] − mean[r])·rstd[r],
+/// dbeta[c] += Σ_r dy[r, c], in row order. dy, x: [rows, columns] at row stride ld; mean, rstd: [rows].
+void ck_layer_norm_parameter_gradients(int level, const float *dy, const float *x, const float *mean, const float *rstd,
+                                       long rows, long columns, long ld, float *dgamma, float *dbeta);
+
 /// The scalars of one AdamW step (see SigLIPTraining.AdamW).
 typedef struct ck_adamw_step {
     float gradient_scale;            ///< clipping factor applied to g (g is stored scaled)

@@ -1,3 +1,4 @@
+import CKernels
 /// Element-wise kernels over rows of a `[R, C]` matrix: bias, residual, column sums.
 /// Each has a plain twin in `ReferenceKernels`.
 public enum Kernels {
@@ -21,27 +22,22 @@ public enum Kernels {
     /// sums[c] += Σ_r x[r, c]: the gradient of a bias. x: [R, C] at row stride `rowStride`
     /// (default C), sums: [C]
     public static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil,
-                                            into sums: UnsafeMutablePointer<Float>) {
-        let ld = rowStride ?? columns
-        forEachColumnTile(rows: rows, columns: columns, costPerElement: 1) { tile, c, n in
-            var total = SIMD8<Float>.load(sums + c, count: n)
-            for r in tile { total += SIMD8<Float>.load(x + r * ld + c, count: n) }
-            total.store(sums + c, count: n)
+                                            into sums: UnsafeMutablePointer<Float>, isa: InstructionSet = .selected) {
+        let ld = rowStride ?? columns, level = Int32(isa.rawValue)
+        forEachColumnBlock(rows: rows, columns: columns, costPerElement: 1) { c, n in
+            ck_column_sums(level, x + c, rows, n, ld, sums + c)
         }
     }
 
-    /// For column sums over the rows of an [R, C] matrix: calls `body(rows, column, width)` for
-    /// each block of 8 columns (`width` ≤ 8 at the end) and each tile of 32 rows. Each thread
-    /// owns a range of column blocks (no two threads write the same sum); the tiles keep the
-    /// reads within cache and a block's partial sums in registers; every column is visited in
-    /// row order, so the sums have the same bits on any thread count.
-    static func forEachColumnTile(rows: Int, columns: Int, costPerElement: Int, _ body: (Range<Int>, Int, Int) -> Void) {
-        parallelFor((columns + 7) / 8, costPerItem: 8 * costPerElement * rows) { blocks in
-            for tile in stride(from: 0, to: rows, by: 32) {
-                for block in blocks {
-                    body(tile..<min(rows, tile + 32), block * 8, min(8, columns - block * 8))
-                }
-            }
+    /// For column sums over the rows of an [R, C] matrix: calls `body(column, width)` for blocks
+    /// of 64 columns (`width` ≤ 64 at the end). Each thread owns a range of blocks (no two
+    /// threads write the same sum); the C kernels visit every column in row order, so the sums
+    /// have the same bits on any thread count.
+    static func forEachColumnBlock(rows: Int, columns: Int, costPerElement: Int, _ body: (Int, Int) -> Void) {
+        let block = 64
+        parallelFor((columns + block - 1) / block, costPerItem: block * costPerElement * rows) { blocks in
+            let start = blocks.lowerBound * block
+            body(start, min(columns, blocks.upperBound * block) - start)
         }
     }
 

@@ -34,15 +34,8 @@ extension Kernels {
                                         gamma, dx + offset, residual.map { $0 + offset }, accumulate, range.count, d)
         }
         // dgamma, dbeta: column sums of dy ∘ n and of dy.
-        forEachColumnTile(rows: rows, columns: d, costPerElement: 4) { tile, i, n in
-            var dg = SIMD8<Float>.load(dgamma + i, count: n), db = SIMD8<Float>.load(dbeta + i, count: n)
-            for r in tile {
-                let dy = SIMD8<Float>.load(dout + r * d + i, count: n)
-                dg += dy * ((SIMD8<Float>.load(x + r * d + i, count: n) - mean[r]) * rstd[r])
-                db += dy
-            }
-            dg.store(dgamma + i, count: n)
-            db.store(dbeta + i, count: n)
+        forEachColumnBlock(rows: rows, columns: d, costPerElement: 4) { i, n in
+            ck_layer_norm_parameter_gradients(level, dout + i, x + i, mean, rstd, rows, n, d, dgamma + i, dbeta + i)
         }
     }
 }

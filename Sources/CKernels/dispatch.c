@@ -25,6 +25,7 @@
       (const float *dy, const float *x, const float *mean, const float *rstd, long rows, long columns, long ld, \
        float *dgamma, float *dbeta),                                                               \
       (dy, x, mean, rstd, rows, columns, ld, dgamma, dbeta))                                        \
+    X(sum_of_squares, (const float *x, long n, float *out), (x, n, out))                             \
     X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *tile_rows),        \
       (k, n, packed_floats, panel_flags, tile_rows))                                               \
     X(gemm_work, (const ck_gemm *g, long threads), (g, threads))

@@ -337,3 +337,21 @@ void CK_NAME(layer_norm_parameter_gradients)(const float *dy, const float *x, co
         ck_store_columns(dbeta + c, b, w);
     }
 }
+
+void CK_NAME(sum_of_squares)(const float *x, long n, float *out) {
+    vf a0 = 0, a1 = 0, a2 = 0, a3 = 0;   // four sums in flight
+    long i = 0;
+    for (; i + 4 * CK_LANES <= n; i += 4 * CK_LANES) {
+        vf v0 = ck_load(x + i), v1 = ck_load(x + i + CK_LANES), v2 = ck_load(x + i + 2 * CK_LANES), v3 = ck_load(x + i + 3 * CK_LANES);
+        a0 += v0 * v0;
+        a1 += v1 * v1;
+        a2 += v2 * v2;
+        a3 += v3 * v3;
+    }
+    for (; i < n; i += CK_LANES) {
+        long m = n - i < CK_LANES ? n - i : CK_LANES;
+        vf v = m == CK_LANES ? ck_load(x + i) : ck_load_partial(x + i, m, 0);
+        a0 += v * v;
+    }
+    *out = ck_sum((a0 + a1) + (a2 + a3));
+}

@@ -57,7 +57,7 @@ public final class AdamW {
         public let learningRate: Float   // lr · s(t)
     }
 
-    /// ‖g‖ over all parameters: Float dot products over chunks of 4,096, summed in Double in
+    /// ‖g‖ over all parameters: Float sums of squares over chunks of 4,096, summed in Double in
     /// chunk order (the same bits on any thread count).
     public static func globalNorm(_ gradients: FloatBuffer) -> Float {
         let chunk = 4096, chunks = (gradients.count + chunk - 1) / chunk
@@ -66,7 +66,7 @@ public final class AdamW {
             parallelFor(chunks, costPerItem: 2 * chunk) { range in
                 for c in range {
                     let start = c * chunk
-                    partial[c] = Double(Vector.dot(gradients.data + start, gradients.data + start, min(chunk, gradients.count - start)))
+                    partial[c] = Double(Kernels.sumOfSquares(gradients.data + start, count: min(chunk, gradients.count - start)))
                 }
             }
         }

@@ -160,6 +160,16 @@ import Testing
         }
     }
 
+    @Test(arguments: InstructionSet.allSupported)
+    func sumOfSquaresMatchesPlainTwin(_ isa: InstructionSet) {
+        for count in [0, 1, 15, 64, 65, 4096, 5001] {
+            let x = random(count, seed: 16)
+            let plain = Float(x.reduce(0.0) { $0 + Double($1) * Double($1) })
+            let fast = Kernels.sumOfSquares(x, count: count, isa: isa)
+            #expect(abs(fast - plain) <= 1e-5 + 1e-5 * plain, "sum of squares \(count) \(isa): \(fast) vs \(plain)")
+        }
+    }
+
     @Test func softmaxIsStableForLargeScores() {
         var p: [Float] = [1000, 999, -1000, 0]
         Kernels.softmaxRows(&p, rows: 1, columns: 4)

@@ -76,6 +76,9 @@ void ck_column_sums(int level, const float *x, long rows, long columns, long ld,
 void ck_layer_norm_parameter_gradients(int level, const float *dy, const float *x, const float *mean, const float *rstd,
                                        long rows, long columns, long ld, float *dgamma, float *dbeta);
 
+/// *out = Σ x[i]² (the same bits for the same x and level). x: [n]
+void ck_sum_of_squares(int level, const float *x, long n, float *out);
+
 /// The scalars of one AdamW step (see SigLIPTraining.AdamW).
 typedef struct ck_adamw_step {
     float gradient_scale;            ///< clipping factor applied to g (g is stored scaled)

@@ -45,4 +45,12 @@ extension Kernels {
             }
         }
     }
+
+    /// Σ x[i]² on the calling thread (for the gradient norm, which splits the work itself).
+    /// x: [n]
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int, isa: InstructionSet = .selected) -> Float {
+        var out: Float = 0
+        ck_sum_of_squares(Int32(isa.rawValue), x, n, &out)
+        return out
+    }
 }

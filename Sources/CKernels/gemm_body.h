@@ -12,7 +12,9 @@
 //
 // The epilogue writes C once: alpha·AB + beta·C + bias + addend in the first block of K (C is not read
 // when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the
-// last block, optionally also GELU(C) into a second matrix (ck_gelu, as ck_gelu_forward).
+// last block, optionally also GELU(C) into a second matrix (ck_gelu, as ck_gelu_forward), or C
+// multiplied by GELU's slope at a forward input (as ck_gelu_backward): the MLP's activation
+// and its gradient fused into the products next to them.
 
 #define GEMM_MR CK_GEMM_MR
 #define GEMM_NV CK_GEMM_NV
@@ -130,6 +132,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                        int last) {
     float *c = g->c + i0 * g->ldc + j0;
     int gelu = last && g->gelu_out;
+    int slope = last && g->gelu_x;   // C ← C · gelu'(x), s read off y/x (as ck_gelu_backward)
     if (rows == GEMM_MR && cols == GEMM_NR) {
         vf alpha = g->alpha, beta = g->beta;
         for (int i = 0; i < GEMM_MR; i++)
@@ -144,6 +147,10 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                     if (g->bias) x += ck_load(g->bias + j0 + v * CK_LANES);
                     if (g->addend) x += ck_load(g->addend + (i0 + i) * g->ld_addend + j0 + v * CK_LANES);
                 }
+                if (slope) {
+                    long at = (i0 + i) * g->ld_gelu_in + j0 + v * CK_LANES;
+                    x = x * ck_gelu_slope(ck_load(g->gelu_x + at), ck_load(g->gelu_y + at));
+                }
                 ck_store(p, x);
                 if (gelu) ck_store(g->gelu_out + (i0 + i) * g->ld_gelu + j0 + v * CK_LANES, ck_gelu(x));
             }
@@ -154,6 +161,14 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
         for (int v = 0; v < GEMM_NV; v++) ck_store(&tile[i][v * CK_LANES], acc[i][v]);
     for (long i = 0; i < rows; i++) {
         for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], i0 + i, j0 + j, first);
+        if (slope) {   // the same vector slope, lane for lane, on the row's finished values
+            float *row = c + i * g->ldc;
+            for (long j = 0; j < cols; j += CK_LANES) {
+                long n = gemm_min(CK_LANES, cols - j), at = (i0 + i) * g->ld_gelu_in + j0 + j;
+                vf s = ck_gelu_slope(ck_load_partial(g->gelu_x + at, n, 0), ck_load_partial(g->gelu_y + at, n, 0));
+                ck_store_partial(row + j, ck_load_partial(row + j, n, 0) * s, n);
+            }
+        }
         if (gelu) {   // the same vector GELU, lane for lane, on the row's finished values
             float *out = g->gelu_out + (i0 + i) * g->ld_gelu + j0;
             for (long j = 0; j < cols; j += CK_LANES) {

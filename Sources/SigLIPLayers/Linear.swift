@@ -50,9 +50,14 @@ public struct Linear {
         backward(dy.data, ldy: outFeatures, input: x.data, rows: x.rows, ctx, into: dx?.data, write)
     }
 
-    /// Pointer form of `backward`, with `dy` at row stride `ldy`.
+    /// Pointer form of `backward`, with `dy` at row stride `ldy`. With `geluSlopeAt` (the
+    /// forward input h of a GELU before this layer and its output GELU(h), `[rows, in]`), dx is
+    /// written already multiplied by gelu'(h) (`write` must be `.overwrite`): the gradient
+    /// through the activation in the same pass.
     public func backward(_ dy: UnsafePointer<Float>, ldy: Int, input x: UnsafePointer<Float>, rows: Int, _ ctx: Context,
-                         into dx: UnsafeMutablePointer<Float>?, _ write: GradientWrite = .accumulate) {
+                         into dx: UnsafeMutablePointer<Float>?, _ write: GradientWrite = .accumulate,
+                         geluSlopeAt: (h: UnsafePointer<Float>, activation: UnsafePointer<Float>)? = nil) {
+        precondition(geluSlopeAt == nil || write == .overwrite, "the GELU slope applies to an overwritten dx")
         // dW[out, in] += dyᵀ · x
         gemm(.transposed, .none, m: outFeatures, n: inFeatures, k: rows,
              a: dy, lda: ldy, b: x, ldb: inFeatures, beta: 1, c: ctx.gradient(weight), ldc: inFeatures)
@@ -62,7 +67,8 @@ public struct Linear {
         if let dx {
             // dx[R, in] (+)= dy · W
             gemm(.none, .none, m: rows, n: inFeatures, k: outFeatures,
-                 a: dy, lda: ldy, b: ctx.value(weight), ldb: inFeatures, beta: write.beta, c: dx, ldc: inFeatures)
+                 a: dy, lda: ldy, b: ctx.value(weight), ldb: inFeatures, beta: write.beta, c: dx, ldc: inFeatures,
+                 geluSlopeAt: geluSlopeAt.map { ($0.h, $0.activation, inFeatures) })
         }
     }
 }

@@ -31,9 +31,8 @@ public struct MLP {
     /// Writes dx as `write` says; the parameter gradients accumulate.
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate) {
         let dHidden = ctx.arena.tensor(cache.activation.shape)
-        fc2.backward(dy, input: cache.activation, ctx, into: dHidden, .overwrite)           // ∂L/∂a
-        Kernels.geluBackward(dHidden.data, x: cache.preActivation.data, y: cache.activation.data, dx: dHidden.data,
-                             write: .overwrite, count: dHidden.count)                                          // ∂L/∂h, in place
+        fc2.backward(dy.data, ldy: fc2.outFeatures, input: cache.activation.data, rows: dy.rows, ctx, into: dHidden.data, .overwrite,
+                     geluSlopeAt: (UnsafePointer(cache.preActivation.data), UnsafePointer(cache.activation.data)))   // ∂L/∂h = ∂L/∂a · gelu'(h)
         fc1.backward(dHidden, input: cache.input, ctx, into: dx, write)
     }
 }

@@ -84,7 +84,8 @@ import Testing
         #expect(one == two)
     }
 
-    /// `gemm` on each backend: the product with its bias and a residual against the plain twin, and the GELU
+    /// `gemm` on each backend: the product with its bias and a residual against the plain twin, the
+    /// GELU slope epilogue equal to `Kernels.geluBackward` on the plain product, and the GELU
     /// written beside it equal, bit for bit, to `Kernels.geluForward` on the finished C (every
     /// product: A transposed goes to OpenBLAS on either backend).
     @Test(arguments: GEMMBackend.allCases)
@@ -111,6 +112,26 @@ import Testing
                     for j in 0..<n where activation[i * ldg + j].bitPattern != expected[j].bitPattern { same = false }
                 }
                 #expect(same, "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): GELU differs from geluForward")
+                // The slope epilogue: C · gelu'(h) equals geluBackward on the plain product, bit for bit.
+                let h = random(m * ldg, seed: 11)
+                var activation2 = [Float](repeating: 0, count: m * ldg)
+                Kernels.geluForward(h, out: &activation2, count: m * ldg)
+                var product = [Float](repeating: 0, count: m * ldc), sloped = product
+                gemm(on: backend, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &product, ldc: ldc)
+                h.withUnsafeBufferPointer { h in
+                    activation2.withUnsafeBufferPointer { y in
+                        gemm(on: backend, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &sloped, ldc: ldc,
+                             geluSlopeAt: (h.baseAddress!, y.baseAddress!, ldg))
+                        for i in 0..<m {
+                            product.withUnsafeMutableBufferPointer { p in
+                                Kernels.geluBackward(p.baseAddress! + i * ldc, x: h.baseAddress! + i * ldg, y: y.baseAddress! + i * ldg,
+                                                     dx: p.baseAddress! + i * ldc, write: .overwrite, count: n)
+                            }
+                        }
+                    }
+                }
+                #expect((0..<m).allSatisfy { i in (0..<n).allSatisfy { product[i * ldc + $0].bitPattern == sloped[i * ldc + $0].bitPattern } },
+                        "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): slope epilogue differs from geluBackward")
             }
         }
     }

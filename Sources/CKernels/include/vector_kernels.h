@@ -116,6 +116,10 @@ typedef struct ck_gemm {
     /// ck_gelu_forward on the finished C.
     float *gelu_out;
     long ld_gelu;
+    /// If not NULL: C is multiplied by gelu'(gelu_x) read off gelu_y = GELU(gelu_x) (both at row
+    /// stride ld_gelu_in), with the same values as ck_gelu_backward on the finished C.
+    const float *gelu_x, *gelu_y;
+    long ld_gelu_in;
     /// Workspace from ck_gemm_layout: packed_floats floats (64-byte aligned is best) and
     /// panel_flags ints set to 0; next_panel and next_block set to 0. Shared by the threads
     /// working on the call.

@@ -15,6 +15,9 @@ public enum Transpose {
 /// columns inside a `[B*N, 3D]` block can be used in place). beta 0 does not read C. With
 /// `gelu`, also writes GELU(C) there (`[M, N]` at row stride `ldGELU`, default N), the same
 /// values as `Kernels.geluForward` on C: the MLP's first layer and its activation in one pass.
+/// With `geluSlopeAt` (x, y = GELU(x), row stride ld), C is multiplied by gelu'(x) instead, the
+/// same values as `Kernels.geluBackward` with `.overwrite` on C: the gradient through the MLP's
+/// activation in the pass of the product that produces it.
 ///
 /// Computed by `GEMMBackend.selected` on the compute pool's threads (one thread for a
 /// product too small to split).
@@ -22,10 +25,12 @@ public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
-    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
+    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
+    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
 ) {
     gemm(on: GEMMBackend.selected, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-         beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU)
+         beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
+         geluSlopeAt: geluSlopeAt)
 }
 
 /// `gemm` on the given backend (tests hold both against the plain twin).
@@ -33,7 +38,8 @@ func gemm(
     on backend: GEMMBackend, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
-    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil
+    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
+    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
@@ -41,7 +47,7 @@ func gemm(
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,
-                       threads: threads)
+                       geluSlopeAt: geluSlopeAt, threads: threads)
     case .blas:
         defer {
             if let addend {   // C += addend, then its GELU
@@ -50,6 +56,15 @@ func gemm(
                     Kernels.addInPlace(addend, into: c, count: m * n)
                 } else {
                     for i in 0..<m { Kernels.addInPlace(addend + i * ld, into: c + i * ldc, count: n) }
+                }
+            }
+            if let (x, y, ld) = geluSlopeAt {   // C ← C · gelu'(x), row by row unless contiguous
+                if ldc == n && ld == n {
+                    Kernels.geluBackward(c, x: x, y: y, dx: c, write: .overwrite, count: m * n)
+                } else {
+                    for i in 0..<m {
+                        Kernels.geluBackward(c + i * ldc, x: x + i * ld, y: y + i * ld, dx: c + i * ldc, write: .overwrite, count: n)
+                    }
                 }
             }
             if let gelu {

@@ -50,6 +50,7 @@ enum VectorGEMM {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
         bias: UnsafePointer<Float>?, addend: UnsafePointer<Float>? = nil, ldAddend: Int = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int = 0,
+        geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil,
         threads: Int, level: InstructionSet = .selected
     ) {
         let isa = Int32(level.rawValue)
@@ -71,6 +72,7 @@ enum VectorGEMM {
             alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, bias: bias, addend: addend, ld_addend: ldAddend,
             c: c, ldc: ldc,
             gelu_out: gelu, ld_gelu: ldGELU,
+            gelu_x: geluSlopeAt?.x, gelu_y: geluSlopeAt?.y, ld_gelu_in: geluSlopeAt?.ld ?? 0,
             packed_b: memory.bindMemory(to: Float.self, capacity: max(packedFloats, 1)),
             panel_flags: flags, next_panel: counters, next_block: counters + 1)
         withUnsafePointer(to: &problem) { g in

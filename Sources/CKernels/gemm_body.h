@@ -5,8 +5,8 @@
 // C[m, n] is computed in tiles of MR rows × NR = NV·CK_LANES columns: the tile lives in
 // registers for a whole block of KC products, each step adding one column of op(A)'s rows
 // (MR scalars, broadcast) times one row of packed B (NV vectors). op(A) is read where it lies
-// (its rows; a transposed A's columns are copied into one small block per row panel), so only
-// B is packed in full, once per call. Threads claim blocks of C from one counter: blocks of
+// (its rows, or a transposed A's columns; only a partial last row panel is copied, zero-padded),
+// so only B is packed, once per call. Threads claim blocks of C from one counter: blocks of
 // rows when C is taller than wide (the threads first pack B's panels between them and share
 // them), else blocks of columns (each thread packs the panels of its own blocks).
 //

@@ -44,7 +44,7 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "Instruction set of the C kernels (GELU, softmax, LayerNorm, AdamW): baseline, avx2 or avx512 (default: the best this CPU has).")
     var instructionSet: String?
 
-    @Option(help: "GEMM backend: own (our driver, the default on AVX2/AVX-512 CPUs) or blas (OpenBLAS).")
+    @Option(help: "GEMM backend: own (our driver, the default when the kernels run at AVX-512) or blas (OpenBLAS).")
     var gemm: String?
 
     mutating func run() throws {

@@ -8,19 +8,21 @@ import Glibc
 ///
 /// `.vectorKernels` is our own driver (Sources/CKernels/gemm_body.h, compiled per instruction
 /// set like the other C kernels): it packs op(B) once per call and shares the packed panels
-/// between the threads, lets the threads claim blocks of rows (so a late thread does not hold
-/// the others up), writes C once with the bias in the same pass, and reads op(A) in place.
-/// `.blas` is OpenBLAS, one single-threaded call per thread on half the rows. The Ti/16
-/// training step's GEMMs are the case this was measured on (README "Speed").
+/// between the threads, lets the threads claim blocks of C (so a late thread does not hold
+/// the others up), writes C once with the bias, a residual and the MLP's GELU (or its slope)
+/// in the same pass, and reads op(A) in place. `.blas` is OpenBLAS, one single-threaded call
+/// per thread on half the rows, with those extras as separate passes. The Ti/16 training
+/// step's GEMMs are the case this was measured on (README "Speed").
 public enum GEMMBackend: String, CaseIterable, Sendable {
     case vectorKernels = "own", blas
 
     nonisolated(unsafe) private static var chosen: GEMMBackend?
 
-    /// The backend `gemm` uses: ours where the CPU has AVX2 + FMA or AVX-512 (where it was
-    /// measured faster than OpenBLAS), else OpenBLAS, unless `select` chose one.
+    /// The backend `gemm` uses: ours when the kernels run at AVX-512 (where it was measured
+    /// against OpenBLAS; its AVX2 and baseline tiles are tested but not measured against
+    /// OpenBLAS's kernels for those CPUs), else OpenBLAS, unless `select` chose one.
     public static var selected: GEMMBackend {
-        chosen ?? (InstructionSet.selected.rawValue >= InstructionSet.avx2.rawValue ? .vectorKernels : .blas)
+        chosen ?? (InstructionSet.selected == .avx512 ? .vectorKernels : .blas)
     }
 
     /// Makes `backend` the one `gemm` uses (nil: back to the default). Not for use while other

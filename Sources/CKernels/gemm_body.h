@@ -37,6 +37,23 @@ void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags
     *tile_rows = GEMM_MR;
 }
 
+#if CK_LANES == 16
+/// dst[r][c] = src[c][r] for a 16 × 16 block (row strides ld_src, ld_dst): four rounds of
+/// pairing row i with row i + 8 lane by lane (zip), after which rows have become columns.
+static inline void gemm_transpose16(const float *src, long ld_src, float *dst, long ld_dst) {
+    vf x[16], y[16];
+    for (int i = 0; i < 16; i++) x[i] = ck_load(src + i * ld_src);
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            y[2 * i] = __builtin_shufflevector(x[i], x[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            y[2 * i + 1] = __builtin_shufflevector(x[i], x[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        }
+        for (int i = 0; i < 16; i++) x[i] = y[i];
+    }
+    for (int i = 0; i < 16; i++) ck_store(dst + i * ld_dst, x[i]);
+}
+#endif
+
 /// op(B)[k0 + kk, j0 + j] for kk < kc, j < NR (zeros past column n) into dst[kk][NR].
 static void gemm_pack_b(const ck_gemm *g, long k0, long kc, long j0, float *restrict dst) {
     long cols = gemm_min(GEMM_NR, g->n - j0);
@@ -46,9 +63,17 @@ static void gemm_pack_b(const ck_gemm *g, long k0, long kc, long j0, float *rest
     }
     if (cols < GEMM_NR) memset(dst, 0, sizeof(float) * (size_t)(kc * GEMM_NR));
     if (g->trans_b) {
+        long kdone = 0;
+#if CK_LANES == 16
+        if (cols == GEMM_NR) {   // whole 16 × 16 blocks transposed in registers
+            for (; kdone + 16 <= kc; kdone += 16)
+                for (long jb = 0; jb < GEMM_NR; jb += 16)
+                    gemm_transpose16(g->b + (j0 + jb) * g->ldb + k0 + kdone, g->ldb, dst + kdone * GEMM_NR + jb, GEMM_NR);
+        }
+#endif
         for (long j = 0; j < cols; j++) {
             const float *src = g->b + (j0 + j) * g->ldb + k0;
-            for (long kk = 0; kk < kc; kk++) dst[kk * GEMM_NR + j] = src[kk];
+            for (long kk = kdone; kk < kc; kk++) dst[kk * GEMM_NR + j] = src[kk];
         }
     } else {
         for (long kk = 0; kk < kc; kk++) memcpy(dst + kk * GEMM_NR, g->b + (k0 + kk) * g->ldb + j0, sizeof(float) * (size_t)cols);

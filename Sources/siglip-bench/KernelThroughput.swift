@@ -112,6 +112,7 @@ enum KernelThroughput {
                 _ = AdamW.globalNorm(model.parameters.gradients)
             })
             result.append(time("zero gradients, \(p / 1000) k parameters", elements: p, bytes: 4 * p) {
+                _ = model.parameters.gradients   // write access: the store can no longer skip the zeroing
                 model.parameters.zeroGradients()
             })
         }

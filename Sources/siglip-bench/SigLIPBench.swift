@@ -81,7 +81,7 @@ struct SigLIPBench: ParsableCommand {
         }
         let peak = measureSGEMM()
         print(String(format: "threads %d · sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · kernels ",
-                     ComputeThreads.current, peak / 1e9) + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected)")
+                     ComputeThreads.current, peak / 1e9) + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected.rawValue)")
         var results: [BenchResult] = []
         func list(_ text: String?) throws -> [Int?] {
             guard let text else { return [nil] }

@@ -152,6 +152,22 @@ static inline float gemm_finish(const ck_gemm *g, float product, float old, long
     return x;
 }
 
+/// After the last block, on C's finished row i, columns [j0, j0 + cols): C · gelu'(x) and/or
+/// GELU(C) into gelu_out, with the same vector functions, lane for lane, as the whole tiles.
+static void gemm_finish_row(const ck_gemm *g, long i, long j0, long cols) {
+    float *row = g->c + i * g->ldc + j0;
+    for (long j = 0; j < cols; j += CK_LANES) {
+        long n = gemm_min(CK_LANES, cols - j);
+        vf x = ck_load_partial(row + j, n, 0);
+        if (g->gelu_x) {
+            long at = i * g->ld_gelu_in + j0 + j;
+            x = x * ck_gelu_slope(ck_load_partial(g->gelu_x + at, n, 0), ck_load_partial(g->gelu_y + at, n, 0));
+            ck_store_partial(row + j, x, n);
+        }
+        if (g->gelu_out) ck_store_partial(g->gelu_out + i * g->ld_gelu + j0 + j, ck_gelu(x), n);
+    }
+}
+
 /// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
 static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first,
                        int last) {
@@ -186,21 +202,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
         for (int v = 0; v < GEMM_NV; v++) ck_store(&tile[i][v * CK_LANES], acc[i][v]);
     for (long i = 0; i < rows; i++) {
         for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], i0 + i, j0 + j, first);
-        if (slope) {   // the same vector slope, lane for lane, on the row's finished values
-            float *row = c + i * g->ldc;
-            for (long j = 0; j < cols; j += CK_LANES) {
-                long n = gemm_min(CK_LANES, cols - j), at = (i0 + i) * g->ld_gelu_in + j0 + j;
-                vf s = ck_gelu_slope(ck_load_partial(g->gelu_x + at, n, 0), ck_load_partial(g->gelu_y + at, n, 0));
-                ck_store_partial(row + j, ck_load_partial(row + j, n, 0) * s, n);
-            }
-        }
-        if (gelu) {   // the same vector GELU, lane for lane, on the row's finished values
-            float *out = g->gelu_out + (i0 + i) * g->ld_gelu + j0;
-            for (long j = 0; j < cols; j += CK_LANES) {
-                long n = gemm_min(CK_LANES, cols - j);
-                ck_store_partial(out + j, ck_gelu(ck_load_partial(c + i * g->ldc + j, n, 0)), n);
-            }
-        }
+        if (last) gemm_finish_row(g, i0 + i, j0, cols);
     }
 }
 
@@ -213,14 +215,10 @@ static inline float gemm_a(const ck_gemm *g, long i, long k) {
 /// this thread packs the block's panels of B itself (no other thread uses them); otherwise they
 /// are the shared panels packed by gemm_pack_unclaimed.
 static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels) {
-    if (g->k == 0) {   // no products: C = beta·C + bias (and its GELU)
+    if (g->k == 0) {   // no products: C = beta·C + bias + addend, then the GELU slope or GELU
         for (long i = r0; i < r1; i++) {
             for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], i, j, 1);
-            if (g->gelu_out)
-                for (long j = c0; j < c1; j += CK_LANES) {
-                    long n = gemm_min(CK_LANES, c1 - j);
-                    ck_store_partial(g->gelu_out + i * g->ld_gelu + j, ck_gelu(ck_load_partial(g->c + i * g->ldc + j, n, 0)), n);
-                }
+            gemm_finish_row(g, i, c0, c1 - c0);
         }
         return;
     }
@@ -233,7 +231,6 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                 for (long j0 = jc; j0 < jend; j0 += GEMM_NR) gemm_pack_b(g, k0, kc, j0, gemm_panel_at(g, k0, j0));
             for (long i0 = r0; i0 < r1; i0 += GEMM_MR) {
                 long rows = gemm_min(GEMM_MR, r1 - i0);
-                int packed_a = rows < GEMM_MR;
                 if (rows < GEMM_MR) {
                     for (long kk = 0; kk < kc; kk++)
                         for (long i = 0; i < GEMM_MR; i++) pa[kk * GEMM_MR + i] = i < rows ? gemm_a(g, i0 + i, k0 + kk) : 0;
@@ -241,7 +238,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                 for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
                     const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
                     vf acc[GEMM_MR][GEMM_NV];
-                    if (packed_a) gemm_tile_columns(kc, pa, GEMM_MR, b, acc);
+                    if (rows < GEMM_MR) gemm_tile_columns(kc, pa, GEMM_MR, b, acc);
                     else if (g->trans_a) gemm_tile_columns(kc, g->a + k0 * g->lda + i0, g->lda, b, acc);
                     else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);
                     gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), k0 == 0, k0 + kc >= g->k);
@@ -256,12 +253,19 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
 /// not streamed too often.
 #define GEMM_BLOCKS_PER_THREAD 4
 
+/// Rows or columns per claimed block: `unit` (a tile's rows, or a panel's columns) times the
+/// tiles per block, out of `tiles` in all.
+static long gemm_chunk(long tiles, long unit, long threads) {
+    long per_block = tiles / (threads * GEMM_BLOCKS_PER_THREAD);
+    return unit * (per_block > 1 ? per_block : 1);
+}
+
 void CK_NAME(gemm_work)(const ck_gemm *g, long threads) {
     if (threads < 1) threads = 1;
     long panels = gemm_panels(g->n), tiles = (g->m + GEMM_MR - 1) / GEMM_MR;
     if (g->m >= g->n) {
         // Blocks of rows, all columns: B is packed once, between the threads, and shared.
-        long chunk = GEMM_MR * (tiles / (threads * GEMM_BLOCKS_PER_THREAD) > 1 ? tiles / (threads * GEMM_BLOCKS_PER_THREAD) : 1);
+        long chunk = gemm_chunk(tiles, GEMM_MR, threads);
         gemm_pack_unclaimed(g);
         for (;;) {
             long r0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
@@ -270,7 +274,7 @@ void CK_NAME(gemm_work)(const ck_gemm *g, long threads) {
         }
     } else {
         // Blocks of columns, all rows: each thread packs the panels of B of its own blocks.
-        long chunk = GEMM_NR * (panels / (threads * GEMM_BLOCKS_PER_THREAD) > 1 ? panels / (threads * GEMM_BLOCKS_PER_THREAD) : 1);
+        long chunk = gemm_chunk(panels, GEMM_NR, threads);
         for (;;) {
             long j0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
             if (j0 >= g->n) return;

@@ -69,6 +69,18 @@ import Testing
         VectorGEMM.run(.none, .none, m: 2, n: 3, k: 0, alpha: 1, a: [], lda: 1, b: [], ldb: 3, beta: 2, bias: bias,
                        c: &c, ldc: 3, threads: 2, level: level)
         #expect(c == [12, 24, 36, 18, 30, 42])
+        // ... and the GELU slope epilogue still applies: C · gelu'(h), as geluBackward gives.
+        let h: [Float] = [-1, 0, 0.5, 2, -3, 1e-3], y = h.map { $0 / (1 + Foundation.exp(-2 * 0.7978845608 * ($0 + 0.044715 * $0 * $0 * $0))) }
+        var sloped: [Float] = [1, 2, 3, 4, 5, 6], expected = [Float](repeating: 0, count: 6)
+        h.withUnsafeBufferPointer { h in
+            y.withUnsafeBufferPointer { y in
+                VectorGEMM.run(.none, .none, m: 2, n: 3, k: 0, alpha: 1, a: [], lda: 1, b: [], ldb: 3, beta: 2, bias: bias,
+                               c: &sloped, ldc: 3, geluSlopeAt: (h.baseAddress!, y.baseAddress!, 3), threads: 2, level: level)
+                Kernels.geluBackward([12, 24, 36, 18, 30, 42], x: h.baseAddress!, y: y.baseAddress!, dx: &expected, write: .overwrite,
+                                     count: 6, isa: level)
+            }
+        }
+        #expect(sloped.map(\.bitPattern) == expected.map(\.bitPattern), "k = 0 with the GELU slope")
     }
 
     @Test(arguments: levels)

@@ -49,30 +49,20 @@ func gemm(
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,
                        geluSlopeAt: geluSlopeAt, threads: threads)
     case .blas:
-        defer {
-            if let addend {   // C += addend, then its GELU
-                let ld = ldAddend ?? n
-                if ldc == n && ld == n {
-                    Kernels.addInPlace(addend, into: c, count: m * n)
-                } else {
-                    for i in 0..<m { Kernels.addInPlace(addend + i * ld, into: c + i * ldc, count: n) }
+        defer {   // after the product, as the driver's epilogue: C += addend, C ← C · gelu'(x), GELU(C)
+            if let addend {
+                forEachRowSpan(m: m, n: n, ldc: ldc, ld: ldAddend ?? n) { ci, i, count in
+                    Kernels.addInPlace(addend + i, into: c + ci, count: count)
                 }
             }
-            if let (x, y, ld) = geluSlopeAt {   // C ← C · gelu'(x), row by row unless contiguous
-                if ldc == n && ld == n {
-                    Kernels.geluBackward(c, x: x, y: y, dx: c, write: .overwrite, count: m * n)
-                } else {
-                    for i in 0..<m {
-                        Kernels.geluBackward(c + i * ldc, x: x + i * ld, y: y + i * ld, dx: c + i * ldc, write: .overwrite, count: n)
-                    }
+            if let (x, y, ld) = geluSlopeAt {
+                forEachRowSpan(m: m, n: n, ldc: ldc, ld: ld) { ci, i, count in
+                    Kernels.geluBackward(c + ci, x: x + i, y: y + i, dx: c + ci, write: .overwrite, count: count)
                 }
             }
             if let gelu {
-                let ld = ldGELU ?? n
-                if ldc == n && ld == n {
-                    Kernels.geluForward(c, out: gelu, count: m * n)
-                } else {
-                    for i in 0..<m { Kernels.geluForward(c + i * ldc, out: gelu + i * ld, count: n) }
+                forEachRowSpan(m: m, n: n, ldc: ldc, ld: ldGELU ?? n) { ci, i, count in
+                    Kernels.geluForward(c + ci, out: gelu + i, count: count)
                 }
             }
         }
@@ -90,6 +80,16 @@ func gemm(
         }
         blasGEMM(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                  c: c, ldc: ldc, threads: threads)
+    }
+}
+
+/// Calls `body(offset in C, offset in the other matrix, count)` once over all of `[m, n]` when
+/// both are contiguous (row strides n), else once per row.
+private func forEachRowSpan(m: Int, n: Int, ldc: Int, ld: Int, _ body: (Int, Int, Int) -> Void) {
+    if ldc == n && ld == n {
+        body(0, 0, m * n)
+    } else {
+        for i in 0..<m { body(i * ldc, i * ld, n) }
     }
 }
 

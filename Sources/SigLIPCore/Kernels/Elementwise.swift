@@ -34,20 +34,21 @@ public enum Kernels {
     /// threads write the same sum); the C kernels visit every column in row order, so the sums
     /// have the same bits on any thread count.
     static func forEachColumnBlock(rows: Int, columns: Int, costPerElement: Int, _ body: (Int, Int) -> Void) {
-        let block = 64
-        parallelFor((columns + block - 1) / block, costPerItem: block * costPerElement * rows) { blocks in
-            let start = blocks.lowerBound * block
-            body(start, min(columns, blocks.upperBound * block) - start)
-        }
+        forEachSpan(columns, unit: 64, costPerUnit: 64 * costPerElement * rows, body)
     }
 
     /// Splits `0..<n` over the threads in chunks of whole 16-float vectors (so every chunk
     /// but the last runs without a tail) and calls `body(start, count)` for each.
     static func forEachChunk(_ n: Int, costPerItem: Int, _ body: (Int, Int) -> Void) {
-        let vector = 16
-        parallelFor((n + vector - 1) / vector, costPerItem: vector * costPerItem) { blocks in
-            let start = blocks.lowerBound * vector
-            body(start, min(n, blocks.upperBound * vector) - start)
+        forEachSpan(n, unit: 16, costPerUnit: 16 * costPerItem, body)
+    }
+
+    /// Splits `0..<n` over the threads in spans of whole `unit`s (the last may be shorter) and
+    /// calls `body(start, count)` once per thread's span.
+    private static func forEachSpan(_ n: Int, unit: Int, costPerUnit: Int, _ body: (Int, Int) -> Void) {
+        parallelFor((n + unit - 1) / unit, costPerItem: costPerUnit) { units in
+            let start = units.lowerBound * unit
+            body(start, min(n, units.upperBound * unit) - start)
         }
     }
 }

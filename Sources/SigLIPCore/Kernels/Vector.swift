@@ -36,21 +36,3 @@ public enum Vector {
         for i in 0..<n { y[i] += x[i] }
     }
 }
-
-extension SIMD8 where Scalar == Float {
-    /// Loads `count` (≤ 8) floats, the rest zero.
-    @inlinable
-    public static func load(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
-        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-        var v = SIMD8<Float>()
-        for i in 0..<count { v[i] = p[i] }
-        return v
-    }
-
-    /// Stores the first `count` (≤ 8) lanes.
-    @inlinable
-    public func store(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self); return }
-        for i in 0..<count { p[i] = self[i] }
-    }
-}

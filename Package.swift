@@ -32,7 +32,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         // A small C shim that turns libpng/libjpeg long-jumps into error codes.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
-        // The exp-heavy kernels (GELU, softmax), compiled per instruction set, chosen at run time.
+        // The kernels that need wide vectors (GELU, softmax, LayerNorm, column sums, AdamW, our
+        // GEMM driver), compiled per instruction set, chosen at run time.
         .target(name: "CKernels"),
 
         // Libraries.

@@ -23,7 +23,7 @@ static inline vf ck_load(const float *p) {
 
 static inline void ck_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
-/// The first n (< CK_LANES) floats; the other lanes are `fill`.
+/// The first n (≤ CK_LANES) floats; the other lanes are `fill`.
 static inline vf ck_load_partial(const float *p, long n, float fill) {
     vf v = fill;
     memcpy(&v, p, (size_t)n * sizeof(float));

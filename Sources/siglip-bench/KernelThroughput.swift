@@ -39,7 +39,7 @@ enum KernelThroughput {
         var result: [Row] = []
         let h = rows * hidden
         let x = buffer(h, scale: 4), y = buffer(h), dy = buffer(h), dx = buffer(h)
-        // The exp-heavy kernels at every instruction-set level this CPU has (the default is the highest).
+        // The C kernels at every instruction-set level this CPU has (the default is the highest).
         for isa in InstructionSet.allSupported {
             result.append(time("GELU forward [1024, 768] \(isa)", elements: h, bytes: 8 * h) {
                 Kernels.geluForward(x.data, out: y.data, count: h, isa: isa)

@@ -1,10 +1,10 @@
 // CKernels: the element-wise kernels that gain most from wide vectors (GELU, softmax,
-// LayerNorm, the AdamW update) and the GEMM driver in C, compiled once per
-// instruction set and chosen at run time.
+// LayerNorm, column sums, the AdamW update, the gradient norm) and the GEMM driver in C,
+// compiled once per instruction set and chosen at run time.
 //
 // Swift compiles for the baseline x86-64 (SSE2: 4 lanes, no FMA) unless every user passes
 // `-target-cpu`, which would also make the binaries refuse older CPUs. These kernels are
-// written once (kernels_body.h) over a vector of CK_LANES floats and compiled three times:
+// written once (kernels_body.h, gemm_body.h) over a vector of CK_LANES floats and compiled three times:
 // for the baseline, for AVX2 + FMA and for AVX-512; the first call picks the best level
 // this CPU supports (`ck_select_level` overrides it, for tests and benchmarks).
 //

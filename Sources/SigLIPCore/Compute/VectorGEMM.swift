@@ -42,7 +42,8 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     }
 }
 
-/// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias` on `threads` threads.
+/// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias + addend`, then GELU's slope
+/// or GELU if asked (see `gemm`), on `threads` threads.
 enum VectorGEMM {
     /// The largest op(B), in floats (1 MB), that `GEMMBackend` gives to this driver.
     static let largestSharedB = 1 << 18
@@ -84,9 +85,9 @@ enum VectorGEMM {
 }
 
 /// Reusable workspaces for `VectorGEMM` (packed B, panel flags, counters), so that a step's
-/// hundreds of GEMMs do not map and fault in fresh pages for every call (the packed B of a
-/// weight-gradient product is ~1 MB). One per concurrent caller; kept for the process's life,
-/// as large as the largest product needed (9.4 MB for ViT-B/16's MLP).
+/// hundreds of GEMMs do not map and fault in fresh pages for every call (a packed B is up to
+/// 1 MB through `gemm`). One per concurrent caller; kept for the process's life, as large as
+/// the largest product it served.
 final class Workspace: @unchecked Sendable {
     let memory: UnsafeMutableRawPointer
     let bytes: Int

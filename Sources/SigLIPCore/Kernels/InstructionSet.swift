@@ -1,6 +1,7 @@
 import CKernels
 
-/// The instruction set the exp-heavy kernels (GELU, softmax, exp) run with.
+/// The instruction set the C kernels (Sources/CKernels: GELU, softmax, exp, LayerNorm, column
+/// sums, AdamW, the GEMM driver) run with.
 ///
 /// Swift code here compiles for the baseline x86-64 (SSE2); those kernels are C, compiled once
 /// per level (Sources/CKernels) and chosen at run time: by default the best level the CPU

@@ -6,11 +6,13 @@
 // unsafe flags there): the kernels that need wide vectors are C compiled per instruction set
 // (CKernels); release builds use SwiftPM's default optimisation (-O, whole module).
 //
-// Data flow, one target per stage:
+// Data flow, one target per stage (docs/DESIGN.md §1 draws the graph and says what each owns):
+//   SigLIPBase (the error type, atomic writes) under everything
 //   CPNG/CJPEG → CImageCodecs → SigLIPImage (decode, preprocess)   SigLIPText (tokenizer)
 //   CBLAS + CKernels → SigLIPCore (buffers, GEMM, kernels) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
 //   SigLIPImage + SigLIPText → SigLIPData (data sets, input pipeline)
-//   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer) → commands
+//   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer): siblings
+//   SigLIPCharts (line charts) · SigLIPApp (a training job wired from all of them) → commands
 import PackageDescription
 
 let package = Package(
@@ -36,37 +38,54 @@ let package = Package(
         // GEMM driver), compiled per instruction set, chosen at run time.
         .target(name: "CKernels"),
 
-        // Libraries.
-        .target(name: "SigLIPCore", dependencies: ["CBLAS", "CKernels"]),
+        // Libraries, bottom up.
+        .target(name: "SigLIPBase"),
+        .target(name: "SigLIPCore", dependencies: ["SigLIPBase", "CBLAS", "CKernels"]),
         .target(name: "SigLIPLayers", dependencies: ["SigLIPCore"]),
-        .target(name: "SigLIPModels", dependencies: ["SigLIPCore", "SigLIPLayers"]),
-        .target(name: "SigLIPImage", dependencies: ["CImageCodecs"]),
-        .target(name: "SigLIPText"),
-        .target(name: "SigLIPData", dependencies: ["SigLIPCore", "SigLIPImage", "SigLIPText"]),
-        .target(name: "SigLIPEval", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData"]),
-        .target(name: "SigLIPTraining", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPData", "SigLIPEval"]),
-        .target(name: "SigLIP", dependencies: ["SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData"]),
+        .target(name: "SigLIPModels", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers"]),
+        .target(name: "SigLIPImage", dependencies: ["SigLIPBase", "CImageCodecs"]),
+        .target(name: "SigLIPText", dependencies: ["SigLIPBase"]),
+        .target(name: "SigLIPData", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPImage", "SigLIPText"]),
+        // Evaluation and training: siblings on Models and Data.
+        .target(name: "SigLIPEval", dependencies: [
+            "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
+        ]),
+        .target(name: "SigLIPTraining", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels"]),
+        // Line charts drawn into an image (training curves, study plots).
+        .target(name: "SigLIPCharts", dependencies: ["SigLIPImage"]),
+        // The application: a training job wired from data, model, periodic evaluation and charts.
+        .target(name: "SigLIPApp", dependencies: [
+            "SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
+            "SigLIPEval", "SigLIPTraining", "SigLIPCharts",
+        ]),
+        // The importable library: encoders and their inputs.
+        .target(name: "SigLIP", dependencies: [
+            "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
+        ]),
 
         // Commands: thin shells over the libraries.
         .executableTarget(name: "siglip-train", dependencies: [
-            "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPModels", "SigLIPEval", "SigLIPTraining", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-eval", dependencies: [
-            "SigLIP", "SigLIPEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPBase", "SigLIPEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-bench", dependencies: [
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests: one target per library; fixtures under Resources/.
-        .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPCore"]),
-        .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPLayers"]),
-        .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPModels"], resources: [.copy("Resources")]),
-        .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPTraining"]),
-        .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPImage"], resources: [.copy("Resources")]),
-        .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPText"], resources: [.copy("Resources")]),
-        .testTarget(name: "SigLIPDataTests", dependencies: ["SigLIPData"]),
-        .testTarget(name: "SigLIPEvalTests", dependencies: ["SigLIPEval"]),
+        .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPBase", "SigLIPCore"]),
+        .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPCore", "SigLIPLayers"]),
+        .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
+        .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPTraining"]),
+        .testTarget(name: "SigLIPChartsTests", dependencies: ["SigLIPCharts", "SigLIPImage"]),
+        .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPBase", "CImageCodecs", "SigLIPImage"], resources: [.copy("Resources")]),
+        .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPBase", "SigLIPText"], resources: [.copy("Resources")]),
+        .testTarget(name: "SigLIPDataTests", dependencies: ["SigLIPBase", "SigLIPImage", "SigLIPText", "SigLIPData"]),
+        .testTarget(name: "SigLIPEvalTests", dependencies: [
+            "SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPData", "SigLIPEval",
+        ]),
         .testTarget(name: "SigLIPTests", dependencies: ["SigLIP", "SigLIPTraining"]),
     ],
     swiftLanguageModes: [.v5]

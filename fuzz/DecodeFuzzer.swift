@@ -1,6 +1,7 @@
+import SigLIPBase
 // libFuzzer entry point for the image decoders, compiled together with Sources/SigLIPImage by
 // fuzz/run.sh: once with -D FUZZ_PNG and once with -D FUZZ_JPEG. Every input must either decode
-// or throw ImageDecodeError; crashes, sanitizer reports, leaks and timeouts are findings.
+// or throw SigLIPError; crashes, sanitizer reports, leaks and timeouts are findings.
 
 /// Small limits keep each run fast; the decoders must refuse larger images cleanly.
 let fuzzLimits = DecodeLimits(maxPixels: 4_000_000, maxSide: 8_192, maxJPEGScans: 200)
@@ -23,7 +24,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             let values = recipe.apply(image, flip: size % 7 == 0)
             precondition(values.allSatisfy { $0 >= -1 && $0 <= 1 }, "value out of range")
         }
-    } catch is ImageDecodeError {
+    } catch is SigLIPError {
         // Expected for malformed input.
     } catch {
         preconditionFailure("unexpected error type: \(error)")

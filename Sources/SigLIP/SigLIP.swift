@@ -1,4 +1,5 @@
-// `import SigLIP` brings the encoders and their inputs: compute core, layers, models, images, text, data sets.
+// `import SigLIP` brings the encoders and their inputs: compute core, layers, models, images, text, data sets; the input error they all throw.
+@_exported import SigLIPBase
 @_exported import SigLIPCore
 @_exported import SigLIPLayers
 @_exported import SigLIPModels

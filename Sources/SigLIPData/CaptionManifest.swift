@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// A folder of images plus a caption manifest, one sample per line:
 /// - JSONL (`.jsonl`): `{"image": "images/0000000.png", "caption": "a fox"}`;
@@ -7,8 +8,8 @@ import Foundation
 ///   the first tab.
 ///
 /// Paths are relative to the manifest's folder (absolute paths are kept). Empty lines are
-/// ignored; a malformed line throws `DatasetError` naming the file and the line number. The
-/// images are read when sampled: a missing file or an empty caption is a `SampleError`.
+/// ignored; a malformed line throws `SigLIPError` naming the file and the line number. The
+/// images are read when sampled: a missing file or an empty caption is a `SigLIPError` of kind `.badSample`.
 public struct CaptionManifest: ImageTextDataset {
     public struct Entry: Sendable, Equatable {
         /// The path as written in the manifest (used in error messages).
@@ -25,22 +26,22 @@ public struct CaptionManifest: ImageTextDataset {
     public init(url: URL) throws {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw DatasetError(path: url.path, problem: "cannot read manifest (\(error.localizedDescription))")
+            throw SigLIPError(path: url.path, problem: "cannot read manifest (\(error.localizedDescription))")
         }
         let folder = url.deletingLastPathComponent()
         let isJSONL: Bool
         switch url.pathExtension.lowercased() {
         case "jsonl": isJSONL = true
         case "tsv": isJSONL = false
-        default: throw DatasetError(path: url.path, problem: "a caption manifest must end in .jsonl or .tsv")
+        default: throw SigLIPError(path: url.path, problem: "a caption manifest must end in .jsonl or .tsv")
         }
         var entries: [Entry] = []
         // Split on bytes: Swift treats "\r\n" as one Character.
         for (number, bytes) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let line = Substring(String(decoding: bytes.last == UInt8(ascii: "\r") ? bytes.dropLast() : bytes, as: UTF8.self))
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            func fail(_ problem: String) -> DatasetError {
-                DatasetError(path: url.path, problem: "line \(number + 1): \(problem)")
+            func fail(_ problem: String) -> SigLIPError {
+                SigLIPError(path: url.path, problem: "line \(number + 1): \(problem)")
             }
             let pair = isJSONL ? try Self.parseJSONLine(line, fail) : try Self.parseTSVLine(line, isFirst: number == 0, fail)
             guard let (path, caption) = pair else { continue }
@@ -52,7 +53,7 @@ public struct CaptionManifest: ImageTextDataset {
             let imageURL = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
             entries.append(Entry(path: path, url: imageURL, caption: caption))
         }
-        guard !entries.isEmpty else { throw DatasetError(path: url.path, problem: "no samples") }
+        guard !entries.isEmpty else { throw SigLIPError(path: url.path, problem: "no samples") }
         self.url = url
         self.entries = entries
     }
@@ -61,15 +62,15 @@ public struct CaptionManifest: ImageTextDataset {
         precondition(index >= 0 && index < entries.count, "sample index \(index) out of 0..<\(entries.count)")
         let entry = entries[index]
         let caption = entry.caption.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !caption.isEmpty else { throw SampleError(name: entry.path, problem: "empty caption") }
+        guard !caption.isEmpty else { throw SigLIPError(path: entry.path, problem: "empty caption", kind: .badSample) }
         let bytes: Data
         do { bytes = try Data(contentsOf: entry.url) } catch {
-            throw SampleError(name: entry.path, problem: "cannot read image \(entry.url.path) (\(error.localizedDescription))")
+            throw SigLIPError(path: entry.path, problem: "cannot read image \(entry.url.path) (\(error.localizedDescription))", kind: .badSample)
         }
         return ImageTextSample(imageBytes: bytes, name: entry.path, caption: caption)
     }
 
-    static func parseJSONLine(_ line: Substring, _ fail: (String) -> DatasetError) throws -> (String, String)? {
+    static func parseJSONLine(_ line: Substring, _ fail: (String) -> SigLIPError) throws -> (String, String)? {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
             throw fail("not valid JSON")
@@ -82,7 +83,7 @@ public struct CaptionManifest: ImageTextDataset {
         return (path, caption)
     }
 
-    static func parseTSVLine(_ line: Substring, isFirst: Bool, _ fail: (String) -> DatasetError) throws -> (String, String)? {
+    static func parseTSVLine(_ line: Substring, isFirst: Bool, _ fail: (String) -> SigLIPError) throws -> (String, String)? {
         guard let tab = line.firstIndex(of: "\t") else { throw fail("no tab between image path and caption") }
         let path = String(line[..<tab]), caption = String(line[line.index(after: tab)...])
         if isFirst {

@@ -1,15 +1,5 @@
 import Foundation
-
-/// A data set that cannot be read as given: names the path and the problem.
-public struct DatasetError: Error, CustomStringConvertible, Equatable {
-    public let path: String
-    public let problem: String
-    public init(path: String, problem: String) {
-        self.path = path
-        self.problem = problem
-    }
-    public var description: String { "\(path): \(problem)" }
-}
+import SigLIPBase
 
 /// Image classification data in the ImageNet folder layout: `root/<class_folder>/*.{jpg,jpeg,png}`.
 ///
@@ -38,35 +28,35 @@ public struct ClassificationDataset: Sendable {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DatasetError(path: root.path, problem: "no such folder")
+            throw SigLIPError(path: root.path, problem: "no such folder")
         }
         let entries = try fm.contentsOfDirectory(atPath: root.path)
         let folders = entries.filter { name in
             var dir: ObjCBool = false
             return !name.hasPrefix(".") && fm.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &dir) && dir.boolValue
         }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        guard !folders.isEmpty else { throw DatasetError(path: root.path, problem: "no class folders (expected ROOT/<class>/*.jpg|png)") }
+        guard !folders.isEmpty else { throw SigLIPError(path: root.path, problem: "no class folders (expected ROOT/<class>/*.jpg|png)") }
         var examples: [Example] = []
         for (label, folder) in folders.enumerated() {
             let dir = root.appendingPathComponent(folder)
             let files = try fm.contentsOfDirectory(atPath: dir.path)
                 .filter { !$0.hasPrefix(".") && Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
                 .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            guard !files.isEmpty else { throw DatasetError(path: dir.path, problem: "class folder has no .jpg, .jpeg or .png image") }
+            guard !files.isEmpty else { throw SigLIPError(path: dir.path, problem: "class folder has no .jpg, .jpeg or .png image") }
             examples += files.map { Example(url: dir.appendingPathComponent($0), label: label) }
         }
         if let classNamesFile {
             let text: String
             do { text = try String(contentsOf: classNamesFile, encoding: .utf8) } catch {
-                throw DatasetError(path: classNamesFile.path, problem: "cannot read class names (\(error.localizedDescription))")
+                throw SigLIPError(path: classNamesFile.path, problem: "cannot read class names (\(error.localizedDescription))")
             }
             var lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             while lines.last == "" { lines.removeLast() }
             guard lines.count == folders.count else {
-                throw DatasetError(path: classNamesFile.path, problem: "has \(lines.count) class names but \(root.path) has \(folders.count) class folders")
+                throw SigLIPError(path: classNamesFile.path, problem: "has \(lines.count) class names but \(root.path) has \(folders.count) class folders")
             }
             if let empty = lines.firstIndex(of: "") {
-                throw DatasetError(path: classNamesFile.path, problem: "line \(empty + 1) is empty")
+                throw SigLIPError(path: classNamesFile.path, problem: "line \(empty + 1) is empty")
             }
             classNames = lines
         } else {
@@ -84,12 +74,12 @@ public enum PromptTemplates {
     public static func read(from url: URL) throws -> [String] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw DatasetError(path: url.path, problem: "cannot read templates (\(error.localizedDescription))")
+            throw SigLIPError(path: url.path, problem: "cannot read templates (\(error.localizedDescription))")
         }
         let lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        guard !lines.isEmpty else { throw DatasetError(path: url.path, problem: "no templates") }
+        guard !lines.isEmpty else { throw SigLIPError(path: url.path, problem: "no templates") }
         if let bad = lines.firstIndex(where: { !$0.contains("{}") }) {
-            throw DatasetError(path: url.path, problem: "template \(bad + 1) '\(lines[bad])' has no {} for the class")
+            throw SigLIPError(path: url.path, problem: "template \(bad + 1) '\(lines[bad])' has no {} for the class")
         }
         return lines
     }

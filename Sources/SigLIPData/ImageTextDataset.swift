@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// One image–caption pair as stored: the encoded image bytes (PNG or JPEG), a name for
 /// error messages (e.g. "train-00000.tar:0000042.png" or "images/0000042.png"), and the caption.
@@ -12,19 +13,6 @@ public struct ImageTextSample: Sendable, Equatable {
         self.name = name
         self.caption = caption
     }
-}
-
-/// A problem with one sample that does not make the whole data set unusable (a missing
-/// image file, an empty caption): the input pipeline reports it and skips the sample.
-public struct SampleError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The sample's name (see `ImageTextSample.name`).
-    public let name: String
-    public let problem: String
-    public init(name: String, problem: String) {
-        self.name = name
-        self.problem = problem
-    }
-    public var description: String { "\(name): \(problem)" }
 }
 
 /// A sample left out while indexing a data set (e.g. a tar key with an image but no caption).
@@ -44,8 +32,9 @@ public protocol ImageTextDataset: Sendable {
     var count: Int { get }
     /// Entries left out while indexing, with the reason.
     var indexSkipped: [SkippedEntry] { get }
-    /// Sample `index` in 0..<count. Throws `SampleError` for a problem with this sample only
-    /// (missing image file, empty caption) and `DatasetError` when the storage itself fails.
+    /// Sample `index` in 0..<count. Throws `SigLIPError` of kind `.badSample` for a problem with
+    /// this sample only (missing image file, empty caption), of another kind when the storage
+    /// itself fails.
     func sample(at index: Int) throws -> ImageTextSample
 }
 
@@ -67,14 +56,14 @@ public func openImageTextDataset(at url: URL) throws -> any ImageTextDataset {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-        throw DatasetError(path: url.path, problem: "no such file or folder")
+        throw SigLIPError(path: url.path, problem: "no such file or folder")
     }
     if !isDirectory.boolValue {
         switch url.pathExtension.lowercased() {
         case "tar": return try WebDatasetShards(urls: [url])
         case "jsonl", "tsv": return try CaptionManifest(url: url)
         default:
-            throw DatasetError(path: url.path, problem: "not a .tar shard or a .jsonl/.tsv caption manifest")
+            throw SigLIPError(path: url.path, problem: "not a .tar shard or a .jsonl/.tsv caption manifest")
         }
     }
     for manifest in ["captions.jsonl", "captions.tsv"] {
@@ -83,7 +72,7 @@ public func openImageTextDataset(at url: URL) throws -> any ImageTextDataset {
     }
     let shards = try WebDatasetShards.shardFiles(in: url)
     guard !shards.isEmpty else {
-        throw DatasetError(path: url.path, problem: "no .tar shards, captions.jsonl or captions.tsv in this folder")
+        throw SigLIPError(path: url.path, problem: "no .tar shards, captions.jsonl or captions.tsv in this folder")
     }
     return try WebDatasetShards(urls: shards)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPImage
 import SigLIPText
@@ -31,7 +32,7 @@ public final class ImageTextPipeline {
     private var reported: Set<Int> = []
     private var isStopped = false
 
-    /// Starts the worker threads. Throws `DatasetError` when the settings cannot work: a batch
+    /// Starts the worker threads. Throws `SigLIPError` when the settings cannot work: a batch
     /// larger than this shard's share of the data set, a bad shard, a start outside an epoch.
     ///
     /// - Parameter onSkip: called on the consumer's thread, inside `next()`, the first time
@@ -39,7 +40,7 @@ public final class ImageTextPipeline {
     public init(dataset: any ImageTextDataset, tokenizer: SigLIPTokenizer, configuration: PipelineConfiguration,
                 onSkip: ((SkippedSample) -> Void)? = nil) throws {
         let c = configuration
-        func invalid(_ problem: String) -> DatasetError { DatasetError(path: "input pipeline", problem: problem) }
+        func invalid(_ problem: String) -> SigLIPError { SigLIPError(path: "input pipeline", problem: problem) }
         guard c.batchSize >= 1 else { throw invalid("batch size must be at least 1, got \(c.batchSize)") }
         guard c.workers >= 1, c.prefetch >= 1 else {
             throw invalid("workers and prefetch must be at least 1 (got \(c.workers), \(c.prefetch))")
@@ -76,7 +77,7 @@ public final class ImageTextPipeline {
     }
 
     /// The next batch: pixels [B, H, W, 3], ids [B, L]. Throws the first storage error a
-    /// worker met, `PipelineStoppedError` after `stop()`, or `DatasetError` when a whole
+    /// worker met, `PipelineStoppedError` after `stop()`, or `SigLIPError` when a whole
     /// epoch has fewer good examples than one batch.
     public func next() throws -> ImageTextBatch {
         if let failure { throw failure }
@@ -99,7 +100,7 @@ public final class ImageTextPipeline {
             if cursor != batchStart && order.advance(configuration.start, by: cursor).offset == 0 {
                 // Crossed into a new epoch: drop the partial batch and start afresh.
                 if order.advance(configuration.start, by: batchStart).offset == 0 {
-                    throw DatasetError(path: "input pipeline", problem: "epoch \(order.advance(configuration.start, by: batchStart).epoch) "
+                    throw SigLIPError(path: "input pipeline", problem: "epoch \(order.advance(configuration.start, by: batchStart).epoch) "
                                        + "has fewer good examples (\(indices.count)) than one batch (\(batchSize)); "
                                        + "\(statistics.skipped.count) bad samples so far, first: \(statistics.skipped.first?.description ?? "none")")
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPImage
 import SigLIPText
 
@@ -117,12 +118,19 @@ final class PipelineWorkers: @unchecked Sendable {
                 initialized = recipe.outputCount
             }
             return .good(index: index, pixels: pixels, ids: tokenizer.encode(sample.caption), caption: sample.caption, flip: flip)
-        } catch let error as SampleError {
-            return .skipped(SkippedSample(index: index, name: error.name, reason: error.problem))
-        } catch let error as ImageDecodeError where error.kind != .outOfMemory {
-            return .skipped(SkippedSample(index: index, name: error.file, reason: error.problem))
+        } catch let error as SigLIPError where Self.skips(error) {
+            return .skipped(SkippedSample(index: index, name: error.path, reason: error.problem))
         } catch {
             return .fatal(error)
+        }
+    }
+
+    /// A bad sample or an image that does not decode is skipped (and counted); running out of
+    /// memory, or a data set that cannot be read, stops the pipeline.
+    static func skips(_ error: SigLIPError) -> Bool {
+        switch error.kind {
+        case .badSample, .corrupt, .unknownFormat, .tooLarge, .unsupported: return true
+        case .unreadable, .outOfMemory, .invalid, .unwritable: return false
         }
     }
 }

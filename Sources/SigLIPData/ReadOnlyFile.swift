@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SigLIPBase
 
 /// A file opened once for positioned reads (`pread`), so several threads can read it at once.
 final class ReadOnlyFile: @unchecked Sendable {
@@ -14,13 +15,13 @@ final class ReadOnlyFile: @unchecked Sendable {
     init(path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw DatasetError(path: path, problem: "cannot open (\(String(cString: strerror(errno))))")
+            throw SigLIPError(path: path, problem: "cannot open (\(String(cString: strerror(errno))))")
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw DatasetError(path: path, problem: "cannot stat (\(reason))")
+            throw SigLIPError(path: path, problem: "cannot stat (\(reason))")
         }
         self.path = path
         self.size = Int(info.st_size)
@@ -38,10 +39,10 @@ final class ReadOnlyFile: @unchecked Sendable {
                 let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw DatasetError(path: path, problem: "read of \(count) bytes at offset \(offset) failed (\(String(cString: strerror(errno))))")
+                    throw SigLIPError(path: path, problem: "read of \(count) bytes at offset \(offset) failed (\(String(cString: strerror(errno))))")
                 }
                 if n == 0 {
-                    throw DatasetError(path: path, problem: "unexpected end of file reading \(count) bytes at offset \(offset)")
+                    throw SigLIPError(path: path, problem: "unexpected end of file reading \(count) bytes at offset \(offset)")
                 }
                 done += n
             }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// One regular file inside a tar archive: its full path and where its bytes are.
 struct TarMember: Sendable, Equatable {
@@ -16,7 +17,7 @@ struct TarMember: Sendable, Equatable {
 /// extended headers ('x': `path` and `size` applied to the next member; 'g' skipped),
 /// regular files ('0', '\0', '7'); directories, links and devices are skipped. The archive
 /// ends at a zero block or at the end of the file on a block boundary. A truncated header,
-/// a bad checksum or a size running past the end throws `DatasetError` naming the file and
+/// a bad checksum or a size running past the end throws `SigLIPError` naming the file and
 /// the header's offset.
 enum TarIndex {
     static let blockSize = 512
@@ -27,8 +28,8 @@ enum TarIndex {
         var longName: String?
         var paxPath: String?
         var paxSize: Int?
-        func fail(_ problem: String, at position: Int) -> DatasetError {
-            DatasetError(path: file.path, problem: "tar header at offset \(position): \(problem)")
+        func fail(_ problem: String, at position: Int) -> SigLIPError {
+            SigLIPError(path: file.path, problem: "tar header at offset \(position): \(problem)")
         }
         while offset < file.size {
             guard offset + blockSize <= file.size else {
@@ -81,7 +82,7 @@ enum TarIndex {
 
     /// The checksum is the sum of the header's bytes with the checksum field read as spaces
     /// (some old writers summed signed bytes: accepted too).
-    static func verifyChecksum(_ header: [UInt8], _ fail: (String) -> DatasetError) throws {
+    static func verifyChecksum(_ header: [UInt8], _ fail: (String) -> SigLIPError) throws {
         guard let stored = parseNumber(header[148..<156]) else { throw fail("checksum field is not a number") }
         var unsigned = 0, signed = 0
         for (i, byte) in header.enumerated() {
@@ -124,7 +125,7 @@ enum TarIndex {
     }
 
     /// pax records: "LENGTH key=value\n" repeated.
-    static func parsePax(_ data: Data, _ fail: (String) -> DatasetError) throws -> [String: String] {
+    static func parsePax(_ data: Data, _ fail: (String) -> SigLIPError) throws -> [String: String] {
         let bytes = [UInt8](data)
         var records: [String: String] = [:]
         var i = 0

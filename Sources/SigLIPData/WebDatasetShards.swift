@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// WebDataset-style `.tar` shards (as OpenCLIP reads them): members sharing a key form one
 /// sample, e.g. `0000042.png` + `0000042.txt`.
@@ -7,7 +8,7 @@ import Foundation
 /// extension. A sample needs one image (`.jpg`, `.jpeg` or `.png`; in that preference) and
 /// one caption (`.txt`, `.caption`, or a `.json` object with a "caption" string). Keys with
 /// only one of the two are left out and listed in `indexSkipped`. A `.webp` (or other
-/// unsupported image) member is refused with a `DatasetError`.
+/// unsupported image) member is refused with a `SigLIPError`.
 ///
 /// The tar headers are read once at construction; sample bytes are read on demand with
 /// positioned reads, so `sample(at:)` may be called from several threads.
@@ -31,7 +32,7 @@ public struct WebDatasetShards: ImageTextDataset {
 
     /// Indexes the given shards (in this order).
     public init(urls: [URL]) throws {
-        guard !urls.isEmpty else { throw DatasetError(path: "", problem: "no .tar shards given") }
+        guard !urls.isEmpty else { throw SigLIPError(path: "", problem: "no .tar shards given") }
         var files: [ReadOnlyFile] = []
         var entries: [Entry] = []
         var skipped: [SkippedEntry] = []
@@ -54,14 +55,14 @@ public struct WebDatasetShards: ImageTextDataset {
     /// Every `*.tar` in `folder`, sorted by name.
     public init(folder: URL) throws {
         let shards = try Self.shardFiles(in: folder)
-        guard !shards.isEmpty else { throw DatasetError(path: folder.path, problem: "no .tar shards in this folder") }
+        guard !shards.isEmpty else { throw SigLIPError(path: folder.path, problem: "no .tar shards in this folder") }
         try self.init(urls: shards)
     }
 
     static func shardFiles(in folder: URL) throws -> [URL] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
-            throw DatasetError(path: folder.path, problem: "cannot list folder (\(error.localizedDescription))")
+            throw SigLIPError(path: folder.path, problem: "cannot list folder (\(error.localizedDescription))")
         }
         return names.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".tar") }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
@@ -103,7 +104,7 @@ public struct WebDatasetShards: ImageTextDataset {
         for member in members {
             let (key, ext) = split(member.name)
             if ImageExtensions.knownUnsupported.contains(ext) {
-                throw DatasetError(path: file.path, problem: "member \(member.name): \(ImageExtensions.problem(unsupported: ext))")
+                throw SigLIPError(path: file.path, problem: "member \(member.name): \(ImageExtensions.problem(unsupported: ext))")
             }
             if images[key] == nil && captions[key] == nil && (imageRank[ext] != nil || captionRank[ext] != nil) {
                 order.append(key)
@@ -134,16 +135,16 @@ public struct WebDatasetShards: ImageTextDataset {
         if json {
             guard let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
                   let caption = object["caption"] as? String
-            else { throw SampleError(name: name, problem: "not a JSON object with a \"caption\" string") }
+            else { throw SigLIPError(path: name, problem: "not a JSON object with a \"caption\" string", kind: .badSample) }
             text = caption
         } else {
             guard let decoded = String(data: bytes, encoding: .utf8) else {
-                throw SampleError(name: name, problem: "caption is not valid UTF-8")
+                throw SigLIPError(path: name, problem: "caption is not valid UTF-8", kind: .badSample)
             }
             text = decoded
         }
         text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw SampleError(name: name, problem: "empty caption") }
+        guard !text.isEmpty else { throw SigLIPError(path: name, problem: "empty caption", kind: .badSample) }
         return text
     }
 }

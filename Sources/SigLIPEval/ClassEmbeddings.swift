@@ -1,3 +1,4 @@
+import SigLIPBase
 /// The zero-shot classifier's weights: one embedding per class from its prompts (SPEC.md):
 /// every prompt's embedding L2-normalised, averaged over the templates, renormalised.
 public enum ClassEmbeddings {
@@ -18,7 +19,7 @@ public enum ClassEmbeddings {
             let end = min(start + max(1, batchSize), texts.count)
             let chunk = try encoder.encodeTexts(Array(texts[start..<end]), rounds: rounds)
             guard chunk.count == (end - start) * e else {
-                throw EvalError(path: "", problem: "text encoder returned \(chunk.count) floats for \(end - start) texts of width \(e)")
+                throw SigLIPError(path: "", problem: "text encoder returned \(chunk.count) floats for \(end - start) texts of width \(e)")
             }
             embeddings += chunk
             start = end

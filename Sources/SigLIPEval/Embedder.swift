@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPLayers
 import SigLIPModels
@@ -40,12 +41,12 @@ public enum Embedder {
                              rounds: Int? = nil) throws -> Embeddings {
         let s = model.config.visionConfig.imageSize, l = model.config.textConfig.maxPositionEmbeddings
         guard pixels.count == n * s * s * 3 else {
-            throw EvalError(path: "", problem: "\(pixels.count) pixel values for \(n) images of \(s) × \(s) × 3")
+            throw SigLIPError(path: "", problem: "\(pixels.count) pixel values for \(n) images of \(s) × \(s) × 3")
         }
-        guard ids.count == m * l else { throw EvalError(path: "", problem: "\(ids.count) token ids for \(m) texts of length \(l)") }
+        guard ids.count == m * l else { throw SigLIPError(path: "", problem: "\(ids.count) token ids for \(m) texts of length \(l)") }
         let vocabulary = Int32(model.config.textConfig.vocabSize)
         if let bad = ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
-            throw EvalError(path: "", problem: "token id \(bad) outside the vocabulary 0..<\(vocabulary)")
+            throw SigLIPError(path: "", problem: "token id \(bad) outside the vocabulary 0..<\(vocabulary)")
         }
         let ctx = model.makeContext()
         var result = Embeddings(width: model.config.visionConfig.hiddenSize, imageCount: n, textCount: m,
@@ -75,7 +76,7 @@ public enum Embedder {
                 try ImageLoading.load(images[i], size: s, into: slot)
             }
         }
-        if let failure = failures.compactMap({ $0 }).first { throw EvalError(path: "", problem: failure) }
+        if let failure = failures.compactMap({ $0 }).first { throw SigLIPError(path: "", problem: failure) }
         return try embed(model: checkpoint.model, pixels: pixels, imageCount: images.count,
                          ids: checkpoint.tokenizer.encode(batch: texts), textCount: texts.count, rounds: rounds)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPModels
 import SigLIPText
 
@@ -20,21 +21,21 @@ public struct EvalCheckpoint {
     }
 
     /// Loads model and tokenizer; a missing `spiece.model` or a tokenizer whose ids do not fit
-    /// the model's vocabulary is an `EvalError` naming the directory or file.
+    /// the model's vocabulary is an `SigLIPError` naming the directory or file.
     public static func load(from directory: URL) throws -> EvalCheckpoint {
         let spiece = directory.appendingPathComponent(tokenizerFile)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw EvalError(path: directory.path, problem: "no such checkpoint directory")
+            throw SigLIPError(path: directory.path, problem: "no such checkpoint directory")
         }
         guard FileManager.default.fileExists(atPath: spiece.path) else {
-            throw EvalError(path: directory.path, problem: "checkpoint has no tokenizer (\(tokenizerFile)); copy the SentencePiece model the checkpoint was trained with into it")
+            throw SigLIPError(path: directory.path, problem: "checkpoint has no tokenizer (\(tokenizerFile)); copy the SentencePiece model the checkpoint was trained with into it")
         }
         let model = try Checkpoint.load(from: directory)
         let sentencePiece = try SentencePieceTokenizer(contentsOf: spiece)
         let vocabulary = model.config.textConfig.vocabSize
         guard sentencePiece.vocabularySize <= vocabulary else {
-            throw EvalError(path: spiece.path, problem: "has \(sentencePiece.vocabularySize) pieces but the text tower's vocab_size is \(vocabulary)")
+            throw SigLIPError(path: spiece.path, problem: "has \(sentencePiece.vocabularySize) pieces but the text tower's vocab_size is \(vocabulary)")
         }
         let tokenizer = try SigLIPTokenizer(sentencePiece: sentencePiece, length: model.config.textConfig.maxPositionEmbeddings,
                                             lowercase: true, canonicalization: .none, padID: sentencePiece.eosID)

@@ -1,3 +1,4 @@
+import SigLIPBase
 import SigLIPText
 
 /// Class names and prompt templates as the zero-shot protocol uses them (SPEC.md, "Zero-shot
@@ -22,11 +23,11 @@ public enum Prompts {
     /// The K × T texts of the classifier, class-major: `texts[k * T + t]` is template t filled
     /// with class k. Throws when a class name canonicalises to nothing or a template has no slot.
     public static func classTexts(classNames: [String], templates: [String]) throws -> [String] {
-        guard !templates.isEmpty else { throw EvalError(path: "templates", problem: "no prompt templates") }
+        guard !templates.isEmpty else { throw SigLIPError(path: "templates", problem: "no prompt templates") }
         let canonicalTemplates = try templates.map { template -> String in
             let canonical = canonicalTemplate(template)
             guard canonical.contains(slot) else {
-                throw EvalError(path: "templates", problem: "template '\(template)' has no \(slot) for the class name")
+                throw SigLIPError(path: "templates", problem: "template '\(template)' has no \(slot) for the class name")
             }
             return canonical
         }
@@ -35,7 +36,7 @@ public enum Prompts {
         for (k, name) in classNames.enumerated() {
             let canonical = canonicalClassName(name)
             guard !canonical.isEmpty else {
-                throw EvalError(path: "class names", problem: "class \(k) '\(name)' is empty after canonicalisation")
+                throw SigLIPError(path: "class names", problem: "class \(k) '\(name)' is empty after canonicalisation")
             }
             texts += canonicalTemplates.map { $0.replacingOccurrences(of: slot, with: canonical) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPData
 
@@ -9,9 +10,9 @@ public enum RetrievalEvaluator {
     public static func evaluate(encoder: ZeroShotEncoder, dataset: any ImageTextDataset, rounds: Int, batchSize: Int = 32,
                                 ks: [Int] = Retrieval.defaultKs, data: String = "", checkpoint: String = "",
                                 progress: (EvalProgress) -> Void = { _ in }) throws -> RetrievalReport {
-        guard rounds >= 1 else { throw EvalError(path: "--rounds", problem: "rounds must be at least 1, got \(rounds)") }
-        guard batchSize >= 1 else { throw EvalError(path: "--batch-size", problem: "must be at least 1, got \(batchSize)") }
-        guard dataset.count > 0 else { throw EvalError(path: data, problem: "no image–text samples") }
+        guard rounds >= 1 else { throw SigLIPError(path: "--rounds", problem: "rounds must be at least 1, got \(rounds)") }
+        guard batchSize >= 1 else { throw SigLIPError(path: "--batch-size", problem: "must be at least 1, got \(batchSize)") }
+        guard dataset.count > 0 else { throw SigLIPError(path: data, problem: "no image–text samples") }
         let size = encoder.imageSize, stride = size * size * 3, e = encoder.embeddingSize
         var imageIndex: [String: Int] = [:]
         var imageEmbeddings: [Float] = [], captions: [String] = [], imageOfText: [Int] = []
@@ -22,8 +23,8 @@ public enum RetrievalEvaluator {
             let end = min(start + batchSize, dataset.count)
             var samples: [ImageTextSample] = []
             for i in start..<end {
-                do { samples.append(try dataset.sample(at: i)) } catch let error as SampleError {
-                    skipped.append(SkippedImage(path: error.name, reason: error.problem))
+                do { samples.append(try dataset.sample(at: i)) } catch let error as SigLIPError where error.kind == .badSample {
+                    skipped.append(SkippedImage(path: error.path, reason: error.problem))
                 }
             }
             // Images not seen before, decoded in parallel.
@@ -54,7 +55,7 @@ public enum RetrievalEvaluator {
             start = end
             progress(EvalProgress(phase: .images, done: start, total: dataset.count))
         }
-        guard !captions.isEmpty else { throw EvalError(path: data, problem: "no usable image–text sample (all \(skipped.count) skipped)") }
+        guard !captions.isEmpty else { throw SigLIPError(path: data, problem: "no usable image–text sample (all \(skipped.count) skipped)") }
         var textEmbeddings: [Float] = []
         var t = 0
         while t < captions.count {

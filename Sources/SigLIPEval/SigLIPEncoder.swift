@@ -1,3 +1,4 @@
+import SigLIPBase
 import SigLIPCore
 import SigLIPLayers
 import SigLIPModels
@@ -28,7 +29,7 @@ public final class SigLIPEncoder: ZeroShotEncoder {
     public func encodeImages(_ pixels: UnsafeBufferPointer<Float>, count: Int, rounds: Int) throws -> [Float] {
         let s = imageSize
         guard pixels.count == count * s * s * 3 else {
-            throw EvalError(path: "", problem: "image batch has \(pixels.count) floats, expected \(count) × \(s) × \(s) × 3")
+            throw SigLIPError(path: "", problem: "image batch has \(pixels.count) floats, expected \(count) × \(s) × \(s) × 3")
         }
         guard count > 0 else { return [] }
         defer { context.arena.reset() }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPData
 
@@ -85,7 +86,7 @@ public enum ZeroShotEvaluator {
                 for (j, r) in rounds.enumerated() {
                     let embeddings = try encoder.encodeImages(pixels, count: labels.count, rounds: r)
                     guard embeddings.count == labels.count * e else {
-                        throw EvalError(path: "", problem: "image encoder returned \(embeddings.count) floats for \(labels.count) images of width \(e)")
+                        throw SigLIPError(path: "", problem: "image encoder returned \(embeddings.count) floats for \(labels.count) images of width \(e)")
                     }
                     boards[j].add(images: embeddings, labels: labels, classEmbeddings: weights(r), width: e)
                 }
@@ -94,7 +95,7 @@ public enum ZeroShotEvaluator {
             progress(EvalProgress(phase: .images, done: start, total: task.images.count))
         }
         guard boards[0].images > 0 else {
-            throw EvalError(path: "", problem: "none of the \(task.images.count) images could be decoded (first: \(skipped.first.map { "\($0.path): \($0.reason)" } ?? "?"))")
+            throw SigLIPError(path: "", problem: "none of the \(task.images.count) images could be decoded (first: \(skipped.first.map { "\($0.path): \($0.reason)" } ?? "?"))")
         }
         var results = zip(rounds, boards).map { r, board in
             RoundsResult(rounds: r, scoreboard: board, classNames: task.classNames, flopsPerImage: encoder.flopsPerImage(rounds: r), listed: listed)
@@ -112,14 +113,14 @@ public enum ZeroShotEvaluator {
     }
 
     static func validate(task: ZeroShotTask, rounds: [Int], batchSize: Int) throws {
-        guard !rounds.isEmpty else { throw EvalError(path: "--rounds", problem: "no rounds values") }
-        if let bad = rounds.first(where: { $0 < 1 }) { throw EvalError(path: "--rounds", problem: "rounds must be at least 1, got \(bad)") }
-        guard batchSize >= 1 else { throw EvalError(path: "--batch-size", problem: "must be at least 1, got \(batchSize)") }
-        guard !task.classNames.isEmpty else { throw EvalError(path: "", problem: "no classes") }
-        guard task.images.count == task.labels.count else { throw EvalError(path: "", problem: "\(task.images.count) images but \(task.labels.count) labels") }
+        guard !rounds.isEmpty else { throw SigLIPError(path: "--rounds", problem: "no rounds values") }
+        if let bad = rounds.first(where: { $0 < 1 }) { throw SigLIPError(path: "--rounds", problem: "rounds must be at least 1, got \(bad)") }
+        guard batchSize >= 1 else { throw SigLIPError(path: "--batch-size", problem: "must be at least 1, got \(batchSize)") }
+        guard !task.classNames.isEmpty else { throw SigLIPError(path: "", problem: "no classes") }
+        guard task.images.count == task.labels.count else { throw SigLIPError(path: "", problem: "\(task.images.count) images but \(task.labels.count) labels") }
         if let bad = task.labels.first(where: { !(0..<task.classNames.count).contains($0) }) {
-            throw EvalError(path: "", problem: "label \(bad) outside 0..<\(task.classNames.count)")
+            throw SigLIPError(path: "", problem: "label \(bad) outside 0..<\(task.classNames.count)")
         }
-        guard !task.images.isEmpty else { throw EvalError(path: "", problem: "no images to evaluate") }
+        guard !task.images.isEmpty else { throw SigLIPError(path: "", problem: "no images to evaluate") }
     }
 }

@@ -1,11 +1,12 @@
 import Dispatch
 import Foundation
+import SigLIPBase
 
 /// Throughput of decode (+ preprocess) over a set of files, measured from memory.
 public struct DecodeBenchmarkResult: Sendable, CustomStringConvertible {
     /// Images decoded successfully.
     public var images: Int
-    /// Files that threw an `ImageDecodeError` (not counted in `images`).
+    /// Files that threw an `SigLIPError` (not counted in `images`).
     public var failures: Int
     /// Wall-clock seconds for the timed pass.
     public var seconds: Double

@@ -1,5 +1,6 @@
 import Foundation
 import CImageCodecs
+import SigLIPBase
 
 /// Decodes PNG and JPEG files to `RGBImage`, applying EXIF orientation and
 /// compositing transparency over white.
@@ -18,7 +19,7 @@ public enum ImageDecoder {
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw ImageDecodeError(file: url.path, problem: "cannot read file (\(error.localizedDescription))",
+            throw SigLIPError(path: url.path, problem: "cannot read file (\(error.localizedDescription))",
                                    kind: .unreadable)
         }
         return try decode(data: data, name: url.path, minimumSize: minimumSize, limits: limits)
@@ -49,13 +50,13 @@ public enum ImageDecoder {
     /// The format announced by the first bytes, or an error for empty and unknown files.
     public static func sniff(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Format {
         if bytes.isEmpty {
-            throw ImageDecodeError(file: name, problem: "empty file", kind: .unknownFormat)
+            throw SigLIPError(path: name, problem: "empty file", kind: .unknownFormat)
         }
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         if bytes.count >= 8 && bytes.prefix(8).elementsEqual(png) { return .png }
         if bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF { return .jpeg }
         let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-        throw ImageDecodeError(file: name, problem: "unknown image format (not PNG or JPEG; starts with \(head))",
+        throw SigLIPError(path: name, problem: "unknown image format (not PNG or JPEG; starts with \(head))",
                                kind: .unknownFormat)
     }
 
@@ -74,14 +75,14 @@ public enum ImageDecoder {
             let message = withUnsafeBytes(of: result.message) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            throw ImageDecodeError(file: name, problem: "\(format.rawValue): \(message)", kind: kind(of: status))
+            throw SigLIPError(path: name, problem: "\(format.rawValue): \(message)", kind: kind(of: status))
         }
         let width = Int(result.width), height = Int(result.height)
         let pixels = [UInt8](UnsafeBufferPointer(start: source, count: width * height * 3))
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    private static func kind(of status: siglip_codec_status) -> ImageDecodeError.Kind {
+    private static func kind(of status: siglip_codec_status) -> SigLIPError.Kind {
         switch status {
         case SIGLIP_CODEC_TOO_LARGE: return .tooLarge
         case SIGLIP_CODEC_OUT_OF_MEMORY: return .outOfMemory

@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import SigLIPBase
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,23 +18,18 @@ public struct ImageEncodeError: Error, CustomStringConvertible, Equatable, Senda
         case outOfMemory
         /// libpng refused for another reason.
         case encoderFailed
-        /// The encoded bytes could not be written or moved into place.
-        case writeFailed
     }
 
     public let kind: Kind
     /// A human-readable explanation, e.g. "cannot encode an image of zero size (0x5)".
     public let problem: String
-    /// The destination path, when writing to a file.
-    public let file: String?
 
-    public init(kind: Kind, problem: String, file: String? = nil) {
+    public init(kind: Kind, problem: String) {
         self.kind = kind
         self.problem = problem
-        self.file = file
     }
 
-    public var description: String { file.map { "\($0): PNG: \(problem)" } ?? "PNG: \(problem)" }
+    public var description: String { "PNG: \(problem)" }
 }
 
 /// Lossless PNG encoding through libpng (via the C shim, which turns libpng's errors into codes).
@@ -53,8 +49,8 @@ public enum PNGEncoder {
         try encode(pixels: pixels, width: width, height: height, channels: 4, compressionLevel: compressionLevel)
     }
 
-    /// Encodes `image` and replaces the file at `url` atomically: the bytes go to a temporary
-    /// file in the same directory, which is then renamed over the destination.
+    /// Encodes `image` and replaces the file at `url` atomically (`AtomicFile`; a failure to write
+    /// throws `SigLIPError` of kind `.unwritable`).
     public static func write(_ image: RGBImage, to url: URL,
                              compressionLevel: Int = defaultCompressionLevel) throws {
         let data = try encode(image, compressionLevel: compressionLevel)
@@ -96,25 +92,6 @@ public enum PNGEncoder {
         case SIGLIP_CODEC_TOO_LARGE: return .tooLarge
         case SIGLIP_CODEC_OUT_OF_MEMORY: return .outOfMemory
         default: return .encoderFailed
-        }
-    }
-}
-
-/// Write-then-rename, so readers see either the old file or the complete new one.
-enum AtomicFile {
-    static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            throw ImageEncodeError(kind: .writeFailed, problem: "cannot write (\(error.localizedDescription))",
-                                   file: url.path)
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImageEncodeError(kind: .writeFailed, problem: "cannot move into place (\(reason))", file: url.path)
         }
     }
 }

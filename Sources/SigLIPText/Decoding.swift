@@ -4,7 +4,7 @@
 /// removes extra whitespace), and runs of byte pieces are reassembled into UTF-8 with
 /// each invalid byte shown as U+FFFD. A model's denormalizer, if any, is applied last.
 extension SentencePieceTokenizer {
-    /// Decodes ids to text. Throws `TokenizerError.invalidID` for ids outside the vocabulary.
+    /// Decodes ids to text. Throws `SigLIPError` (`.invalid`) for ids outside the vocabulary.
     public func decode(_ ids: [Int32]) throws -> String {
         for id in ids where id < 0 || Int(id) >= vocabularySize {
             throw TokenizerError.invalidID(file: file, id: id, vocabularySize: vocabularySize)

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 
 /// Adam with decoupled weight decay, as SPEC.md's training recipe:
@@ -127,7 +128,7 @@ public final class AdamW {
     public func restore(from url: URL) throws {
         let file = try SafeTensorsFile(contentsOf: url)
         guard let stepText = file.metadata["step"], let savedStep = Int(stepText), savedStep >= 0 else {
-            throw SafeTensorsError(file: url.path, problem: "no optimiser step in the metadata")
+            throw SigLIPError(path: url.path, problem: "no optimiser step in the metadata")
         }
         try file.copyFloats("first_moment", into: firstMoment.data, count: firstMoment.count)
         try file.copyFloats("second_moment", into: secondMoment.data, count: secondMoment.count)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import SigLIPBase
 import SigLIPEval
 
 /// Messages and progress on standard error (standard output carries the results).
@@ -62,6 +63,6 @@ func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do { try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw EvalError(path: path, problem: "cannot write the JSON report (\(error.localizedDescription))")
+        throw SigLIPError(path: path, problem: "cannot write the JSON report (\(error.localizedDescription))")
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import SigLIP
-import SigLIPEval
 import SigLIPTraining
 
 /// `siglip-train`: trains a SigLIP model (with RINS if asked) from scratch or from a checkpoint.

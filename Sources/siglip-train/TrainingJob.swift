@@ -1,5 +1,6 @@
 import Foundation
 import SigLIP
+import SigLIPApp
 import SigLIPEval
 import SigLIPTraining
 

@@ -3,6 +3,7 @@
 // in a temporary directory at run time.
 
 import Foundation
+import SigLIPBase
 import Testing
 import SigLIPCore
 
@@ -150,8 +151,8 @@ func writerRejectsBadInput(_ bad: BadWriterInput) throws {
         let url = directory.appendingPathComponent("bad.safetensors")
         var writer = SafeTensorsWriter()
         bad.build(&writer)
-        let error = #expect(throws: SafeTensorsError.self) { try writer.write(to: url) }
-        #expect(error == SafeTensorsError(file: url.path, problem: bad.problem))
+        let error = #expect(throws: SigLIPError.self) { try writer.write(to: url) }
+        #expect(error == SigLIPError(path: url.path, problem: bad.problem))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(leftovers.isEmpty)
     }
@@ -237,8 +238,8 @@ func bfloat16DecodesExactly(bits: UInt16, expected: Float) {
             }),
         ]
         for (problem, action) in cases {
-            let error = #expect(throws: SafeTensorsError.self) { try action() }
-            #expect(error == SafeTensorsError(file: path, problem: problem))
+            let error = #expect(throws: SigLIPError.self) { try action() }
+            #expect(error == SigLIPError(path: path, problem: problem))
             #expect(error?.description == "\(path): \(problem)")
         }
     }
@@ -324,9 +325,9 @@ func rejectsMalformedFile(_ bad: BadFile) throws {
     try withTemporaryDirectory { directory in
         let url = directory.appendingPathComponent("bad.safetensors")
         try Data(bad.bytes).write(to: url)
-        let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(contentsOf: url) }
-        #expect(error?.file == url.path)
-        #expect(error == SafeTensorsError(file: url.path, problem: bad.problem))
+        let error = #expect(throws: SigLIPError.self) { try SafeTensorsFile(contentsOf: url) }
+        #expect(error?.path == url.path)
+        #expect(error == SigLIPError(path: url.path, problem: bad.problem))
         #expect(error?.description == "\(url.path): \(bad.problem)")
     }
 }
@@ -334,8 +335,8 @@ func rejectsMalformedFile(_ bad: BadFile) throws {
 @Test func missingFileIsAnError() throws {
     try withTemporaryDirectory { directory in
         let url = directory.appendingPathComponent("absent.safetensors")
-        let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(contentsOf: url) }
-        #expect(error?.file == url.path)
+        let error = #expect(throws: SigLIPError.self) { try SafeTensorsFile(contentsOf: url) }
+        #expect(error?.path == url.path)
         #expect(error?.problem.hasPrefix("cannot read the file") == true)
     }
 }
@@ -364,7 +365,7 @@ func rejectsMalformedFile(_ bad: BadFile) throws {
             do {
                 let file = try open(bytes, in: directory, name: "variant\(i).safetensors")
                 for name in file.names { _ = try? file.floats(name); _ = try? file.int64s(name) }
-            } catch is SafeTensorsError {
+            } catch is SigLIPError {
                 rejected += 1
             }
         }

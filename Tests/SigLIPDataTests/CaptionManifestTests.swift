@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPData
 
@@ -30,9 +31,9 @@ import Testing
         try folder.write("plain.tsv", "pics/a.png\tx\n")
         #expect(try CaptionManifest(url: folder.file("plain.tsv")).count == 1)
         // A missing image or empty caption is the sample's problem, found when read.
-        #expect(throws: SampleError.self) { try manifest.sample(at: 1) }
+        #expect(throws: SigLIPError.self) { try manifest.sample(at: 1) }
         try folder.write("empty.tsv", "pics/a.png\t  \n")
-        let error = #expect(throws: SampleError.self) { try CaptionManifest(url: folder.file("empty.tsv")).sample(at: 0) }
+        let error = #expect(throws: SigLIPError.self) { try CaptionManifest(url: folder.file("empty.tsv")).sample(at: 0) }
         #expect(error?.problem == "empty caption")
     }
 
@@ -52,7 +53,7 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         try folder.write(name, text)
-        let error = #expect(throws: DatasetError.self) { try CaptionManifest(url: folder.file(name)) }
+        let error = #expect(throws: SigLIPError.self) { try CaptionManifest(url: folder.file(name)) }
         #expect(error?.path == folder.file(name).path)
         #expect(error?.problem == problem)
     }

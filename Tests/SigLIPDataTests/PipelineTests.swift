@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import Testing
 import SigLIPImage
 import SigLIPText
@@ -145,12 +146,12 @@ struct BatchRecord: Equatable {
         defer { folder.remove() }
         // Batch larger than the data (or than a shard of it).
         let small = try Self.manifest(folder, count: 10, corrupt: Set(0..<8))
-        #expect(throws: DatasetError.self) { try Self.run(small, Self.configuration(batch: 11, workers: 1), batches: 1) }
-        #expect(throws: DatasetError.self) {
+        #expect(throws: SigLIPError.self) { try Self.run(small, Self.configuration(batch: 11, workers: 1), batches: 1) }
+        #expect(throws: SigLIPError.self) {
             try Self.run(small, Self.configuration(batch: 6, workers: 1, shard: DataShard(index: 0, count: 2)), batches: 1)
         }
         // Only 2 good samples per epoch for a batch of 4.
-        let error = #expect(throws: DatasetError.self) { try Self.run(small, Self.configuration(batch: 4, workers: 2), batches: 1) }
+        let error = #expect(throws: SigLIPError.self) { try Self.run(small, Self.configuration(batch: 4, workers: 2), batches: 1) }
         #expect(error?.problem.contains("fewer good examples") == true)
         // A storage failure in a worker comes out of next().
         let failing = FailingDataset(inner: try Self.manifest(folder, count: 20), failAt: 5)
@@ -158,8 +159,8 @@ struct BatchRecord: Equatable {
                                              configuration: PipelineConfiguration(batchSize: 4, preprocess: Preprocess(size: 8),
                                                                                  shuffle: false, workers: 2))
         _ = try pipeline.next()
-        #expect(throws: DatasetError(path: "disk", problem: "gone")) { try pipeline.next() }
-        #expect(throws: DatasetError(path: "disk", problem: "gone")) { try pipeline.next() }
+        #expect(throws: SigLIPError(path: "disk", problem: "gone", kind: .unreadable)) { try pipeline.next() }
+        #expect(throws: SigLIPError(path: "disk", problem: "gone", kind: .unreadable)) { try pipeline.next() }
         pipeline.stop()
     }
 
@@ -190,7 +191,7 @@ struct FailingDataset: ImageTextDataset {
     var count: Int { inner.count }
     var indexSkipped: [SkippedEntry] { [] }
     func sample(at index: Int) throws -> ImageTextSample {
-        if index == failAt { throw DatasetError(path: "disk", problem: "gone") }
+        if index == failAt { throw SigLIPError(path: "disk", problem: "gone", kind: .unreadable) }
         return try inner.sample(at: index)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPData
 
@@ -62,7 +63,7 @@ import Testing
         defer { folder.remove() }
         try folder.write("w.tar", TarWriter.archive([.init(name: "k.webp", data: Data([1, 2, 3])),
                                                      .init(name: "k.txt", data: Data("x".utf8))]))
-        let error = #expect(throws: DatasetError.self) { try WebDatasetShards(urls: [folder.file("w.tar")]) }
+        let error = #expect(throws: SigLIPError.self) { try WebDatasetShards(urls: [folder.file("w.tar")]) }
         #expect(error?.path == folder.file("w.tar").path)
         #expect(error?.problem.contains("WEBP") == true)
     }
@@ -74,12 +75,12 @@ import Testing
                                        .init(name: "a.png", data: Data(repeating: 1, count: 10))])
         // Cut inside the second header, then inside the first member's data.
         try folder.write("header.tar", whole.prefix(512 + 1024 + 100))
-        let e1 = #expect(throws: DatasetError.self) { try WebDatasetShards(urls: [folder.file("header.tar")]) }
+        let e1 = #expect(throws: SigLIPError.self) { try WebDatasetShards(urls: [folder.file("header.tar")]) }
         #expect(e1?.path.hasSuffix("header.tar") == true)
         #expect(e1?.problem.contains("offset 1536") == true)
         #expect(e1?.problem.contains("truncated") == true)
         try folder.write("data.tar", whole.prefix(512 + 300))
-        let e2 = #expect(throws: DatasetError.self) { try WebDatasetShards(urls: [folder.file("data.tar")]) }
+        let e2 = #expect(throws: SigLIPError.self) { try WebDatasetShards(urls: [folder.file("data.tar")]) }
         #expect(e2?.problem.contains("offset 0") == true)
         #expect(e2?.problem.contains("past the end") == true)
     }
@@ -91,13 +92,13 @@ import Testing
                                        .init(name: "a.png", data: Data("y".utf8))])
         bytes[1024 + 3] ^= 0x20  // a name byte of the second header
         try folder.write("bad.tar", bytes)
-        let error = #expect(throws: DatasetError.self) { try WebDatasetShards(urls: [folder.file("bad.tar")]) }
+        let error = #expect(throws: SigLIPError.self) { try WebDatasetShards(urls: [folder.file("bad.tar")]) }
         #expect(error?.problem == "tar header at offset 1024: bad checksum (stored \(Self.storedChecksum(bytes, at: 1024)), computed \(Self.storedChecksum(bytes, at: 1024) + 0x20)); not a tar file or corrupt"
                 || error?.problem.contains("bad checksum") == true)
         #expect(error?.problem.contains("offset 1024") == true)
         // Not a tar at all.
         try folder.write("text.tar", Data(repeating: UInt8(ascii: "z"), count: 2048))
-        #expect(throws: DatasetError.self) { try WebDatasetShards(urls: [folder.file("text.tar")]) }
+        #expect(throws: SigLIPError.self) { try WebDatasetShards(urls: [folder.file("text.tar")]) }
     }
 
     static func storedChecksum(_ bytes: Data, at offset: Int) -> Int {
@@ -117,7 +118,7 @@ import Testing
         defer { folder.remove() }
         _ = try DefaultSamples.manifestFolder(folder, count: 3)
         #expect(try openImageTextDataset(at: folder.url) is CaptionManifest)
-        #expect(throws: DatasetError.self) { try openImageTextDataset(at: folder.file("images")) }
-        #expect(throws: DatasetError.self) { try openImageTextDataset(at: folder.file("missing")) }
+        #expect(throws: SigLIPError.self) { try openImageTextDataset(at: folder.file("images")) }
+        #expect(throws: SigLIPError.self) { try openImageTextDataset(at: folder.file("missing")) }
     }
 }

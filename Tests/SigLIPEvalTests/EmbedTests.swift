@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPEval
 import SigLIPImage
@@ -58,7 +59,7 @@ import Testing
         let model = try Checkpoint.load(from: Repo.reference)
         let result = try Embedder.embed(model: model, pixels: [], imageCount: 0, ids: [Int32](repeating: 1, count: 7), textCount: 1)
         #expect(result.logitsPerImage == nil && result.imageEmbeds.isEmpty && result.textEmbeds.count == 48)
-        #expect(throws: EvalError.self) { try Embedder.embed(model: model, pixels: [], imageCount: 0, ids: [500, 1, 1, 1, 1, 1, 1], textCount: 1) }
+        #expect(throws: SigLIPError.self) { try Embedder.embed(model: model, pixels: [], imageCount: 0, ids: [500, 1, 1, 1, 1, 1, 1], textCount: 1) }
     }
 
     /// An image already at the model's resolution is used as it is: the bytes scaled to [-1, 1],

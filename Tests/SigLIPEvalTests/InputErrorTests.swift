@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPData
 import SigLIPEval
 import SigLIPModels
@@ -36,10 +37,10 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
         try folder.write("cat/0.png", png)
         try folder.write("dog/0.png", png)
         let names = try folder.write("names.txt", Data("cat\ndog\nfox\n".utf8))
-        #expect(throws: DatasetError.self) { try ZeroShotBenchmark(root: folder.url, classNamesFile: names) }
+        #expect(throws: SigLIPError.self) { try ZeroShotBenchmark(root: folder.url, classNamesFile: names) }
         // ROOT/classnames.txt is picked up without --classnames, and checked the same way.
         try folder.write("classnames.txt", Data("just one\n".utf8))
-        #expect(throws: DatasetError.self) { try ZeroShotBenchmark(root: folder.url) }
+        #expect(throws: SigLIPError.self) { try ZeroShotBenchmark(root: folder.url) }
         try folder.write("classnames.txt", Data("Cat\nDog\n".utf8))
         let benchmark = try ZeroShotBenchmark(root: folder.url)
         #expect(benchmark.dataset.classNames == ["Cat", "Dog"])
@@ -52,7 +53,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
         defer { folder.cleanUp() }
         try Checkpoint.save(try tinyModel(), to: folder.url)
         #expect { try EvalCheckpoint.load(from: folder.url) } throws: { error in
-            let e = error as? EvalError
+            let e = error as? SigLIPError
             return e?.path == folder.url.path && e?.problem.contains("spiece.model") == true
         }
         try FileManager.default.copyItem(at: Repo.tokenizer, to: folder.url.appendingPathComponent("spiece.model"))
@@ -71,7 +72,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
         let small = try SigLIPModel(config: config)
         try Checkpoint.save(small, to: folder.url)
         try FileManager.default.copyItem(at: Repo.tokenizer, to: folder.url.appendingPathComponent("spiece.model"))
-        #expect(throws: EvalError.self) { try EvalCheckpoint.load(from: folder.url) }
+        #expect(throws: SigLIPError.self) { try EvalCheckpoint.load(from: folder.url) }
     }
 
     /// The whole path on a real (tiny, random) checkpoint: accuracy at chance, but every image

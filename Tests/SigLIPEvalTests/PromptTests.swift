@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPEval
 import Testing
 
@@ -33,8 +34,8 @@ import Testing
     @Test func classTextsAreClassMajor() throws {
         let texts = try Prompts.classTexts(classNames: ["Red_Fox, fox", "cat"], templates: ["A photo of a {}.", "{}"])
         #expect(texts == ["a photo of a red fox", "red fox", "a photo of a cat", "cat"])
-        #expect(throws: EvalError.self) { try Prompts.classTexts(classNames: ["!!!"], templates: ["{}"]) }
-        #expect(throws: EvalError.self) { try Prompts.classTexts(classNames: ["cat"], templates: ["no slot"]) }
+        #expect(throws: SigLIPError.self) { try Prompts.classTexts(classNames: ["!!!"], templates: ["{}"]) }
+        #expect(throws: SigLIPError.self) { try Prompts.classTexts(classNames: ["cat"], templates: ["no slot"]) }
     }
 
     /// The built-in templates are CLIP's 80 plus `{}`, exactly the lines of evals/imagenet/templates.txt.

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPEval
 import Testing
 
@@ -129,12 +130,12 @@ import Testing
         let s = try Self.setup()
         defer { s.folder.cleanUp() }
         let task = s.benchmark.task
-        #expect(throws: EvalError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: []) }
-        #expect(throws: EvalError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: [0]) }
+        #expect(throws: SigLIPError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: []) }
+        #expect(throws: SigLIPError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: [0]) }
         // Every image undecodable: an error, not an accuracy of 0.
         var broken = task
         broken.images = [s.folder.url.appendingPathComponent("cat/2_broken.png")]
         broken.labels = [0]
-        #expect(throws: EvalError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: broken, rounds: [1]) }
+        #expect(throws: SigLIPError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: broken, rounds: [1]) }
     }
 }

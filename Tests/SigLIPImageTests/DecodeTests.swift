@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPImage
 
@@ -61,13 +62,13 @@ let jpegTolerance = 1
         let url = Fixtures.url("fixtures/rgb8.png")  // 37x29 = 1073 pixels
         var limits = DecodeLimits.default
         limits.maxPixels = 1000
-        #expect(throws: ImageDecodeError.self) { try ImageDecoder.decode(contentsOf: url, limits: limits) }
+        #expect(throws: SigLIPError.self) { try ImageDecoder.decode(contentsOf: url, limits: limits) }
         limits = .default
         limits.maxSide = 30
         do {
             _ = try ImageDecoder.decode(contentsOf: url, limits: limits)
             Issue.record("a 37-pixel side passed a 30-pixel limit")
-        } catch let error as ImageDecodeError {
+        } catch let error as SigLIPError {
             #expect(error.kind == .tooLarge && error.problem.contains("limit of 30"), "\(error)")
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPImage
 
 /// Every file of Resources/malformed, a fragment its error message must contain, and its kind.
-let malformedExpectations: [String: (fragment: String, kind: ImageDecodeError.Kind)] = [
+let malformedExpectations: [String: (fragment: String, kind: SigLIPError.Kind)] = [
     "empty.png": ("empty file", .unknownFormat),
     "notes.txt": ("unknown image format", .unknownFormat),
     "text.jpg": ("unknown image format", .unknownFormat),
@@ -41,8 +42,8 @@ let malformedExpectations: [String: (fragment: String, kind: ImageDecodeError.Ki
         do {
             let image = try ImageDecoder.decode(contentsOf: url)
             Issue.record("\(name) decoded to \(image.width)x\(image.height) instead of failing")
-        } catch let error as ImageDecodeError {
-            #expect(error.file == url.path)
+        } catch let error as SigLIPError {
+            #expect(error.path == url.path)
             #expect(error.description.hasPrefix(url.path + ": "), "\(error)")
             let (fragment, kind) = try #require(malformedExpectations[name], "no expectation for \(name): \(error)")
             #expect(error.problem.contains(fragment), "\(name): got \"\(error.problem)\", expected \"\(fragment)\"")
@@ -52,7 +53,7 @@ let malformedExpectations: [String: (fragment: String, kind: ImageDecodeError.Ki
 
     @Test func missingFileIsUnreadable() {
         let url = Fixtures.url("malformed/does-not-exist.png")
-        #expect(throws: ImageDecodeError.self) { try ImageDecoder.decode(contentsOf: url) }
+        #expect(throws: SigLIPError.self) { try ImageDecoder.decode(contentsOf: url) }
     }
 
     /// Every prefix of a valid file fails cleanly (or decodes, for cuts inside the trailer).

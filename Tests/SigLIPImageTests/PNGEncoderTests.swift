@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPImage
 
@@ -97,8 +98,9 @@ import Testing
 
     @Test func writeIntoAMissingDirectoryFails() {
         let url = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)/image.png")
-        #expect(throws: ImageEncodeError.self) {
+        let error = #expect(throws: SigLIPError.self) {
             try PNGEncoder.write(RGBImage(width: 1, height: 1, pixels: [0, 0, 0]), to: url)
         }
+        #expect(error?.kind == .unwritable && error?.path == url.path)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPText
 
@@ -38,22 +39,21 @@ import Testing
             do {
                 _ = try SentencePieceTokenizer(bytes: Array(bytes.prefix(cut)), file: "cut.model")
                 Issue.record("a model cut to \(cut) bytes loaded")
-            } catch let error as TokenizerError {
+            } catch let error as SigLIPError {
                 #expect(error.description.hasPrefix("cut.model: "), "\(error)")
             }
         }
     }
 
     @Test func garbageAndMissingFiles() throws {
-        #expect(throws: TokenizerError.self) { try SentencePieceTokenizer(bytes: [0xFF, 0xFF, 0xFF], file: "junk.model") }
-        #expect(throws: TokenizerError.self) { try SentencePieceTokenizer(bytes: [], file: "empty.model") }
+        #expect(throws: SigLIPError.self) { try SentencePieceTokenizer(bytes: [0xFF, 0xFF, 0xFF], file: "junk.model") }
+        #expect(throws: SigLIPError.self) { try SentencePieceTokenizer(bytes: [], file: "empty.model") }
         let missing = URL(fileURLWithPath: "/nonexistent/dir/x.model")
         do {
             _ = try SentencePieceTokenizer(contentsOf: missing)
             Issue.record("a missing file loaded")
-        } catch let error as TokenizerError {
-            guard case .unreadableFile(let file, _) = error else { Issue.record("\(error)"); return }
-            #expect(file == missing.path)
+        } catch let error as SigLIPError {
+            #expect(error.kind == .unreadable && error.path == missing.path, "\(error)")
         }
     }
 
@@ -61,18 +61,18 @@ import Testing
         var proto = try SentencePieceModelProto(contentsOf: try Fixtures.modelURL("tiny-nfkc-cf"))
         var noUnk = proto
         noUnk.pieces[0].type = .normal
-        #expect(throws: TokenizerError.self) { try SentencePieceTokenizer(model: noUnk, file: "t") }
+        #expect(throws: SigLIPError.self) { try SentencePieceTokenizer(model: noUnk, file: "t") }
         var duplicate = proto
         duplicate.pieces[10].piece = duplicate.pieces[11].piece
-        #expect(throws: TokenizerError.self) { try SentencePieceTokenizer(model: duplicate, file: "t") }
+        #expect(throws: SigLIPError.self) { try SentencePieceTokenizer(model: duplicate, file: "t") }
         proto.trainerSpec.modelType = .bpe
-        #expect(throws: TokenizerError.self) { try SentencePieceTokenizer(model: proto, file: "t") }
+        #expect(throws: SigLIPError.self) { try SentencePieceTokenizer(model: proto, file: "t") }
     }
 
     @Test func decodeRejectsOutOfRangeIDs() throws {
         let tokenizer = try Fixtures.tokenizer("tiny-nfkc-cf")
-        #expect(throws: TokenizerError.self) { try tokenizer.decode([5, 300]) }
-        #expect(throws: TokenizerError.self) { try tokenizer.decode([-1]) }
+        #expect(throws: SigLIPError.self) { try tokenizer.decode([5, 300]) }
+        #expect(throws: SigLIPError.self) { try tokenizer.decode([-1]) }
     }
 
     @Test func bytePieceSpelling() {

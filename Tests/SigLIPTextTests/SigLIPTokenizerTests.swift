@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import Testing
 @testable import SigLIPText
 
@@ -75,8 +76,8 @@ import Testing
 
     @Test func rejectsBadArguments() throws {
         let model = try Fixtures.tokenizer("siglip-emoji-4k")
-        #expect(throws: TokenizerError.self) { try SigLIPTokenizer(sentencePiece: model, length: 0) }
-        #expect(throws: TokenizerError.self) { try SigLIPTokenizer(sentencePiece: model, length: 8, padID: 100_000) }
+        #expect(throws: SigLIPError.self) { try SigLIPTokenizer(sentencePiece: model, length: 0) }
+        #expect(throws: SigLIPError.self) { try SigLIPTokenizer(sentencePiece: model, length: 8, padID: 100_000) }
     }
 }
 

@@ -5,6 +5,7 @@
 // Data is little-endian and row-major.
 
 import Foundation
+import SigLIPBase
 
 /// The element types a safetensors file may hold.
 public enum SafeTensorsDType: String, CaseIterable, Sendable {
@@ -28,21 +29,6 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
         case .i64, .i32, .u8, .bool: return false
         }
     }
-}
-
-/// A failure to read or write a safetensors file. `description` is "<file>: <problem>".
-public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
-    /// The path of the file concerned.
-    public let file: String
-    /// What is wrong, e.g. "no tensor named 'x'".
-    public let problem: String
-
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(problem)" }
 }
 
 /// Where one tensor lives in a safetensors file.
@@ -72,11 +58,11 @@ public final class SafeTensorsFile: Sendable {
     private let dataStart: Int
     private let tensors: [String: SafeTensorInfo]
 
-    /// Opens and validates `url`. Throws `SafeTensorsError` for an unreadable or malformed
+    /// Opens and validates `url`. Throws `SigLIPError` for an unreadable or malformed
     /// file; never traps on hostile input.
     public init(contentsOf url: URL) throws {
         self.url = url
-        let fail = { (problem: String) in SafeTensorsError(file: url.path, problem: problem) }
+        let fail = { (problem: String) in SigLIPError(path: url.path, problem: problem) }
         do {
             bytes = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
@@ -150,8 +136,8 @@ public final class SafeTensorsFile: Sendable {
         }
     }
 
-    private func error(_ problem: String) -> SafeTensorsError {
-        SafeTensorsError(file: url.path, problem: problem)
+    private func error(_ problem: String) -> SigLIPError {
+        SigLIPError(path: url.path, problem: problem)
     }
 
     private func withElements(of info: SafeTensorInfo, _ body: (TensorElements) -> Void) {

@@ -1,3 +1,4 @@
+import SigLIPBase
 // The safetensors header: a strict, minimal JSON reader and the validation of every entry.
 //
 // A private parser (rather than JSONSerialization) lets us see duplicate keys, tell the
@@ -14,7 +15,7 @@ indirect enum JSONValue {
     case null
 }
 
-/// A strict RFC 8259 parser over UTF-8 bytes. Throws a message (not a SafeTensorsError);
+/// A strict RFC 8259 parser over UTF-8 bytes. Throws a message (not a SigLIPError);
 /// the caller adds the file name.
 struct JSONParser {
     private let bytes: [UInt8]

@@ -2,6 +2,7 @@
 // name order with contiguous data, sorted JSON keys, header padded with spaces to 8 bytes.
 
 import Foundation
+import SigLIPBase
 
 /// Collects tensors in memory, then writes them atomically as one safetensors file.
 ///
@@ -73,20 +74,16 @@ public struct SafeTensorsWriter: Sendable {
     /// Writes the file atomically: to a temporary file in the same directory, flushed to
     /// disk, then renamed over `url`.
     public func write(to url: URL) throws {
-        let fail = { (problem: String) in SafeTensorsError(file: url.path, problem: problem) }
+        let fail = { (problem: String) in SigLIPError(path: url.path, problem: problem) }
         if let problem { throw fail(problem) }
         let names = entries.keys.sorted(by: utf8Precedes)
         var header = headerJSON(names: names)
         header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
 
-        do {
-            try AtomicFile.write(to: url) { handle in
-                try handle.write(contentsOf: withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) })
-                try handle.write(contentsOf: header)
-                for name in names { try handle.write(contentsOf: entries[name]!.bytes) }
-            }
-        } catch {
-            throw fail("\(error)")
+        try AtomicFile.write(to: url) { handle in
+            try handle.write(contentsOf: withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) })
+            try handle.write(contentsOf: header)
+            for name in names { try handle.write(contentsOf: entries[name]!.bytes) }
         }
     }
 

@@ -1,16 +1,6 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
-
-/// A checkpoint that cannot be used: names the file and the problem.
-public struct CheckpointError: Error, CustomStringConvertible {
-    public let file: String
-    public let problem: String
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-    public var description: String { "\(file): \(problem)" }
-}
 
 /// Reads and writes a model as a Hugging Face SigLIP directory: `config.json` (SiglipConfig
 /// form) and `model.safetensors` (Hugging Face tensor names and layouts, Float32). Our tensor
@@ -40,20 +30,20 @@ public enum Checkpoint {
         var expected = Set(store.specs.map(\.name))
         for name in file.names where !ignorableTensors.contains(name) {
             guard let spec = store.spec(named: name) else {
-                throw CheckpointError(file: url.path, problem: "tensor '\(name)' is not a parameter of this model configuration")
+                throw SigLIPError(path: url.path, problem: "tensor '\(name)' is not a parameter of this model configuration")
             }
             let info = try file.info(name)
             guard info.shape == spec.shape else {
-                throw CheckpointError(file: url.path, problem: "tensor '\(name)' has shape \(info.shape), the configuration needs \(spec.shape)")
+                throw SigLIPError(path: url.path, problem: "tensor '\(name)' has shape \(info.shape), the configuration needs \(spec.shape)")
             }
             guard info.dtype.isFloatingPoint else {
-                throw CheckpointError(file: url.path, problem: "tensor '\(name)' has dtype \(info.dtype.rawValue), expected a float type")
+                throw SigLIPError(path: url.path, problem: "tensor '\(name)' has dtype \(info.dtype.rawValue), expected a float type")
             }
             try file.copyFloats(name, into: store.values.data + spec.offset, count: spec.count)
             expected.remove(name)
         }
         if let missing = expected.sorted().first {
-            throw CheckpointError(file: url.path, problem: "missing tensor '\(missing)'" + (expected.count > 1 ? " and \(expected.count - 1) more" : ""))
+            throw SigLIPError(path: url.path, problem: "missing tensor '\(missing)'" + (expected.count > 1 ? " and \(expected.count - 1) more" : ""))
         }
     }
 
@@ -62,7 +52,7 @@ public enum Checkpoint {
     public static func save(_ model: SigLIPModel, to directory: URL, metadata: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try writeWeights(model.parameters, to: directory.appendingPathComponent(weightsFile), metadata: metadata)
-        try writeAtomically(try model.config.jsonData(), to: directory.appendingPathComponent(configFile))
+        try AtomicFile.write(try model.config.jsonData(), to: directory.appendingPathComponent(configFile))
     }
 
     /// Writes every parameter under its name, as F32, with `{"format": "pt"}` metadata so that
@@ -75,12 +65,5 @@ public enum Checkpoint {
                        floats: UnsafeBufferPointer(start: store.values.data + spec.offset, count: spec.count))
         }
         try writer.write(to: url)
-    }
-
-    /// Writes `data` to `url` atomically (temporary file, flushed, renamed over it).
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
-        do { try AtomicFile.write(to: url) { try $0.write(contentsOf: data) } } catch {
-            throw CheckpointError(file: url.path, problem: "\(error)")
-        }
     }
 }

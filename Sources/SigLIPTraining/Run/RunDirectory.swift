@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPModels
 
@@ -36,6 +37,11 @@ public struct RunDirectory: Sendable {
     }
 
     public var latestCheckpoint: URL? { checkpoints().last }
+
+    /// Writes summary.json (pretty, sorted keys; NaN written as "nan").
+    public func writeSummary(_ summary: TrainingSummary) throws {
+        try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(summary), to: summaryFile)
+    }
 
     /// Writes a checkpoint atomically and removes all but the newest `keep`.
     func writeCheckpoint(step: Int, keep: Int, _ write: (URL) throws -> Void) throws -> URL {
@@ -84,8 +90,23 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
     public var images: Int
     public var classes: Int
 
-    public init(step: Int, examples: Int, flops: Double, rounds: Int, top1: Double, top5: Double, images: Int, classes: Int) {
-        (self.step, self.examples, self.flops, self.rounds) = (step, examples, flops, rounds)
-        (self.top1, self.top5, self.images, self.classes) = (top1, top5, images, classes)
+    public init(step: Int, examples: Int, flops: Double, score: EvaluationScore) {
+        (self.step, self.examples, self.flops, self.rounds) = (step, examples, flops, score.rounds)
+        (self.top1, self.top5, self.images, self.classes) = (score.top1, score.top5, score.images, score.classes)
+    }
+}
+
+/// What a periodic evaluation measures at one number of inference rounds (the trainer adds
+/// when it was taken to make an `EvaluationRecord`).
+public struct EvaluationScore: Equatable, Sendable {
+    public var rounds: Int
+    /// Top-1 and top-5 accuracy, as fractions.
+    public var top1: Double
+    public var top5: Double
+    public var images: Int
+    public var classes: Int
+
+    public init(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int) {
+        (self.rounds, self.top1, self.top5, self.images, self.classes) = (rounds, top1, top5, images, classes)
     }
 }

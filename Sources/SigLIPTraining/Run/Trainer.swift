@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPLayers
 import SigLIPModels
@@ -88,7 +89,7 @@ public final class Trainer {
     let flopsPerExample: Double
     let computeMatch: ComputeMatch?
     let makeSource: (Data?) throws -> TrainingBatchSource
-    let evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])?
+    let evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])?
     let onEvent: (TrainingEvent) -> Void
 
     /// - Parameters:
@@ -96,7 +97,7 @@ public final class Trainer {
     ///   - evaluate: the periodic zero-shot evaluation (nil: none).
     public init(options: TrainingOptions, model: SigLIPModel, tokenizerFile: URL, run: RunDirectory,
                 makeSource: @escaping (Data?) throws -> TrainingBatchSource,
-                evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])? = nil,
+                evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])? = nil,
                 onEvent: @escaping (TrainingEvent) -> Void = { _ in }) throws {
         try options.validate()
         self.options = options
@@ -137,11 +138,16 @@ public final class Trainer {
                           schedule: WarmupCosineSchedule(warmupSteps: options.warmupSteps, totalSteps: totalSteps))
     }
 
+    /// The generator of stochastic recursion rounds starts from the run's seed XOR this constant,
+    /// so that its stream is not the one that initialised the weights or shuffles the data from
+    /// the same seed. (Any fixed value would do; changing it changes every stochastic run.)
+    static let roundsStreamSalt: UInt64 = 0x5EED_0F_5161_1900
+
     /// Runs to the end of the budget. With `resume`, continues from the run's latest checkpoint.
     public func train(resume: Bool) throws -> TrainingSummary {
         let started = Date()
         var state = TrainerState(step: 0, examplesSeen: 0, flopsSpent: 0, dataPosition: Data(),
-                                 generator: SeededGenerator(seed: options.seed ^ 0x5EED_0F_5161_1900),
+                                 generator: SeededGenerator(seed: options.seed ^ Trainer.roundsStreamSalt),
                                  optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)
         var lastCheckpoint: URL?
         if resume {
@@ -152,8 +158,8 @@ public final class Trainer {
             lastCheckpoint = latest
         } else {
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
-            try Checkpoint.writeAtomically(try options.jsonData(), to: run.optionsFile)
-            try Checkpoint.writeAtomically(Data(), to: run.metricsFile)
+            try AtomicFile.write(try options.jsonData(), to: run.optionsFile)
+            try AtomicFile.write(Data(), to: run.metricsFile)
         }
         let source = try makeSource(resume ? state.dataPosition : nil)
         let metrics = try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines)
@@ -193,8 +199,7 @@ public final class Trainer {
             let last = state.step == state.totalSteps
             if let evaluate, state.step % options.evalEvery == 0 || last {
                 let records = try evaluate(model, state.step).map {
-                    EvaluationRecord(step: state.step, examples: state.examplesSeen, flops: state.flopsSpent, rounds: $0.rounds,
-                                     top1: $0.top1, top5: $0.top5, images: $0.images, classes: $0.classes)
+                    EvaluationRecord(step: state.step, examples: state.examplesSeen, flops: state.flopsSpent, score: $0)
                 }
                 state.evaluations += records
                 try metrics.append(evaluations: records)
@@ -221,7 +226,7 @@ public final class Trainer {
             try Checkpoint.save(model, to: dir)
             try FileManager.default.copyItem(at: tokenizerFile, to: dir.appendingPathComponent(RunDirectory.tokenizerFile))
             try optimizer.write(to: dir.appendingPathComponent(RunDirectory.optimizerFile))
-            try Checkpoint.writeAtomically(try RunJSON.encoder(pretty: true).encode(state),
+            try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(state),
                                            to: dir.appendingPathComponent(RunDirectory.stateFile))
         }
     }
@@ -244,7 +249,7 @@ public final class Trainer {
 }
 
 /// metrics.jsonl: one JSON object per line, appended and flushed as the run goes.
-final class MetricsLog {
+public final class MetricsLog {
     let url: URL
     private(set) var lines: Int
     private let handle: FileHandle
@@ -255,13 +260,28 @@ final class MetricsLog {
         self.url = url
         let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
         let kept = existing.split(separator: "\n", omittingEmptySubsequences: true).prefix(keepingLines)
-        try Checkpoint.writeAtomically(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
+        try AtomicFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
         lines = kept.count
         handle = try FileHandle(forWritingTo: url)
         handle.seekToEndOfFile()
     }
 
     deinit { try? handle.close() }
+
+    /// Reads a metrics.jsonl back: its step lines and its evaluation lines, in file order.
+    public static func read(_ url: URL) throws -> (steps: [StepRecord], evaluations: [EvaluationRecord]) {
+        var steps: [StepRecord] = [], evaluations: [EvaluationRecord] = []
+        let decoder = RunJSON.decoder()
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            let data = Data(line.utf8)
+            if line.hasPrefix("{\"eval\"") {
+                evaluations.append(try decoder.decode([String: EvaluationRecord].self, from: data)["eval"]!)
+            } else {
+                steps.append(try decoder.decode(StepRecord.self, from: data))
+            }
+        }
+        return (steps, evaluations)
+    }
 
     func append(_ record: StepRecord) throws { try write(record) }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SigLIPCore
 import SigLIPData
+import SigLIPTraining
 
 /// The input pipeline as the trainer's batch source; positions are `DataPosition` in JSON.
 final class PipelineBatches: TrainingBatchSource {

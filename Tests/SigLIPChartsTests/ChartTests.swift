@@ -1,7 +1,7 @@
 import Foundation
 import SigLIPImage
 import Testing
-@testable import SigLIPTraining
+@testable import SigLIPCharts
 
 /// Charts: tick choice, then rendering.
 @Suite struct ChartTests {}

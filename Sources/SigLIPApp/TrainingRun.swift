@@ -1,10 +1,13 @@
 import Foundation
+import SigLIPBase
+import SigLIPCharts
 import SigLIPCore
 import SigLIPData
 import SigLIPEval
 import SigLIPImage
 import SigLIPModels
 import SigLIPText
+import SigLIPTraining
 
 /// A whole training job from `TrainingOptions`: checks every input before anything is written,
 /// builds (or loads) the model, the input pipeline, the periodic zero-shot evaluation and the
@@ -63,7 +66,7 @@ public final class TrainingRun {
             }
             return PipelineBatches(pipeline: pipeline, imageSize: options.imageSize)
         }
-        var evaluate: ((SigLIPModel, Int) throws -> [(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int)])?
+        var evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])?
         if let benchmark {
             let evalTokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
             // Rounds change nothing for a tower that does not recurse: evaluate it once.
@@ -73,7 +76,9 @@ public final class TrainingRun {
                 let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: benchmark.task, rounds: rounds) {
                     onNotice(.evaluationProgress($0))
                 }
-                return outcome.results.map { ($0.rounds, $0.top1, $0.top5, $0.images, $0.classes) }
+                return outcome.results.map {
+                    EvaluationScore(rounds: $0.rounds, top1: $0.top1, top5: $0.top5, images: $0.images, classes: $0.classes)
+                }
             }
         }
         trainer = try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: run, makeSource: makeSource,
@@ -87,24 +92,16 @@ public final class TrainingRun {
                                             + (options.rounds > 1 ? " r=\(options.rounds)" : ""))
         try PNGEncoder.write(curves, to: run.curvesFile)
         summary.curves = run.curvesFile.path
-        try Checkpoint.writeAtomically(try RunJSON.encoder(pretty: true).encode(summary), to: run.summaryFile)
+        try run.writeSummary(summary)
         return summary
     }
 
     /// Draws loss and zero-shot accuracy against examples and FLOPs from a metrics.jsonl.
     public static func curves(metrics url: URL, title: String) throws -> RGBImage {
-        var steps: [CurvePoint] = [], evals: [EvalPoint] = []
-        let decoder = RunJSON.decoder()
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            let data = Data(line.utf8)
-            if line.hasPrefix("{\"eval\"") {
-                let e = try decoder.decode([String: EvaluationRecord].self, from: data)["eval"]!
-                evals.append(EvalPoint(examples: Double(e.examples), flops: e.flops, top1: e.top1, rounds: e.rounds))
-            } else {
-                let s = try decoder.decode(StepRecord.self, from: data)
-                steps.append(CurvePoint(examples: Double(s.examples), flops: s.flops, loss: Double(s.loss)))
-            }
-        }
-        return TrainingCurves.render(steps: steps, evaluations: evals, title: title)
+        let (steps, evaluations) = try MetricsLog.read(url)
+        return TrainingCurves.render(
+            steps: steps.map { CurvePoint(examples: Double($0.examples), flops: $0.flops, loss: Double($0.loss)) },
+            evaluations: evaluations.map { EvalPoint(examples: Double($0.examples), flops: $0.flops, top1: $0.top1, rounds: $0.rounds) },
+            title: title)
     }
 }

@@ -1,0 +1,18 @@
+/// Limits checked from the header, before any pixel memory is allocated.
+public struct DecodeLimits: Sendable, Equatable {
+    /// width * height of the stored image must not exceed this.
+    public var maxPixels: Int
+    /// Neither side of the stored image may exceed this.
+    public var maxSide: Int
+    /// Progressive JPEGs with more scans than this are refused (0: no limit).
+    public var maxJPEGScans: Int
+
+    public init(maxPixels: Int = 100_000_000, maxSide: Int = 65_535, maxJPEGScans: Int = 1_000) {
+        self.maxPixels = maxPixels
+        self.maxSide = maxSide
+        self.maxJPEGScans = maxJPEGScans
+    }
+
+    /// 100 megapixels, 65,535 pixels a side, 1,000 progressive scans.
+    public static let `default` = DecodeLimits()
+}

@@ -54,14 +54,14 @@ public struct SelfAttention {
                                  c: context.data + bi * n * d + hi * dh, ldc: d)
             }
         }
-        return (out.forward(context, ctx, residual: residual), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
+        return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
     }
 
     /// Writes dx: [B, N, D] as `write` says; the parameter gradients accumulate.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate) {
+    public func backward(_ dy: Tensor, _ cache: Cache, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
         let (b, n, d, h, dh) = (cache.input.shape[0], cache.input.shape[1], width, heads, headWidth)
         let dContext = ctx.arena.tensor([b, n, d])
-        out.backward(dy, input: cache.context, ctx, into: dContext, .overwrite)
+        out.backward(dy, input: cache.context, into: dContext, .overwrite, ctx)
         let dqkv = ctx.arena.tensor([b, n, 3 * d])   // every (example, head) writes its own q, k, v columns once
         let dps = ctx.arena.tensor([b * h, n, n])
         let scale = 1 / Float(dh).squareRoot()
@@ -81,6 +81,6 @@ public struct SelfAttention {
                 gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, c: dk, ldc: 3 * d) // dK = s dSᵀ · Q
             }
         }
-        qkv.backward(dqkv, input: cache.input, ctx, into: dx, write)
+        qkv.backward(dqkv, input: cache.input, into: dx, write, ctx)
     }
 }

@@ -49,7 +49,7 @@ public struct PatchEmbedding {
 
     /// Accumulates the kernel and bias gradients. (Pixels are data: no gradient flows to them.)
     public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) {
-        projection.backward(dy, input: cache.patches, ctx, into: nil)
+        projection.backward(dy, input: cache.patches, into: nil, .overwrite, ctx)
     }
 }
 

@@ -31,23 +31,16 @@ public struct EncoderBlock {
         return (y, Cache(norm1: c1, attention: ca, norm2: c2, mlp: cm))
     }
 
-    /// dy: [B, N, D] → dx: [B, N, D] (fresh); parameter gradients accumulate.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
-        let dx = ctx.arena.tensor(dy.shape)
-        backward(dy, cache, ctx, into: dx)
-        return dx
-    }
-
-    /// Writes dx: [B, N, D] (overwritten, must not alias dy); parameter gradients accumulate.
-    /// Every intermediate gradient is written once, with the skip connections added inside the
-    /// LayerNorm backwards (no zeroing or copying passes).
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor) {
+    /// dy: [B, N, D]; writes dx: [B, N, D] as `write` says (dx must not alias dy); parameter
+    /// gradients accumulate. Every intermediate gradient is written once, with the skip
+    /// connections added inside the LayerNorm backwards (no zeroing or copying passes).
+    public func backward(_ dy: Tensor, _ cache: Cache, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
         let dm = ctx.arena.tensor(dy.shape)
-        mlp.backward(dy, cache.mlp, ctx, into: dm, .overwrite)
+        mlp.backward(dy, cache.mlp, into: dm, .overwrite, ctx)
         let dx1 = ctx.arena.tensor(dy.shape)
-        norm2.backward(dm, cache.norm2, ctx, into: dx1, .overwrite, residual: dy)     // dx1 = dy + LN2ᵀ(dm)
+        norm2.backward(dm, cache.norm2, residual: dy, into: dx1, .overwrite, ctx)     // dx1 = dy + LN2ᵀ(dm)
         let da = ctx.arena.tensor(dy.shape)
-        attention.backward(dx1, cache.attention, ctx, into: da, .overwrite)
-        norm1.backward(da, cache.norm1, ctx, into: dx, .overwrite, residual: dx1)     // dx = dx1 + LN1ᵀ(da)
+        attention.backward(dx1, cache.attention, into: da, .overwrite, ctx)
+        norm1.backward(da, cache.norm1, residual: dx1, into: dx, write, ctx)          // dx = dx1 + LN1ᵀ(da)
     }
 }

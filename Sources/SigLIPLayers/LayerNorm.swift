@@ -34,8 +34,8 @@ public struct LayerNorm {
     /// Writes dx (shape of the input) as `write` says, plus `residual` if given (the gradient of
     /// a skip connection around this norm, added in the same pass); the scale and bias
     /// gradients accumulate.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate,
-                         residual: Tensor? = nil) {
+    public func backward(_ dy: Tensor, _ cache: Cache, residual: Tensor? = nil, into dx: Tensor, _ write: GradientWrite,
+                         _ ctx: Context) {
         Kernels.layerNormBackward(dy.data, x: cache.input.data, mean: cache.mean.data, rstd: cache.rstd.data,
                                   gamma: ctx.value(scale), dx: dx.data, write: write, residual: residual.map { UnsafePointer($0.data) },
                                   dgamma: ctx.gradient(scale), dbeta: ctx.gradient(bias), rows: cache.input.rows, width: width)

@@ -67,16 +67,17 @@ public struct MAPHead {
                          norm: normCache, mlp: mlpCache))
     }
 
-    /// dy: [B, D] → dx: [B, N, D] (fresh); parameter gradients (probe included) accumulate.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
+    /// dy: [B, D]; writes dx: [B, N, D] as `write` says; parameter gradients (probe included)
+    /// accumulate.
+    public func backward(_ dy: Tensor, _ cache: Cache, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
         let (b, n, d, h) = (cache.input.shape[0], cache.input.shape[1], width, heads)
         let dh = d / h, scale = 1 / Float(dh).squareRoot()
         let dNormed = ctx.arena.tensor([b, d])
-        mlp.backward(dy, cache.mlp, ctx, into: dNormed, .overwrite)
+        mlp.backward(dy, cache.mlp, into: dNormed, .overwrite, ctx)
         let dAttended = ctx.arena.tensor([b, d])
-        norm.backward(dNormed, cache.norm, ctx, into: dAttended, .overwrite, residual: dy)   // skip connection
+        norm.backward(dNormed, cache.norm, residual: dy, into: dAttended, .overwrite, ctx)   // skip connection
         let dContext = ctx.arena.tensor([b, d])
-        out.backward(dAttended, input: cache.context, ctx, into: dContext, .overwrite)
+        out.backward(dAttended, input: cache.context, into: dContext, .overwrite, ctx)
         let dq = ctx.arena.zeros([1, d]), dkv = ctx.arena.zeros([b, n, 2 * d]), dp = ctx.arena.tensor([n])
         for bi in 0..<b {
             for hi in 0..<h {
@@ -93,9 +94,7 @@ public struct MAPHead {
                      ldb: d, beta: 1, c: dk, ldc: 2 * d)                                                                 // dK += s dSᵀ q
             }
         }
-        query.backward(dq, input: Tensor(ctx.value(probe), [1, d]), ctx, into: Tensor(ctx.gradient(probe), [1, d]))
-        let dx = ctx.arena.tensor(cache.input.shape)
-        keyValue.backward(dkv, input: cache.input, ctx, into: dx, .overwrite)
-        return dx
+        query.backward(dq, input: Tensor(ctx.value(probe), [1, d]), into: Tensor(ctx.gradient(probe), [1, d]), .accumulate, ctx)
+        keyValue.backward(dkv, input: cache.input, into: dx, write, ctx)
     }
 }

@@ -24,15 +24,16 @@ public struct MLP {
     public func forward(_ x: Tensor, residual: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
         let shape = Array(x.shape.dropLast()) + [fc1.outFeatures]
         let h = ctx.arena.tensor(shape), a = ctx.arena.tensor(shape)
-        fc1.forward(x.data, rows: x.rows, into: h.data, ldy: fc1.outFeatures, ctx, gelu: a.data)   // h and GELU(h) in one pass
-        return (fc2.forward(a, ctx, residual: residual), Cache(input: x, preActivation: h, activation: a))
+        fc1.forward(x.data, rows: x.rows, into: h.data, ldy: fc1.outFeatures, gelu: a.data, ctx)   // h and GELU(h) in one pass
+        return (fc2.forward(a, residual: residual, ctx), Cache(input: x, preActivation: h, activation: a))
     }
 
     /// Writes dx as `write` says; the parameter gradients accumulate.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context, into dx: Tensor, _ write: GradientWrite = .accumulate) {
+    public func backward(_ dy: Tensor, _ cache: Cache, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
         let dHidden = ctx.arena.tensor(cache.activation.shape)
-        fc2.backward(dy.data, ldy: fc2.outFeatures, input: cache.activation.data, rows: dy.rows, ctx, into: dHidden.data, .overwrite,
-                     geluSlopeAt: (UnsafePointer(cache.preActivation.data), UnsafePointer(cache.activation.data)))   // ∂L/∂h = ∂L/∂a · gelu'(h)
-        fc1.backward(dHidden, input: cache.input, ctx, into: dx, write)
+        fc2.backward(dy.data, ldy: fc2.outFeatures, input: cache.activation.data, rows: dy.rows,
+                     geluSlopeAt: (UnsafePointer(cache.preActivation.data), UnsafePointer(cache.activation.data)),   // ∂L/∂h = ∂L/∂a · gelu'(h)
+                     into: dHidden.data, .overwrite, ctx)
+        fc1.backward(dHidden, input: cache.input, into: dx, write, ctx)
     }
 }

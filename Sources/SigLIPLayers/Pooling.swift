@@ -10,12 +10,11 @@ public enum LastTokenPooling {
         return y
     }
 
-    /// dx (zeros except the pooled tokens) from dy: [B, D]; dx: [B, N, D], fresh.
-    public static func backward(_ dy: Tensor, inputShape: [Int], positions: [Int]? = nil, _ ctx: Context) -> Tensor {
-        let (b, n, d) = (inputShape[0], inputShape[1], inputShape[2])
-        let dx = ctx.arena.zeros(inputShape)
-        for bi in 0..<b { (dx.data + (bi * n + (positions?[bi] ?? n - 1)) * d).update(from: dy.data + bi * d, count: d) }
-        return dx
+    /// dy: [B, D] → dx: [B, N, D] as `write` says: dy at the pooled tokens, zero elsewhere.
+    public static func backward(_ dy: Tensor, positions: [Int]? = nil, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
+        let (b, n, d) = (dx.shape[0], dx.shape[1], dx.shape[2])
+        if write == .overwrite { dx.fill(0) }
+        for bi in 0..<b { Vector.add(dy.data + bi * d, into: dx.data + (bi * n + (positions?[bi] ?? n - 1)) * d, d) }
     }
 }
 
@@ -34,17 +33,19 @@ public enum L2Normalize {
         return y
     }
 
-    /// dz = dy / s - z (z·dy) / (s² ‖z‖), s = ‖z‖ + ε; fresh. dy, z: [B, D]
-    public static func backward(_ dy: Tensor, input z: Tensor, _ ctx: Context) -> Tensor {
-        let dz = ctx.arena.tensor(z.shape)
+    /// dz = dy / s - z (z·dy) / (s² ‖z‖), s = ‖z‖ + ε, written as `write` says. dy, z, dz: [B, D]
+    public static func backward(_ dy: Tensor, input z: Tensor, into dz: Tensor, _ write: GradientWrite, _ ctx: Context) {
         let d = z.lastDimension
         for r in 0..<z.rows {
             let zr = z.data + r * d, gr = dy.data + r * d
             let norm = Vector.dot(zr, zr, d).squareRoot()
             let s = norm + epsilon
             let k = norm > 0 ? Vector.dot(zr, gr, d) / (s * s * norm) : 0
-            for i in 0..<d { dz.data[r * d + i] = gr[i] / s - zr[i] * k }
+            let out = dz.data + r * d
+            switch write {
+            case .overwrite: for i in 0..<d { out[i] = gr[i] / s - zr[i] * k }
+            case .accumulate: for i in 0..<d { out[i] += gr[i] / s - zr[i] * k }
+            }
         }
-        return dz
     }
 }

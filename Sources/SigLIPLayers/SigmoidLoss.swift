@@ -52,8 +52,10 @@ public struct SigmoidLoss {
         return g
     }
 
-    /// Backward through the logits: accumulates dt, db and returns (dImages, dTexts), fresh.
-    public func backward(_ dLogits: Tensor, images: Tensor, texts: Tensor, _ ctx: Context) -> (Tensor, Tensor) {
+    /// Backward through the logits (dLogits: [N_img, N_txt]): accumulates dt, db and writes
+    /// dImages: [N_img, E] and dTexts: [N_txt, E] as `write` says.
+    public func backward(_ dLogits: Tensor, images: Tensor, texts: Tensor, into dImages: Tensor, _ dTexts: Tensor,
+                         _ write: GradientWrite, _ ctx: Context) {
         let (n, m, e) = (images.rows, texts.rows, images.lastDimension)
         let scale = expf(ctx.value(logScale)[0])
         // dt = exp(t) Σ_ij g_ij <img_i, txt_j>; db = Σ_ij g_ij
@@ -61,10 +63,10 @@ public struct SigmoidLoss {
         gemm(.none, .transposed, m: n, n: m, k: e, a: images.data, lda: e, b: texts.data, ldb: e, c: dots.data, ldc: m)
         ctx.gradient(logScale)[0] += scale * Vector.dot(dLogits.data, dots.data, n * m)
         ctx.gradient(bias)[0] += Vector.sum(dLogits.data, n * m)
-        let dImages = ctx.arena.tensor([n, e]), dTexts = ctx.arena.tensor([m, e])
-        gemm(.none, .none, m: n, n: e, k: m, alpha: scale, a: dLogits.data, lda: m, b: texts.data, ldb: e, c: dImages.data, ldc: e)
-        gemm(.transposed, .none, m: m, n: e, k: n, alpha: scale, a: dLogits.data, lda: m, b: images.data, ldb: e, c: dTexts.data, ldc: e)
-        return (dImages, dTexts)
+        gemm(.none, .none, m: n, n: e, k: m, alpha: scale, a: dLogits.data, lda: m, b: texts.data, ldb: e, beta: write.beta,
+             c: dImages.data, ldc: e)
+        gemm(.transposed, .none, m: m, n: e, k: n, alpha: scale, a: dLogits.data, lda: m, b: images.data, ldb: e, beta: write.beta,
+             c: dTexts.data, ldc: e)
     }
 
     /// log σ(x) = min(x, 0) - log(1 + exp(-|x|)), stable for any x.

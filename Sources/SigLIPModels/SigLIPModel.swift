@@ -68,9 +68,13 @@ public final class SigLIPModel {
         let value = SigmoidLoss.loss(logits: logits)
 
         let dLogits = SigmoidLoss.logitGradient(logits: logits, ctx)
-        let (dImg, dTxt) = loss.backward(dLogits, images: img, texts: txt, ctx)
-        text.backward(L2Normalize.backward(dTxt, input: textPooled, ctx), tc, ctx)
-        vision.backward(L2Normalize.backward(dImg, input: imagePooled, ctx), vc, ctx)
+        let dImg = ctx.arena.tensor(img.shape), dTxt = ctx.arena.tensor(txt.shape)
+        loss.backward(dLogits, images: img, texts: txt, into: dImg, dTxt, .overwrite, ctx)
+        let dTextPooled = ctx.arena.tensor(textPooled.shape), dImagePooled = ctx.arena.tensor(imagePooled.shape)
+        L2Normalize.backward(dTxt, input: textPooled, into: dTextPooled, .overwrite, ctx)
+        text.backward(dTextPooled, tc, ctx)
+        L2Normalize.backward(dImg, input: imagePooled, into: dImagePooled, .overwrite, ctx)
+        vision.backward(dImagePooled, vc, ctx)
         return StepResult(loss: value, logits: logits, imageEmbeddings: img, textEmbeddings: txt, imagePooled: imagePooled,
                           textPooled: textPooled, visionHidden: vc.lastHiddenState, textHidden: tc.lastHiddenState)
     }

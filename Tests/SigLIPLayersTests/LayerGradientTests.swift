@@ -28,16 +28,17 @@ import Testing
         GradientCheck.expectAllPass(GradientCheck.run(store: store, inputs: inputs, objective: objective), label)
     }
 
-    /// Adapts a layer whose backward accumulates into a given dx to the form `check` takes.
+    /// Adapts a layer with the usual forward/backward pair (`backward(dy, cache, into: dx,
+    /// .accumulate, ctx)`) to the form `check` takes.
     private func accumulating<Cache>(
         _ forward: @escaping (Tensor, Context) -> (Tensor, Cache),
-        _ backward: @escaping (Tensor, Cache, Context, Tensor) -> Void
+        _ backward: @escaping (Tensor, Cache, Tensor, Context) -> Void
     ) -> (Tensor, Context) -> (Tensor, (Tensor) -> Tensor?) {
         { x, ctx in
             let (y, cache) = forward(x, ctx)
             return (y, { dy in
                 let dx = ctx.arena.zeros(x.shape)
-                backward(dy, cache, ctx, dx)
+                backward(dy, cache, dx, ctx)
                 return dx
             })
         }
@@ -50,7 +51,7 @@ import Testing
                 let y = layer.forward(x, ctx)
                 return (y, { dy in
                     let dx = ctx.arena.zeros(x.shape)
-                    layer.backward(dy, input: x, ctx, into: dx)
+                    layer.backward(dy, input: x, into: dx, .accumulate, ctx)
                     return dx
                 })
             }
@@ -60,31 +61,28 @@ import Testing
     @Test func layerNorm() {
         check("LayerNorm", inputShape: [4, 9], inputScale: 2) { layout in
             let layer = LayerNorm(layout, "ln", width: 9)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, into: $3) })
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
         }
     }
 
     @Test func mlpWithGELU() {
         check("MLP", inputShape: [2, 3, 6]) { layout in
             let layer = MLP(layout, "mlp", width: 6, hidden: 11)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, into: $3) })
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
         }
     }
 
     @Test func selfAttention() {
         check("SelfAttention", inputShape: [2, 5, 12]) { layout in
             let layer = SelfAttention(layout, "attn", width: 12, heads: 3)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, $2, into: $3) })
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
         }
     }
 
     @Test func encoderBlock() {
         check("EncoderBlock", inputShape: [2, 4, 8]) { layout in
             let layer = EncoderBlock(layout, "block", width: 8, heads: 2, mlpWidth: 13, epsilon: 1e-6)
-            return { x, ctx in
-                let (y, cache) = layer.forward(x, ctx)
-                return (y, { dy in layer.backward(dy, cache, ctx) })
-            }
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
         }
     }
 
@@ -121,10 +119,7 @@ import Testing
     @Test func mapHead() {
         check("MAPHead", inputShape: [3, 5, 8]) { layout in
             let layer = MAPHead(layout, "head", width: 8, heads: 2, mlpWidth: 7, epsilon: 1e-6)
-            return { x, ctx in
-                let (y, cache) = layer.forward(x, ctx)
-                return (y, { dy in layer.backward(dy, cache, ctx) })
-            }
+            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
         }
     }
 
@@ -134,7 +129,10 @@ import Testing
                 let pooled = LastTokenPooling.forward(x, ctx)
                 let y = L2Normalize.forward(pooled, ctx)
                 return (y, { dy in
-                    LastTokenPooling.backward(L2Normalize.backward(dy, input: pooled, ctx), inputShape: x.shape, ctx)
+                    let dPooled = ctx.arena.zeros(pooled.shape), dx = ctx.arena.zeros(x.shape)
+                    L2Normalize.backward(dy, input: pooled, into: dPooled, .accumulate, ctx)
+                    LastTokenPooling.backward(dPooled, into: dx, .accumulate, ctx)
+                    return dx
                 })
             }
         }
@@ -172,9 +170,11 @@ import Testing
         }
         let img = L2Normalize.forward(rawImages, ctx), txt = L2Normalize.forward(rawTexts, ctx)
         let logits = loss.logits(images: img, texts: txt, ctx)
-        let (dImg, dTxt) = loss.backward(SigmoidLoss.logitGradient(logits: logits, ctx), images: img, texts: txt, ctx)
-        let dRawImages = L2Normalize.backward(dImg, input: rawImages, ctx)
-        let dRawTexts = L2Normalize.backward(dTxt, input: rawTexts, ctx)
+        let dImg = ctx.arena.zeros(img.shape), dTxt = ctx.arena.zeros(txt.shape)
+        loss.backward(SigmoidLoss.logitGradient(logits: logits, ctx), images: img, texts: txt, into: dImg, dTxt, .accumulate, ctx)
+        let dRawImages = ctx.arena.zeros(rawImages.shape), dRawTexts = ctx.arena.zeros(rawTexts.shape)
+        L2Normalize.backward(dImg, input: rawImages, into: dRawImages, .accumulate, ctx)
+        L2Normalize.backward(dTxt, input: rawTexts, into: dRawTexts, .accumulate, ctx)
         let results = GradientCheck.run(store: store, inputs: [
             .init(name: "images", value: rawImages, gradient: dRawImages),
             .init(name: "texts", value: rawTexts, gradient: dRawTexts),
@@ -195,7 +195,7 @@ import Testing
         let ctx = Context(parameters: store, arena: fixture.arena)
         let x = fixture.random([2, 4])
         let r = fixture.random([2, 3])
-        layer.backward(r, input: x, ctx, into: nil)
+        layer.backward(r, input: x, into: nil, .accumulate, ctx)
         for i in 0..<store.count { store.gradients.data[i] *= 1.1 }
         let results = GradientCheck.run(store: store) {
             let mark = ctx.arena.mark()
@@ -205,8 +205,9 @@ import Testing
         #expect(results.allSatisfy { !$0.passes })
     }
 
-    /// `.overwrite` writes exactly what `.accumulate` adds to zeros (whatever the buffer held),
-    /// and a LayerNorm's fused `residual` equals accumulating onto a copy of it: bit for bit.
+    /// Every backward that writes an input gradient: `.overwrite` writes exactly what
+    /// `.accumulate` adds to zeros (whatever the buffer held), and a LayerNorm's fused
+    /// `residual` equals accumulating onto a copy of it: bit for bit.
     @Test func overwriteEqualsAccumulateIntoZeros() {
         var fixture = Fixture(seed: 6)
         let layout = ParameterLayout()
@@ -214,17 +215,25 @@ import Testing
         let mlp = MLP(layout, "mlp", width: 6, hidden: 11)
         let attention = SelfAttention(layout, "attn", width: 6, heads: 2)
         let norm = LayerNorm(layout, "ln", width: 6, epsilon: 1e-6)
+        let block = EncoderBlock(layout, "block", width: 6, heads: 2, mlpWidth: 13, epsilon: 1e-6)
+        let head = MAPHead(layout, "head", width: 6, heads: 2, mlpWidth: 7, epsilon: 1e-6)
         let store = Fixture.randomStore(layout, generator: &fixture.generator)
         let ctx = Context(parameters: store, arena: fixture.arena)
         let x = fixture.random([2, 4, 6])
-        let backwards: [(String, Tensor, (Tensor, Tensor, GradientWrite) -> Void)] = [
-            ("Linear", [2, 4, 5], { dy, dx, w in linear.backward(dy, input: x, ctx, into: dx, w) }),
-            ("MLP", [2, 4, 6], { dy, dx, w in mlp.backward(dy, mlp.forward(x, ctx).1, ctx, into: dx, w) }),
-            ("SelfAttention", [2, 4, 6], { dy, dx, w in attention.backward(dy, attention.forward(x, ctx).1, ctx, into: dx, w) }),
-            ("LayerNorm", [2, 4, 6], { dy, dx, w in norm.backward(dy, norm.forward(x, ctx).1, ctx, into: dx, w) }),
-        ].map { ($0.0, fixture.random($0.1), $0.2) }
-        for (name, dy, backward) in backwards {
-            let accumulated = fixture.arena.zeros(x.shape), overwritten = fixture.arena.tensor(x.shape)
+        let pooled = LastTokenPooling.forward(x, ctx)
+        let backwards: [(String, [Int], [Int], (Tensor, Tensor, GradientWrite) -> Void)] = [
+            ("Linear", [2, 4, 5], x.shape, { dy, dx, w in linear.backward(dy, input: x, into: dx, w, ctx) }),
+            ("MLP", [2, 4, 6], x.shape, { dy, dx, w in mlp.backward(dy, mlp.forward(x, ctx).1, into: dx, w, ctx) }),
+            ("SelfAttention", [2, 4, 6], x.shape, { dy, dx, w in attention.backward(dy, attention.forward(x, ctx).1, into: dx, w, ctx) }),
+            ("LayerNorm", [2, 4, 6], x.shape, { dy, dx, w in norm.backward(dy, norm.forward(x, ctx).1, into: dx, w, ctx) }),
+            ("EncoderBlock", [2, 4, 6], x.shape, { dy, dx, w in block.backward(dy, block.forward(x, ctx).1, into: dx, w, ctx) }),
+            ("MAPHead", [2, 6], x.shape, { dy, dx, w in head.backward(dy, head.forward(x, ctx).1, into: dx, w, ctx) }),
+            ("LastTokenPooling", [2, 6], x.shape, { dy, dx, w in LastTokenPooling.backward(dy, into: dx, w, ctx) }),
+            ("L2Normalize", [2, 6], [2, 6], { dy, dx, w in L2Normalize.backward(dy, input: pooled, into: dx, w, ctx) }),
+        ]
+        for (name, dyShape, dxShape, backward) in backwards {
+            let dy = fixture.random(dyShape)
+            let accumulated = fixture.arena.zeros(dxShape), overwritten = fixture.arena.tensor(dxShape)
             overwritten.fill(7)
             backward(dy, accumulated, .accumulate)
             backward(dy, overwritten, .overwrite)
@@ -232,9 +241,9 @@ import Testing
         }
         let dy = fixture.random(x.shape), residual = fixture.random(x.shape), cache = norm.forward(x, ctx).1
         let fused = fixture.arena.tensor(x.shape), added = fixture.arena.tensor(x.shape)
-        norm.backward(dy, cache, ctx, into: fused, .overwrite, residual: residual)
+        norm.backward(dy, cache, residual: residual, into: fused, .overwrite, ctx)
         added.copy(from: residual)
-        norm.backward(dy, cache, ctx, into: added, .accumulate)
+        norm.backward(dy, cache, into: added, .accumulate, ctx)
         #expect(fused.toArray() == added.toArray(), "LayerNorm residual")
     }
 }

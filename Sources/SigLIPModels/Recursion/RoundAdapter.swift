@@ -31,10 +31,13 @@ public struct RoundAdapter {
         return y
     }
 
-    /// dy → dx (fresh); the adapter's gradient accumulates. x is the forward input.
-    public func backward(_ dy: Tensor, input x: Tensor, _ ctx: Context) -> Tensor {
-        let dx = ctx.arena.tensor(dy.shape)
-        dx.copy(from: dy)
+    /// dy: [B, N, D]; writes dx = dy + dy · W (or dy + w ∘ dy) as `write` says; the adapter's
+    /// gradient accumulates. x is the forward input.
+    public func backward(_ dy: Tensor, input x: Tensor, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
+        switch write {
+        case .overwrite: dx.copy(from: dy)
+        case .accumulate: Vector.add(dy.data, into: dx.data, dy.count)
+        }
         let w = ctx.value(weight), dw = ctx.gradient(weight), d = width
         switch kind {
         case .linear:
@@ -50,6 +53,5 @@ public struct RoundAdapter {
         case .none:
             break
         }
-        return dx
     }
 }

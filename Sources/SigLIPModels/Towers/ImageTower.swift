@@ -56,10 +56,13 @@ public struct ImageTower {
 
     /// dEmbedding: [B, D]; accumulates every parameter gradient of the tower.
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
-        let dNormed = head.backward(dEmbedding, cache.head, ctx)
-        let dEncoded = ctx.arena.tensor(dNormed.shape)
-        postNorm.backward(dNormed, cache.postNorm, ctx, into: dEncoded, .overwrite)
-        let dTokens = encoder.backward(dEncoded, cache.encoder, ctx)
+        let shape = cache.lastHiddenState.shape
+        let dNormed = ctx.arena.tensor(shape)
+        head.backward(dEmbedding, cache.head, into: dNormed, .overwrite, ctx)
+        let dEncoded = ctx.arena.tensor(shape)
+        postNorm.backward(dNormed, cache.postNorm, into: dEncoded, .overwrite, ctx)
+        let dTokens = ctx.arena.tensor(shape)
+        encoder.backward(dEncoded, cache.encoder, into: dTokens, .overwrite, ctx)
         positionEmbedding.backward(dTokens, ctx)
         patchEmbedding.backward(dTokens, cache.patches, ctx)
     }

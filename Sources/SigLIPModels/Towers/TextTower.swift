@@ -77,11 +77,14 @@ public struct TextTower {
     /// dEmbedding: [B, E]; accumulates every parameter gradient of the tower.
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
         let dPooled = ctx.arena.tensor(cache.pooled.shape)
-        head.backward(dEmbedding, input: cache.pooled, ctx, into: dPooled, .overwrite)
-        let dNormed = LastTokenPooling.backward(dPooled, inputShape: cache.lastHiddenState.shape, positions: cache.poolPositions, ctx)
-        let dEncoded = ctx.arena.tensor(dNormed.shape)
-        finalNorm.backward(dNormed, cache.finalNorm, ctx, into: dEncoded, .overwrite)
-        let dx = encoder.backward(dEncoded, cache.encoder, ctx)
+        head.backward(dEmbedding, input: cache.pooled, into: dPooled, .overwrite, ctx)
+        let shape = cache.lastHiddenState.shape
+        let dNormed = ctx.arena.tensor(shape)
+        LastTokenPooling.backward(dPooled, positions: cache.poolPositions, into: dNormed, .overwrite, ctx)
+        let dEncoded = ctx.arena.tensor(shape)
+        finalNorm.backward(dNormed, cache.finalNorm, into: dEncoded, .overwrite, ctx)
+        let dx = ctx.arena.tensor(shape)
+        encoder.backward(dEncoded, cache.encoder, into: dx, .overwrite, ctx)
         positionEmbedding.backward(dx, ctx)
         tokenEmbedding.backward(dx, ids: cache.ids, ctx)
     }

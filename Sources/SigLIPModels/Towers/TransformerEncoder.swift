@@ -90,16 +90,21 @@ public struct TransformerEncoder {
         return current
     }
 
-    /// dy: [B, N, D] → dx (fresh); gradients of shared blocks accumulate over their applications.
-    /// Each step's scratch is freed as soon as its input gradient is written, so the backward
-    /// needs one step's scratch memory on top of the forward caches.
-    public func backward(_ dy: Tensor, _ cache: Cache, _ ctx: Context) -> Tensor {
-        Self.releasingEachStep(cache.steps.reversed(), from: dy, ctx) { step, gradient, output in
+    /// dy: [B, N, D]; writes dx: [B, N, D] as `write` says; gradients of shared blocks
+    /// accumulate over their applications. Each step's scratch is freed as soon as its input
+    /// gradient is written, so the backward needs one step's scratch memory on top of the
+    /// forward caches.
+    public func backward(_ dy: Tensor, _ cache: Cache, into dx: Tensor, _ write: GradientWrite, _ ctx: Context) {
+        let gradient = Self.releasingEachStep(cache.steps.reversed(), from: dy, ctx) { step, gradient, output in
             switch step {
-            case .block(let i, let c): blocks[i].backward(gradient, c, ctx, into: output)
-            case .adapter(let adapter, let input): output.copy(from: adapter.backward(gradient, input: input, ctx))
+            case .block(let i, let c): blocks[i].backward(gradient, c, into: output, .overwrite, ctx)
+            case .adapter(let adapter, let input): adapter.backward(gradient, input: input, into: output, .overwrite, ctx)
             }
             return true
+        }
+        switch write {
+        case .overwrite: dx.copy(from: gradient)
+        case .accumulate: Vector.add(gradient.data, into: dx.data, dx.count)
         }
     }
 }

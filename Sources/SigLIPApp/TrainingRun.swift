@@ -43,7 +43,7 @@ public final class TrainingRun {
         }
         benchmark = try options.evalData.map { try ZeroShotBenchmark(root: URL(fileURLWithPath: $0)) }
 
-        let config = try options.siglipConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize)
+        let config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize)
         let model: SigLIPModel
         if let initFrom = options.initFrom {
             model = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
@@ -70,7 +70,7 @@ public final class TrainingRun {
         if let benchmark {
             let evalTokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
             // Rounds change nothing for a tower that does not recurse: evaluate it once.
-            let rounds = config.visionConfig.recursion.signature.isRecursive ? options.evalRounds : [options.evalRounds.min() ?? 1]
+            let rounds = config.imageTower.recursion.signature.isRecursive ? options.evalRounds : [options.evalRounds.min() ?? 1]
             evaluate = { model, _ in
                 let encoder = SigLIPEncoder(model: model, tokenizer: evalTokenizer)
                 let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: benchmark.task, rounds: rounds) {

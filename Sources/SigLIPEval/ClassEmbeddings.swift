@@ -10,7 +10,7 @@ public enum ClassEmbeddings {
     public static func compute(encoder: ZeroShotEncoder, classNames: [String], templates: [String], rounds: Int,
                                batchSize: Int = 256, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
         let texts = try Prompts.classTexts(classNames: classNames, templates: templates)
-        let e = encoder.embeddingSize
+        let e = encoder.embeddingWidth
         var embeddings: [Float] = []
         embeddings.reserveCapacity(texts.count * e)
         var start = 0

@@ -39,17 +39,17 @@ public enum Embedder {
     /// recursion rounds (nil: as configured).
     public static func embed(model: SigLIPModel, pixels: [Float], imageCount n: Int, ids: [Int32], textCount m: Int,
                              rounds: Int? = nil) throws -> Embeddings {
-        let s = model.config.visionConfig.imageSize, l = model.config.textConfig.maxPositionEmbeddings
+        let s = model.config.imageTower.imageSize, l = model.config.textTower.length
         guard pixels.count == n * s * s * 3 else {
             throw SigLIPError(path: "", problem: "\(pixels.count) pixel values for \(n) images of \(s) × \(s) × 3")
         }
         guard ids.count == m * l else { throw SigLIPError(path: "", problem: "\(ids.count) token ids for \(m) texts of length \(l)") }
-        let vocabulary = Int32(model.config.textConfig.vocabSize)
+        let vocabulary = Int32(model.config.textTower.vocabularySize)
         if let bad = ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
             throw SigLIPError(path: "", problem: "token id \(bad) outside the vocabulary 0..<\(vocabulary)")
         }
         let ctx = model.makeContext()
-        var result = Embeddings(width: model.config.visionConfig.hiddenSize, imageCount: n, textCount: m,
+        var result = Embeddings(width: model.config.imageTower.width, imageCount: n, textCount: m,
                                 imageEmbeds: [], textEmbeds: [], logitsPerImage: nil)
         var images: Tensor?, texts: Tensor?
         if n > 0 {
@@ -69,7 +69,7 @@ public enum Embedder {
     /// Image files and texts through the checkpoint's preprocessing and tokenizer (texts are
     /// lowercased, not canonicalised). An unreadable image is an error: every row must be there.
     public static func embed(checkpoint: EvalCheckpoint, images: [URL], texts: [String], rounds: Int? = nil) throws -> Embeddings {
-        let s = checkpoint.model.config.visionConfig.imageSize, stride = s * s * 3
+        let s = checkpoint.model.config.imageTower.imageSize, stride = s * s * 3
         var pixels = [Float](repeating: 0, count: images.count * stride)
         let failures = images.isEmpty ? [] : pixels.withUnsafeMutableBufferPointer { buffer in
             ImageLoading.loadInParallel(count: images.count, stride: stride, into: buffer.baseAddress!) { i, slot in

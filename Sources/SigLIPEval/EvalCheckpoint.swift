@@ -33,11 +33,11 @@ public struct EvalCheckpoint {
         }
         let model = try Checkpoint.load(from: directory)
         let sentencePiece = try SentencePieceTokenizer(contentsOf: spiece)
-        let vocabulary = model.config.textConfig.vocabSize
+        let vocabulary = model.config.textTower.vocabularySize
         guard sentencePiece.vocabularySize <= vocabulary else {
             throw SigLIPError(path: spiece.path, problem: "has \(sentencePiece.vocabularySize) pieces but the text tower's vocab_size is \(vocabulary)")
         }
-        let tokenizer = try SigLIPTokenizer(sentencePiece: sentencePiece, length: model.config.textConfig.maxPositionEmbeddings,
+        let tokenizer = try SigLIPTokenizer(sentencePiece: sentencePiece, length: model.config.textTower.length,
                                             lowercase: true, canonicalization: .none, padID: sentencePiece.eosID)
         return EvalCheckpoint(model: model, tokenizer: tokenizer, directory: directory)
     }

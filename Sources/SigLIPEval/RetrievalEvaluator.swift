@@ -13,7 +13,7 @@ public enum RetrievalEvaluator {
         guard rounds >= 1 else { throw SigLIPError(path: "--rounds", problem: "rounds must be at least 1, got \(rounds)") }
         guard batchSize >= 1 else { throw SigLIPError(path: "--batch-size", problem: "must be at least 1, got \(batchSize)") }
         guard dataset.count > 0 else { throw SigLIPError(path: data, problem: "no image–text samples") }
-        let size = encoder.imageSize, stride = size * size * 3, e = encoder.embeddingSize
+        let size = encoder.imageSize, stride = size * size * 3, e = encoder.embeddingWidth
         var imageIndex: [String: Int] = [:]
         var imageEmbeddings: [Float] = [], captions: [String] = [], imageOfText: [Int] = []
         var skipped = dataset.indexSkipped.map { SkippedImage(path: $0.name, reason: $0.reason) }

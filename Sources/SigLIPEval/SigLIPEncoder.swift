@@ -20,11 +20,11 @@ public final class SigLIPEncoder: ZeroShotEncoder {
         context = model.makeContext()
     }
 
-    public var imageSize: Int { model.config.visionConfig.imageSize }
-    public var embeddingSize: Int { model.config.visionConfig.hiddenSize }
-    public var defaultRounds: Int { model.config.visionConfig.recursion.rounds }
-    public var imageTowerRecurses: Bool { model.config.visionConfig.recursion.signature.isRecursive }
-    public var textDependsOnRounds: Bool { model.config.textConfig.recursion.signature.isRecursive }
+    public var imageSize: Int { model.config.imageTower.imageSize }
+    public var embeddingWidth: Int { model.config.imageTower.width }
+    public var defaultRounds: Int { model.config.imageTower.recursion.rounds }
+    public var imageTowerRecurses: Bool { model.config.imageTower.recursion.signature.isRecursive }
+    public var textDependsOnRounds: Bool { model.config.textTower.recursion.signature.isRecursive }
 
     public func encodeImages(_ pixels: UnsafeBufferPointer<Float>, count: Int, rounds: Int) throws -> [Float] {
         let s = imageSize
@@ -40,7 +40,7 @@ public final class SigLIPEncoder: ZeroShotEncoder {
 
     public func encodeTexts(_ texts: [String], rounds: Int) throws -> [Float] {
         var out: [Float] = []
-        out.reserveCapacity(texts.count * embeddingSize)
+        out.reserveCapacity(texts.count * embeddingWidth)
         var start = 0
         while start < texts.count {
             let chunk = Array(texts[start..<min(start + textBatchSize, texts.count)])

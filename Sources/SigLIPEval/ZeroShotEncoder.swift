@@ -5,7 +5,7 @@ public protocol ZeroShotEncoder: AnyObject {
     /// The square input side: images are [H, W, 3] with H = W = `imageSize`.
     var imageSize: Int { get }
     /// E, the embedding width.
-    var embeddingSize: Int { get }
+    var embeddingWidth: Int { get }
     /// The recursion rounds the image tower runs when none are asked for.
     var defaultRounds: Int { get }
     /// Whether the image tower recurses at all (otherwise every rounds value gives the same result).

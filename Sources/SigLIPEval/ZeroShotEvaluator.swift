@@ -53,7 +53,7 @@ public enum ZeroShotEvaluator {
                                 textBatchSize: Int = 256, listed: Int = 10,
                                 progress: (EvalProgress) -> Void = { _ in }) throws -> Outcome {
         try validate(task: task, rounds: rounds, batchSize: batchSize)
-        let k = task.classNames.count, e = encoder.embeddingSize
+        let k = task.classNames.count, e = encoder.embeddingWidth
         var classEmbeddings: [Int: [Float]] = [:]
         let textRounds = encoder.textDependsOnRounds ? rounds : [rounds[0]]
         for r in textRounds {

@@ -27,20 +27,20 @@ public enum FLOPs {
 
     /// The image tower's forward on one image for `rounds` recursion rounds (nil: the
     /// configured training rounds).
-    public static func imageForward(_ c: VisionConfig, rounds: Double? = nil) -> Double {
-        let (n, d, m) = (Double(c.tokens), Double(c.hiddenSize), Double(c.intermediateSize))
-        let patch = 2 * n * Double(c.numChannels * c.patchSize * c.patchSize) * d
-        let encoder = encoder(depth: c.numHiddenLayers, tokens: c.tokens, width: c.hiddenSize, mlpWidth: c.intermediateSize,
+    public static func imageForward(_ c: ImageTowerConfig, rounds: Double? = nil) -> Double {
+        let (n, d, m) = (Double(c.tokens), Double(c.width), Double(c.mlpWidth))
+        let patch = 2 * n * Double(c.channels * c.patchSize * c.patchSize) * d
+        let encoder = encoder(depth: c.depth, tokens: c.tokens, width: c.width, mlpWidth: c.mlpWidth,
                               recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
         let head = 2 * d * d + 2 * n * d * 2 * d + 2 * n * d * 2 + 2 * d * d + 2 * d * m * 2   // q, kv, attention, out, mlp
         return patch + encoder + head
     }
 
     /// The text tower's forward on one text of L tokens for `rounds` recursion rounds.
-    public static func textForward(_ c: TextConfig, rounds: Double? = nil) -> Double {
-        let encoder = encoder(depth: c.numHiddenLayers, tokens: c.maxPositionEmbeddings, width: c.hiddenSize,
-                              mlpWidth: c.intermediateSize, recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
-        return encoder + 2 * Double(c.hiddenSize * c.embeddingSize)
+    public static func textForward(_ c: TextTowerConfig, rounds: Double? = nil) -> Double {
+        let encoder = encoder(depth: c.depth, tokens: c.length, width: c.width,
+                              mlpWidth: c.mlpWidth, recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
+        return encoder + 2 * Double(c.width * c.embeddingWidth)
     }
 
     /// The logits of one example against a batch of B texts.
@@ -48,23 +48,23 @@ public enum FLOPs {
 
     /// One training example (forward + backward of both towers and the loss) in a batch of B,
     /// at the expected rounds of stochastic RINS (1 + (r − 1)(1 − p_s) per tower).
-    public static func trainingExample(_ c: SiglipConfig, batch: Int) -> Double {
-        let forward = imageForward(c.visionConfig, rounds: c.visionConfig.recursion.expectedTrainingRounds)
-            + textForward(c.textConfig, rounds: c.textConfig.recursion.expectedTrainingRounds)
-            + logits(embedding: c.textConfig.embeddingSize, batch: batch)
+    public static func trainingExample(_ c: SigLIPConfig, batch: Int) -> Double {
+        let forward = imageForward(c.imageTower, rounds: c.imageTower.recursion.expectedTrainingRounds)
+            + textForward(c.textTower, rounds: c.textTower.recursion.expectedTrainingRounds)
+            + logits(embedding: c.textTower.embeddingWidth, batch: batch)
         return forward * (1 + backwardToForwardRatio)
     }
 
     /// One training step of a batch of B at the given rounds of each tower.
-    public static func trainingStep(_ c: SiglipConfig, batch: Int, imageRounds: Int, textRounds: Int) -> Double {
-        let forward = imageForward(c.visionConfig, rounds: Double(imageRounds)) + textForward(c.textConfig, rounds: Double(textRounds))
-            + logits(embedding: c.textConfig.embeddingSize, batch: batch)
+    public static func trainingStep(_ c: SigLIPConfig, batch: Int, imageRounds: Int, textRounds: Int) -> Double {
+        let forward = imageForward(c.imageTower, rounds: Double(imageRounds)) + textForward(c.textTower, rounds: Double(textRounds))
+            + logits(embedding: c.textTower.embeddingWidth, batch: batch)
         return Double(batch) * forward * (1 + backwardToForwardRatio)
     }
 
     /// Inference FLOPs per image at `rounds` recursion rounds of the image tower.
-    public static func inferencePerImage(_ c: SiglipConfig, rounds: Int) -> Double {
-        imageForward(c.visionConfig, rounds: Double(rounds))
+    public static func inferencePerImage(_ c: SigLIPConfig, rounds: Int) -> Double {
+        imageForward(c.imageTower, rounds: Double(rounds))
     }
 }
 
@@ -78,7 +78,7 @@ public struct ComputeMatch: Sendable {
     /// examples / baselineExamples.
     public let exampleRatio: Double
 
-    public init(baseline: SiglipConfig, baselineExamples: Int, candidate: SiglipConfig, batch: Int) {
+    public init(baseline: SigLIPConfig, baselineExamples: Int, candidate: SigLIPConfig, batch: Int) {
         baselineFLOPs = FLOPs.trainingExample(baseline, batch: batch) * Double(baselineExamples)
         candidateFLOPsPerExample = FLOPs.trainingExample(candidate, batch: batch)
         let batches = max(1, Int((baselineFLOPs / candidateFLOPsPerExample / Double(batch)).rounded()))

@@ -4,19 +4,19 @@ import SigLIPLayers
 /// The two-tower SigLIP model: an image tower, a text tower and the sigmoid loss, with all
 /// parameters in one `ParameterStore` named as in Hugging Face checkpoints.
 public final class SigLIPModel {
-    public let config: SiglipConfig
+    public let config: SigLIPConfig
     public let parameters: ParameterStore
-    public let vision: ImageTower
-    public let text: TextTower
+    public let imageTower: ImageTower
+    public let textTower: TextTower
     public let loss: SigmoidLoss
 
     /// Builds the model with zeroed parameters; call `initialize(seed:)` or load a checkpoint.
-    public init(config: SiglipConfig) throws {
+    public init(config: SigLIPConfig) throws {
         try config.validate()
         self.config = config
         let layout = ParameterLayout()
-        vision = ImageTower(layout, config: config.visionConfig)
-        text = TextTower(layout, config: config.textConfig)
+        imageTower = ImageTower(layout, config: config.imageTower)
+        textTower = TextTower(layout, config: config.textTower)
         loss = SigmoidLoss(layout)
         parameters = ParameterStore(layout: layout)
     }
@@ -33,13 +33,13 @@ public final class SigLIPModel {
     /// Normalised image embeddings. pixels: [B, H, W, 3] → [B, E]. `rounds`: recursion rounds
     /// of the image tower (nil: as configured).
     public func encodeImages(_ pixels: Tensor, rounds: Int? = nil, _ ctx: Context) -> Tensor {
-        L2Normalize.forward(vision.forward(pixels, rounds: rounds, keepActivations: false, ctx).0, ctx)
+        L2Normalize.forward(imageTower.forward(pixels, rounds: rounds, keepActivations: false, ctx).0, ctx)
     }
 
     /// Normalised text embeddings. ids: [B, L] → [B, E]. `rounds`: recursion rounds of the text
     /// tower (nil: as configured).
     public func encodeTexts(_ ids: [Int32], batch: Int, rounds: Int? = nil, _ ctx: Context) -> Tensor {
-        L2Normalize.forward(text.forward(ids, batch: batch, rounds: rounds, keepActivations: false, ctx).0, ctx)
+        L2Normalize.forward(textTower.forward(ids, batch: batch, rounds: rounds, keepActivations: false, ctx).0, ctx)
     }
 
     /// Everything one training step computes (all tensors live in the context's arena).
@@ -61,8 +61,8 @@ public final class SigLIPModel {
     public func lossAndGradients(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil,
                                  _ ctx: Context) -> StepResult {
         let batch = pixels.shape[0]
-        let (imagePooled, vc) = vision.forward(pixels, rounds: imageRounds, ctx)
-        let (textPooled, tc) = text.forward(ids, batch: batch, rounds: textRounds, ctx)
+        let (imagePooled, vc) = imageTower.forward(pixels, rounds: imageRounds, ctx)
+        let (textPooled, tc) = textTower.forward(ids, batch: batch, rounds: textRounds, ctx)
         let img = L2Normalize.forward(imagePooled, ctx), txt = L2Normalize.forward(textPooled, ctx)
         let logits = loss.logits(images: img, texts: txt, ctx)
         let value = SigmoidLoss.loss(logits: logits)
@@ -72,9 +72,9 @@ public final class SigLIPModel {
         loss.backward(dLogits, images: img, texts: txt, into: dImg, dTxt, .overwrite, ctx)
         let dTextPooled = ctx.arena.tensor(textPooled.shape), dImagePooled = ctx.arena.tensor(imagePooled.shape)
         L2Normalize.backward(dTxt, input: textPooled, into: dTextPooled, .overwrite, ctx)
-        text.backward(dTextPooled, tc, ctx)
+        textTower.backward(dTextPooled, tc, ctx)
         L2Normalize.backward(dImg, input: imagePooled, into: dImagePooled, .overwrite, ctx)
-        vision.backward(dImagePooled, vc, ctx)
+        imageTower.backward(dImagePooled, vc, ctx)
         return StepResult(loss: value, logits: logits, imageEmbeddings: img, textEmbeddings: txt, imagePooled: imagePooled,
                           textPooled: textPooled, visionHidden: vc.lastHiddenState, textHidden: tc.lastHiddenState)
     }

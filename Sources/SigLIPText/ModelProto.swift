@@ -23,7 +23,7 @@ public struct SentencePieceModelProto: Sendable, Equatable {
     /// `TrainerSpec` fields that matter after training (defaults as in the .proto).
     public struct TrainerSpec: Sendable, Equatable {
         public var modelType: ModelType = .unigram
-        public var vocabSize: Int32 = 8000
+        public var vocabularySize: Int32 = 8000
         public var splitByUnicodeScript = true
         public var splitByNumber = true
         public var splitByWhitespace = true
@@ -138,7 +138,7 @@ public struct SentencePieceModelProto: Sendable, Equatable {
                     throw ProtobufReader.Failure(offset: reader.position, reason: "unknown model type \(raw)")
                 }
                 spec.modelType = type
-            case 4: spec.vocabSize = try reader.readInt32()
+            case 4: spec.vocabularySize = try reader.readInt32()
             case 21: spec.splitByUnicodeScript = try reader.readBool()
             case 22: spec.splitByWhitespace = try reader.readBool()
             case 23: spec.splitByNumber = try reader.readBool()

@@ -96,7 +96,7 @@ enum KernelThroughput {
                 GEMMBackend.select(nil)
             }
         }
-        if let model = try? SigLIPModel(config: BenchCase.ti16_64_train.siglipConfig(imageSize: 64)) {
+        if let model = try? SigLIPModel(config: BenchCase.ti16_64_train.modelConfig(imageSize: 64)) {
             let p = model.parameters.count
             let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1 << 20))
             for i in 0..<p { model.parameters.gradients.data[i] = 1e-3 * (2 * generator.nextUnitFloat() - 1) }

@@ -175,16 +175,16 @@ enum BenchCase: String, CaseIterable {
     var imageSize: Int { self == .ti16_64_train ? 64 : 224 }
     var batch: Int { self == .ti16_64_train ? 64 : self == .s16_224_train ? 32 : 8 }
 
-    func siglipConfig(imageSize: Int) throws -> SiglipConfig {
-        let vision = try VisionConfig(preset: preset, imageSize: imageSize)
-        let text = try TextConfig(preset: preset, vocabularySize: 32000, length: 16)
-        return SiglipConfig(vision: vision, text: text)
+    func modelConfig(imageSize: Int) throws -> SigLIPConfig {
+        let vision = try ImageTowerConfig(preset: preset, imageSize: imageSize)
+        let text = try TextTowerConfig(preset: preset, vocabularySize: 32000, length: 16)
+        return SigLIPConfig(vision: vision, text: text)
     }
 
     /// `batch` and `imageSize` override the configuration's own (for scaling tables).
     func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double, batch: Int? = nil, imageSize: Int? = nil) throws -> BenchResult {
         let batch = batch ?? self.batch, imageSize = imageSize ?? self.imageSize
-        let config = try siglipConfig(imageSize: imageSize)
+        let config = try modelConfig(imageSize: imageSize)
         var generator = SeededGenerator(seed: 0)
         let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
         for i in 0..<pixels.count { pixels.data[i] = 2 * generator.nextUnitFloat() - 1 }
@@ -193,7 +193,7 @@ enum BenchCase: String, CaseIterable {
         let flops: Double
         if self == .b16_224_infer {
             let layout = ParameterLayout()
-            let tower = ImageTower(layout, config: config.visionConfig)
+            let tower = ImageTower(layout, config: config.imageTower)
             let store = ParameterStore(layout: layout)
             store.initialize(using: &generator)
             let ctx = Context(parameters: store)
@@ -201,7 +201,7 @@ enum BenchCase: String, CaseIterable {
                 _ = tower.forward(pixelTensor, keepActivations: false, ctx)
                 ctx.arena.reset()
             }
-            flops = Double(batch) * FLOPs.imageForward(config.visionConfig)
+            flops = Double(batch) * FLOPs.imageForward(config.imageTower)
         } else {
             let model = try SigLIPModel(config: config)
             model.initialize(seed: 0)

@@ -33,7 +33,7 @@ struct TrainingJob {
                 let done = r.step - first, elapsed = Date().timeIntervalSince(started)
                 let eta = done > 0 ? elapsed / Double(done) * Double(total - r.step) : 0
                 let text = String(format: "step %d/%d  loss %.4f  t %.2f  b %.2f  |g| %.3f  lr %.2e  %.0f img/s  cos img %.2f txt %.2f  ETA %@",
-                                  r.step, total, r.loss, r.t, r.b, r.gradientNorm, r.learningRate, r.imagesPerSecond,
+                                  r.step, total, r.loss, r.logScale, r.bias, r.gradientNorm, r.learningRate, r.imagesPerSecond,
                                   r.imageCosine, r.textCosine, duration(eta))
                 if terminal {
                     FileHandle.standardError.write(Data("\r\u{1B}[K\(bar(Double(r.step) / Double(max(total, 1)))) \(text)".utf8))

@@ -44,7 +44,7 @@ struct TemporaryFolder {
 /// different per rounds value, so the expected accuracy is known exactly.
 final class TableEncoder: ZeroShotEncoder {
     let imageSize: Int
-    let embeddingSize: Int
+    let embeddingWidth: Int
     var defaultRounds = 1
     var imageTowerRecurses = true
     var textDependsOnRounds = false
@@ -53,9 +53,9 @@ final class TableEncoder: ZeroShotEncoder {
     var images: [Int: [[Float]: [Float]]] = [:]
     private(set) var textCalls: [[String]] = []
 
-    init(imageSize: Int, embeddingSize: Int) {
+    init(imageSize: Int, embeddingWidth: Int) {
         self.imageSize = imageSize
-        self.embeddingSize = embeddingSize
+        self.embeddingWidth = embeddingWidth
     }
 
     struct Missing: Error { let what: String }

@@ -7,14 +7,14 @@ import Testing
 
 /// A tiny model whose text vocabulary fits the bundled 3,200-piece tokenizer.
 func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
-    var vision = VisionConfig()
-    (vision.hiddenSize, vision.intermediateSize, vision.numHiddenLayers, vision.numAttentionHeads) = (16, 24, 2, 2)
+    var vision = ImageTowerConfig()
+    (vision.width, vision.mlpWidth, vision.depth, vision.heads) = (16, 24, 2, 2)
     (vision.imageSize, vision.patchSize) = (32, 8)
     if rounds > 1 { vision.recursion = .rins(rounds: rounds) }
-    var text = TextConfig()
-    (text.hiddenSize, text.intermediateSize, text.numHiddenLayers, text.numAttentionHeads) = (12, 20, 2, 2)
-    (text.vocabSize, text.maxPositionEmbeddings, text.projectionSize) = (3200, 16, 16)
-    let model = try SigLIPModel(config: SiglipConfig(vision: vision, text: text))
+    var text = TextTowerConfig()
+    (text.width, text.mlpWidth, text.depth, text.heads) = (12, 20, 2, 2)
+    (text.vocabularySize, text.length, text.projectionWidth) = (3200, 16, 16)
+    let model = try SigLIPModel(config: SigLIPConfig(vision: vision, text: text))
     model.initialize(seed: seed)
     return model
 }
@@ -68,7 +68,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
         defer { folder.cleanUp() }
         let model = try tinyModel()
         var config = model.config
-        config.textConfig.vocabSize = 100
+        config.textTower.vocabularySize = 100
         let small = try SigLIPModel(config: config)
         try Checkpoint.save(small, to: folder.url)
         try FileManager.default.copyItem(at: Repo.tokenizer, to: folder.url.appendingPathComponent("spiece.model"))

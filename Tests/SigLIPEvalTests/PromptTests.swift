@@ -62,7 +62,7 @@ import Testing
 
     /// Through the encoder: one text batch per chunk, class embedding = mean of its prompts.
     @Test func classEmbeddingsThroughEncoder() throws {
-        let encoder = TableEncoder(imageSize: 1, embeddingSize: 3)
+        let encoder = TableEncoder(imageSize: 1, embeddingWidth: 3)
         encoder.texts = ["a cat": unit(3, [0: 1]), "cat": unit(3, [1: 1]), "a dog": unit(3, [2: 1]), "dog": unit(3, [2: 1])]
         let out = try ClassEmbeddings.compute(encoder: encoder, classNames: ["cat", "dog"], templates: ["a {}", "{}"], rounds: 1, batchSize: 3)
         let r = Float(0.5).squareRoot()

@@ -29,7 +29,7 @@ import Testing
         let lines = [#"{"image": "images/a.png", "caption": "first"}"#, #"{"image": "images/b.png", "caption": "second"}"#,
                      #"{"image": "images/a.png", "caption": "again first"}"#, #"{"image": "images/missing.png", "caption": "lost"}"#]
         let manifest = try folder.write("captions.jsonl", Data(lines.joined(separator: "\n").utf8))
-        let encoder = TableEncoder(imageSize: 32, embeddingSize: 2)
+        let encoder = TableEncoder(imageSize: 32, embeddingWidth: 2)
         encoder.images = [0: [try ImageLoading.load(a, size: 32): unit(2, [0: 1]), try ImageLoading.load(b, size: 32): unit(2, [1: 1])]]
         encoder.texts = ["first": unit(2, [0: 1]), "second": unit(2, [0: 0.6, 1: 0.8]), "again first": unit(2, [1: 1])]
         let report = try RetrievalEvaluator.evaluate(encoder: encoder, dataset: try openImageTextDataset(at: manifest), rounds: 1, batchSize: 3)

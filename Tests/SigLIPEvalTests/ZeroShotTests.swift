@@ -53,7 +53,7 @@ import Testing
         }
         if corrupt { try folder.write("cat/2_broken.png", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3])) }
         try folder.write("templates.txt", Data("A photo of a {}.\n{}\n".utf8))
-        let encoder = TableEncoder(imageSize: 32, embeddingSize: 3)
+        let encoder = TableEncoder(imageSize: 32, embeddingWidth: 3)
         for (k, name) in ["cat", "dog", "red fox"].enumerated() {
             encoder.texts["a photo of a \(name)"] = unit(3, [k: 1])
             encoder.texts[name] = unit(3, [k: 1])

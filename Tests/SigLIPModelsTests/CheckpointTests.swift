@@ -123,10 +123,10 @@ import Testing
     @Test(arguments: [nil, 12])
     func configReadsBackEqual(_ projection: Int?) throws {
         var config = tinyConfig()
-        config.textConfig.projectionSize = projection
-        config.textConfig.hiddenSize = 12
-        config.textConfig.maskPadding = true
-        config.visionConfig.recursion = .rins(rounds: 3, skipProbability: 0.5, adapter: .linear)
-        #expect(try JSONDecoder().decode(SiglipConfig.self, from: config.jsonData()) == config)
+        config.textTower.projectionWidth = projection
+        config.textTower.width = 12
+        config.textTower.maskPadding = true
+        config.imageTower.recursion = .rins(rounds: 3, skipProbability: 0.5, adapter: .linear)
+        #expect(try JSONDecoder().decode(SigLIPConfig.self, from: config.jsonData()) == config)
     }
 }

@@ -5,14 +5,14 @@ import SigLIPModels
 import Testing
 
 /// A tiny two-tower configuration with odd sizes.
-func tinyConfig() -> SiglipConfig {
-    var vision = VisionConfig()
-    (vision.hiddenSize, vision.intermediateSize, vision.numHiddenLayers, vision.numAttentionHeads) = (12, 10, 2, 3)
+func tinyConfig() -> SigLIPConfig {
+    var vision = ImageTowerConfig()
+    (vision.width, vision.mlpWidth, vision.depth, vision.heads) = (12, 10, 2, 3)
     (vision.imageSize, vision.patchSize) = (12, 4)
-    var text = TextConfig()
-    (text.hiddenSize, text.intermediateSize, text.numHiddenLayers, text.numAttentionHeads) = (8, 14, 2, 2)
-    (text.vocabSize, text.maxPositionEmbeddings, text.projectionSize) = (23, 5, 12)
-    return SiglipConfig(vision: vision, text: text)
+    var text = TextTowerConfig()
+    (text.width, text.mlpWidth, text.depth, text.heads) = (8, 14, 2, 2)
+    (text.vocabularySize, text.length, text.projectionWidth) = (23, 5, 12)
+    return SigLIPConfig(vision: vision, text: text)
 }
 
 @Suite("Models") struct ModelTests {
@@ -21,14 +21,14 @@ func tinyConfig() -> SiglipConfig {
     /// L 64) has 203,155,970 parameters, 92,884,224 of them in the image tower.
     @Test func presetParameterCountsMatchTransformers() throws {
         for (preset, total, visionOnly) in [("B/16", 203_155_970, 92_884_224), ("Ti/16", 17_500_802, 5_968_704)] {
-            let vision = try VisionConfig(preset: preset, imageSize: 224)
-            let text = try TextConfig(preset: preset, vocabularySize: 32000, length: 64)
-            let model = try SigLIPModel(config: SiglipConfig(vision: vision, text: text))
+            let vision = try ImageTowerConfig(preset: preset, imageSize: 224)
+            let text = try TextTowerConfig(preset: preset, vocabularySize: 32000, length: 64)
+            let model = try SigLIPModel(config: SigLIPConfig(vision: vision, text: text))
             #expect(model.parameters.count == total, "\(preset)")
             let visionCount = model.parameters.specs.filter { $0.name.hasPrefix("vision_model.") }.reduce(0) { $0 + $1.count }
             #expect(visionCount == visionOnly, "\(preset) image tower")
         }
-        #expect(throws: ConfigError.self) { try VisionConfig(preset: "Q/16", imageSize: 224) }
+        #expect(throws: ConfigError.self) { try ImageTowerConfig(preset: "Q/16", imageSize: 224) }
         let so400m = try ViTVariant.parse("So400m/14")
         #expect(so400m.variant == .so400m && so400m.patchSize == 14)
     }
@@ -103,10 +103,10 @@ func tinyConfig() -> SiglipConfig {
 }
 
 @Suite("Text padding mask") struct PaddingMaskTests {
-    func maskedConfig() -> SiglipConfig {
+    func maskedConfig() -> SigLIPConfig {
         var c = recursiveConfig(RecursionConfig())
-        c.textConfig.maskPadding = true
-        c.textConfig.eosTokenId = 1
+        c.textTower.maskPadding = true
+        c.textTower.eosID = 1
         return c
     }
 

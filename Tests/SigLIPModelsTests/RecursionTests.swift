@@ -5,11 +5,11 @@ import SigLIPModels
 import Testing
 
 /// A tiny model whose image tower (depth 4, so A = blocks 0-1) recurses as configured.
-func recursiveConfig(_ recursion: RecursionConfig, textRecursion: RecursionConfig = RecursionConfig()) -> SiglipConfig {
+func recursiveConfig(_ recursion: RecursionConfig, textRecursion: RecursionConfig = RecursionConfig()) -> SigLIPConfig {
     var c = tinyConfig()
-    c.visionConfig.numHiddenLayers = 4
-    c.visionConfig.recursion = recursion
-    c.textConfig.recursion = textRecursion
+    c.imageTower.depth = 4
+    c.imageTower.recursion = recursion
+    c.textTower.recursion = textRecursion
     return c
 }
 
@@ -53,7 +53,7 @@ struct TinyBatch {
         let tied = try SigLIPModel(config: recursiveConfig(.rins(rounds: 2)))
         tied.initialize(seed: 11)
         var untiedConfig = recursiveConfig(RecursionConfig())
-        untiedConfig.visionConfig.numHiddenLayers = 6
+        untiedConfig.imageTower.depth = 6
         let untied = try SigLIPModel(config: untiedConfig)
         let copies = [0: [0, 2], 1: [1, 3], 2: [4], 3: [5]]
         func untiedNames(_ name: String) -> [String] {
@@ -154,24 +154,24 @@ struct TinyBatch {
         var config = recursiveConfig(.rins(rounds: 3, skipProbability: 0.25, adapter: .diagonal))
         let json = String(decoding: try config.jsonData(), as: UTF8.self)
         #expect(json.contains("\"signature\" : \"A^r B\""))
-        let decoded = try JSONDecoder().decode(SiglipConfig.self, from: Data(json.utf8))
+        let decoded = try JSONDecoder().decode(SigLIPConfig.self, from: Data(json.utf8))
         #expect(decoded == config)
-        config.visionConfig.recursion = RecursionConfig()
+        config.imageTower.recursion = RecursionConfig()
         #expect(!String(decoding: try config.jsonData(), as: UTF8.self).contains("recursion"),
                 "a baseline config is written exactly in Hugging Face's form")
         // The committed Hugging Face reference config has no recursion field: baseline.
-        let reference = try SiglipConfig.read(from: ReferenceFixtures.directory.appendingPathComponent("config.json"))
-        #expect(reference.visionConfig.recursion == RecursionConfig() && reference.textConfig.recursion == RecursionConfig())
+        let reference = try SigLIPConfig.read(from: ReferenceFixtures.directory.appendingPathComponent("config.json"))
+        #expect(reference.imageTower.recursion == RecursionConfig() && reference.textTower.recursion == RecursionConfig())
     }
 
     /// Adapters stay under 1% of the B/16 image tower at r = 2 (linear) and any r (diagonal).
     @Test func adapterParameterShareForB16() throws {
         for (recursion, bound) in [(RecursionConfig.rins(rounds: 2, adapter: .linear), 0.01),
                                    (RecursionConfig.rins(rounds: 8, adapter: .diagonal), 0.0001)] {
-            var vision = try VisionConfig(preset: "B/16", imageSize: 224)
+            var vision = try ImageTowerConfig(preset: "B/16", imageSize: 224)
             vision.recursion = recursion
-            let text = try TextConfig(preset: "B", vocabularySize: 32000, length: 64)
-            let report = ParameterReport(try SigLIPModel(config: SiglipConfig(vision: vision, text: text)).parameters)
+            let text = try TextTowerConfig(preset: "B", vocabularySize: 32000, length: 64)
+            let report = ParameterReport(try SigLIPModel(config: SigLIPConfig(vision: vision, text: text)).parameters)
             print("B/16 (\(recursion.adapter) adapters, r=\(recursion.rounds)): \(report)")
             #expect(report.adapterShare < bound)
             #expect(report.imageTower == 92_884_224 + report.adapters)
@@ -185,7 +185,7 @@ struct TinyBatch {
     ///   r = 1: 4 blocks → 74304 + 17040 = 91344; r = 3: 8 blocks + 2 linear adapters (2·9·144 each)
     ///   → 148608 + 17040 + 5184 = 170832.
     @Test func flopCountsMatchAHandCount() {
-        var vision = recursiveConfig(.rins(rounds: 3, adapter: .linear)).visionConfig
+        var vision = recursiveConfig(.rins(rounds: 3, adapter: .linear)).imageTower
         #expect(FLOPs.block(tokens: 9, width: 12, mlpWidth: 10) == 18576)
         #expect(FLOPs.imageForward(vision, rounds: 1) == 91344)
         #expect(FLOPs.imageForward(vision, rounds: 3) == 170832)
@@ -200,7 +200,7 @@ struct TinyBatch {
         #expect(match.examples % 8 == 0, "whole batches")
         #expect(abs(match.candidateFLOPsPerExample * Double(match.examples) - match.baselineFLOPs) <= 4 * match.candidateFLOPsPerExample)
         #expect(match.exampleRatio < 1)
-        baseline.visionConfig.recursion = .rins(rounds: 1)
+        baseline.imageTower.recursion = .rins(rounds: 1)
         #expect(FLOPs.trainingExample(baseline, batch: 8) == FLOPs.trainingExample(recursiveConfig(RecursionConfig()), batch: 8))
     }
 }
@@ -259,8 +259,8 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
     /// they gave 1.25-1.57): each 2-round run is compared with the mean of the 1-round runs just
     /// before and after it, and the median of 9 such ratios is taken.
     @Test func flopRatioPredictsTimeRatio() throws {
-        var vision = try VisionConfig(preset: "Ti/16", imageSize: 64)
-        vision.numHiddenLayers = 4
+        var vision = try ImageTowerConfig(preset: "Ti/16", imageSize: 64)
+        vision.depth = 4
         vision.recursion = .rins(rounds: 2)
         let layout = ParameterLayout()
         let tower = ImageTower(layout, config: vision)
@@ -303,8 +303,8 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
         }
         let batch = TinyBatch(seed: 42)
         let training = model.makeContext(), inference = model.makeContext()
-        let a = model.vision.forward(batch.tensor, rounds: 4, training).0.toArray()
-        let b = model.vision.forward(batch.tensor, rounds: 4, keepActivations: false, inference).0.toArray()
+        let a = model.imageTower.forward(batch.tensor, rounds: 4, training).0.toArray()
+        let b = model.imageTower.forward(batch.tensor, rounds: 4, keepActivations: false, inference).0.toArray()
         #expect(a == b)
         #expect(inference.arena.highWaterMark * 3 < training.arena.highWaterMark,
                 "arena: inference \(inference.arena.highWaterMark) vs training \(training.arena.highWaterMark) floats")
@@ -314,16 +314,16 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
     /// small fraction of the forward's cached activations on top of them.
     @Test func backwardScratchIsOneBlock() throws {
         var config = tinyConfig()
-        config.visionConfig.numHiddenLayers = 12
+        config.imageTower.depth = 12
         let model = try SigLIPModel(config: config)
         model.initialize(seed: 43)
         let batch = TinyBatch(seed: 44)
         let ctx = model.makeContext()
-        let (pooled, cache) = model.vision.forward(batch.tensor, ctx)
+        let (pooled, cache) = model.imageTower.forward(batch.tensor, ctx)
         let cached = ctx.arena.inUse
         let dPooled = ctx.arena.tensor(pooled.shape)
         dPooled.fill(1)
-        model.vision.backward(dPooled, cache, ctx)
+        model.imageTower.backward(dPooled, cache, ctx)
         let scratch = ctx.arena.highWaterMark - cached
         #expect(scratch * 4 < cached, "backward scratch \(scratch) floats on top of \(cached) cached")
     }

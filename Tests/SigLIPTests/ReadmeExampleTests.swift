@@ -10,12 +10,12 @@ import Testing
 
     @Test func libraryExampleRuns() throws {
         // A tiny RINS checkpoint in a temporary folder, standing in for runs/default/....
-        var vision = try VisionConfig(preset: "Ti/8", imageSize: 32)
-        vision.numHiddenLayers = 2
+        var vision = try ImageTowerConfig(preset: "Ti/8", imageSize: 32)
+        vision.depth = 2
         vision.recursion = .rins(rounds: 2)
-        var text = try TextConfig(preset: "Ti", vocabularySize: 3200, length: 16)
-        text.numHiddenLayers = 2
-        let trained = try SigLIPModel(config: SiglipConfig(vision: vision, text: text))
+        var text = try TextTowerConfig(preset: "Ti", vocabularySize: 3200, length: 16)
+        text.depth = 2
+        let trained = try SigLIPModel(config: SigLIPConfig(vision: vision, text: text))
         trained.initialize(seed: 1)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("readme-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -27,9 +27,9 @@ import Testing
 
         // --- the README snippet ---
         let model = try Checkpoint.load(from: dir)
-        let size = model.config.visionConfig.imageSize
+        let size = model.config.imageTower.imageSize
         let tokenizer = try SigLIPTokenizer(contentsOf: dir.appendingPathComponent("spiece.model"),
-                                            length: model.config.textConfig.maxPositionEmbeddings)
+                                            length: model.config.textTower.length)
 
         let image = try ImageDecoder.decode(contentsOf: imageURL.appendingPathComponent(imageFile))
         var pixels = Preprocess(size: size).apply(image)

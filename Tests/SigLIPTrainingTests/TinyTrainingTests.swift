@@ -7,13 +7,13 @@ import Testing
     /// A Ti-shaped (narrowed) model at 32 px memorises a fixed batch of 8 random pairs: the loss
     /// must fall well below its starting value within 30 steps.
     @Test func lossFallsOnAFixedBatch() throws {
-        var vision = VisionConfig()
-        (vision.hiddenSize, vision.intermediateSize, vision.numHiddenLayers, vision.numAttentionHeads) = (48, 96, 2, 3)
+        var vision = ImageTowerConfig()
+        (vision.width, vision.mlpWidth, vision.depth, vision.heads) = (48, 96, 2, 3)
         (vision.imageSize, vision.patchSize) = (32, 8)
-        var text = TextConfig()
-        (text.hiddenSize, text.intermediateSize, text.numHiddenLayers, text.numAttentionHeads) = (48, 96, 2, 3)
-        (text.vocabSize, text.maxPositionEmbeddings) = (50, 8)
-        let model = try SigLIPModel(config: SiglipConfig(vision: vision, text: text))
+        var text = TextTowerConfig()
+        (text.width, text.mlpWidth, text.depth, text.heads) = (48, 96, 2, 3)
+        (text.vocabularySize, text.length) = (50, 8)
+        let model = try SigLIPModel(config: SigLIPConfig(vision: vision, text: text))
         model.initialize(seed: 1)
         // Small-batch bias init (SPEC.md): b ≈ -log(B).
         model.parameters.value(model.loss.bias)[0] = -2

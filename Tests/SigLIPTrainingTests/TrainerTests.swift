@@ -59,7 +59,7 @@ func tinyOptions(output: URL, steps: Int = 12) -> TrainingOptions {
 }
 
 func makeTrainer(_ options: TrainingOptions, failAt: Int? = nil, events: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Trainer {
-    let config = try options.siglipConfig(vocabularySize: 64)
+    let config = try options.modelConfig(vocabularySize: 64)
     let model = try SigLIPModel(config: config)
     model.initialize(seed: options.seed)
     model.parameters.value(model.loss.bias)[0] = options.effectiveInitialBias
@@ -89,7 +89,7 @@ func temporaryRun() -> URL {
         let latest = try #require(run.latestCheckpoint)
         #expect(latest.lastPathComponent == "step-00000030")
         let loaded = try Checkpoint.load(from: latest)
-        #expect(loaded.config.visionConfig.imageSize == 16)
+        #expect(loaded.config.imageTower.imageSize == 16)
         #expect(FileManager.default.fileExists(atPath: latest.appendingPathComponent("spiece.model").path))
         let lines = try String(contentsOf: run.metricsFile, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 30)
@@ -175,9 +175,9 @@ func temporaryRun() -> URL {
         var started: (Int, ComputeMatch?)?
         let trainer = try makeTrainer(options) { if case .started(let total, _, _, let match, _) = $0 { started = (total, match) } }
         _ = trainer
-        let config = try options.siglipConfig(vocabularySize: 64)
+        let config = try options.modelConfig(vocabularySize: 64)
         var baseline = config
-        baseline.visionConfig.recursion = RecursionConfig()
+        baseline.imageTower.recursion = RecursionConfig()
         let match = ComputeMatch(baseline: baseline, baselineExamples: 30 * 6, candidate: config, batch: 6)
         #expect(match.exampleRatio < 1 && match.exampleRatio > 0.5)
         #expect(match.summary.contains("× the examples"))

@@ -2,7 +2,7 @@ import Foundation
 import SigLIPBase
 import SigLIPCore
 
-/// Reads and writes a model as a Hugging Face SigLIP directory: `config.json` (SiglipConfig
+/// Reads and writes a model as a Hugging Face SigLIP directory: `config.json` (Hugging Face's `SiglipConfig`
 /// form) and `model.safetensors` (Hugging Face tensor names and layouts, Float32). Our tensor
 /// names ARE the Hugging Face names (see the towers), so no renaming table is needed and no
 /// transposes are done.
@@ -17,7 +17,7 @@ public enum Checkpoint {
 
     /// Builds the model described by `directory/config.json` and loads its weights.
     public static func load(from directory: URL) throws -> SigLIPModel {
-        let config = try SiglipConfig.read(from: directory.appendingPathComponent(configFile))
+        let config = try SigLIPConfig.read(from: directory.appendingPathComponent(configFile))
         let model = try SigLIPModel(config: config)
         try loadWeights(into: model.parameters, from: directory.appendingPathComponent(weightsFile))
         return model

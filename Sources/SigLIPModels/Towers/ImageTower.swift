@@ -4,26 +4,26 @@ import SigLIPLayers
 /// The ViT image tower: patch embedding + position embedding → encoder → `post_layernorm` →
 /// MAP head. Pixels [B, H, W, 3] in [-1, 1] → embedding [B, D]. Names under `vision_model.`.
 public struct ImageTower {
-    public let config: VisionConfig
+    public let config: ImageTowerConfig
     public let patchEmbedding: PatchEmbedding
     public let positionEmbedding: PositionEmbedding
     public let encoder: TransformerEncoder
     public let postNorm: LayerNorm
     public let head: MAPHead
 
-    public init(_ layout: ParameterLayout, config: VisionConfig, prefix: String = "vision_model") {
+    public init(_ layout: ParameterLayout, config: ImageTowerConfig, prefix: String = "vision_model") {
         self.config = config
-        let d = config.hiddenSize
+        let d = config.width
         patchEmbedding = PatchEmbedding(layout, "\(prefix).embeddings.patch_embedding", patchSize: config.patchSize,
-                                        channels: config.numChannels, width: d)
+                                        channels: config.channels, width: d)
         positionEmbedding = PositionEmbedding(layout, "\(prefix).embeddings.position_embedding", positions: config.tokens, width: d)
-        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d,
-                                     heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
-                                     epsilon: config.layerNormEps, adapter: config.recursion.adapter,
+        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.depth, width: d,
+                                     heads: config.heads, mlpWidth: config.mlpWidth,
+                                     epsilon: config.layerNormEpsilon, adapter: config.recursion.adapter,
                                      adapterRounds: config.recursion.adapterRounds)
-        postNorm = LayerNorm(layout, "\(prefix).post_layernorm", width: d, epsilon: config.layerNormEps)
-        head = MAPHead(layout, "\(prefix).head", width: d, heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
-                       epsilon: config.layerNormEps)
+        postNorm = LayerNorm(layout, "\(prefix).post_layernorm", width: d, epsilon: config.layerNormEpsilon)
+        head = MAPHead(layout, "\(prefix).head", width: d, heads: config.heads, mlpWidth: config.mlpWidth,
+                       epsilon: config.layerNormEpsilon)
     }
 
     public struct Cache {
@@ -36,7 +36,7 @@ public struct ImageTower {
 
     /// The encoder plan for `rounds` recursion rounds (nil: the configured training rounds).
     public func plan(rounds: Int? = nil) -> [EncoderStep] {
-        config.recursion.plan(depth: config.numHiddenLayers, rounds: rounds)
+        config.recursion.plan(depth: config.depth, rounds: rounds)
     }
 
     /// pixels: [B, H, W, C] → embedding [B, D] (not normalised), running `rounds` recursion

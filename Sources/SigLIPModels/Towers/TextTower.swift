@@ -5,25 +5,25 @@ import SigLIPLayers
 /// last token → `head` (Dense D → embedding size). Token ids [B, L] → embedding [B, E].
 /// Names under `text_model.`.
 public struct TextTower {
-    public let config: TextConfig
+    public let config: TextTowerConfig
     public let tokenEmbedding: TokenEmbedding
     public let positionEmbedding: PositionEmbedding
     public let encoder: TransformerEncoder
     public let finalNorm: LayerNorm
     public let head: Linear
 
-    public init(_ layout: ParameterLayout, config: TextConfig, prefix: String = "text_model") {
+    public init(_ layout: ParameterLayout, config: TextTowerConfig, prefix: String = "text_model") {
         self.config = config
-        let d = config.hiddenSize
-        tokenEmbedding = TokenEmbedding(layout, "\(prefix).embeddings.token_embedding", vocabularySize: config.vocabSize, width: d)
+        let d = config.width
+        tokenEmbedding = TokenEmbedding(layout, "\(prefix).embeddings.token_embedding", vocabularySize: config.vocabularySize, width: d)
         positionEmbedding = PositionEmbedding(layout, "\(prefix).embeddings.position_embedding",
-                                              positions: config.maxPositionEmbeddings, width: d)
-        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.numHiddenLayers, width: d,
-                                     heads: config.numAttentionHeads, mlpWidth: config.intermediateSize,
-                                     epsilon: config.layerNormEps, adapter: config.recursion.adapter,
+                                              positions: config.length, width: d)
+        encoder = TransformerEncoder(layout, "\(prefix).encoder", depth: config.depth, width: d,
+                                     heads: config.heads, mlpWidth: config.mlpWidth,
+                                     epsilon: config.layerNormEpsilon, adapter: config.recursion.adapter,
                                      adapterRounds: config.recursion.adapterRounds)
-        finalNorm = LayerNorm(layout, "\(prefix).final_layer_norm", width: d, epsilon: config.layerNormEps)
-        head = Linear(layout, "\(prefix).head", in: d, out: config.embeddingSize, weightInit: .lecunNormal(fanIn: d))
+        finalNorm = LayerNorm(layout, "\(prefix).final_layer_norm", width: d, epsilon: config.layerNormEpsilon)
+        head = Linear(layout, "\(prefix).head", in: d, out: config.embeddingWidth, weightInit: .lecunNormal(fanIn: d))
     }
 
     public struct Cache {
@@ -37,7 +37,7 @@ public struct TextTower {
 
     /// The encoder plan for `rounds` recursion rounds (nil: the configured training rounds).
     public func plan(rounds: Int? = nil) -> [EncoderStep] {
-        config.recursion.plan(depth: config.numHiddenLayers, rounds: rounds)
+        config.recursion.plan(depth: config.depth, rounds: rounds)
     }
 
     /// ids: [B, L] row-major (L = max_position_embeddings) → embedding [B, E] (not normalised),
@@ -45,7 +45,7 @@ public struct TextTower {
     /// `keepActivations: false` (inference) frees each block's activations as it goes; the
     /// cache then cannot be used for a backward.
     public func forward(_ ids: [Int32], batch: Int, rounds: Int? = nil, keepActivations: Bool = true, _ ctx: Context) -> (Tensor, Cache) {
-        let length = config.maxPositionEmbeddings
+        let length = config.length
         precondition(ids.count == batch * length, "text tower expects \(batch)×\(length) token ids, got \(ids.count)")
         let x = tokenEmbedding.forward(ids, batch: batch, length: length, ctx)
         positionEmbedding.forward(x, ctx)
@@ -60,13 +60,13 @@ public struct TextTower {
 
     /// Each text's first EOS position (its last real token); L-1 when there is none.
     func eosPositions(_ ids: [Int32], batch: Int) -> [Int] {
-        let length = config.maxPositionEmbeddings, eos = Int32(config.eosTokenId)
+        let length = config.length, eos = Int32(config.eosID)
         return (0..<batch).map { b in (0..<length).first { ids[b * length + $0] == eos } ?? length - 1 }
     }
 
     /// [B, L]: 0 up to each text's last real token, -inf after it (the padding).
     func keyMask(lastRealToken positions: [Int], _ ctx: Context) -> Tensor {
-        let length = config.maxPositionEmbeddings
+        let length = config.length
         let mask = ctx.arena.tensor([positions.count, length])
         for (b, p) in positions.enumerated() {
             for j in 0..<length { mask.data[b * length + j] = j <= p ? 0 : -.infinity }

@@ -32,9 +32,9 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var step: Int
     public var loss: Float
     public var learningRate: Float
-    /// The loss's log temperature t and bias b after the update.
-    public var t: Float
-    public var b: Float
+    /// The loss's log temperature t and bias b after the update (keys "t" and "b").
+    public var logScale: Float
+    public var bias: Float
     public var gradientNorm: Float
     public var imagesPerSecond: Double
     public var examples: Int
@@ -47,7 +47,7 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var imageRounds: Int
 
     enum CodingKeys: String, CodingKey {
-        case step, loss, learningRate = "lr", t, b, gradientNorm = "grad_norm", imagesPerSecond = "images_per_s"
+        case step, loss, learningRate = "lr", logScale = "t", bias = "b", gradientNorm = "grad_norm", imagesPerSecond = "images_per_s"
         case examples, flops, skippedFiles = "skipped_files", imageCosine = "image_cosine", textCosine = "text_cosine"
         case imageRounds = "image_rounds"
     }
@@ -119,8 +119,8 @@ public final class Trainer {
             totalSteps = Int(flops / (perExample * Double(batch)))
         } else {
             var baseline = model.config
-            baseline.visionConfig.recursion = RecursionConfig()
-            baseline.textConfig.recursion = RecursionConfig()
+            baseline.imageTower.recursion = RecursionConfig()
+            baseline.textTower.recursion = RecursionConfig()
             let m = ComputeMatch(baseline: baseline, baselineExamples: options.matchBaselineSteps! * batch,
                                  candidate: model.config, batch: batch)
             match = m
@@ -172,8 +172,8 @@ public final class Trainer {
         while state.step < state.totalSteps {
             let stepStart = DispatchTime.now().uptimeNanoseconds
             let batch = try source.nextBatch()
-            let imageRounds = drawTrainingRounds(model.config.visionConfig.recursion, using: &state.generator)
-            let textRounds = drawTrainingRounds(model.config.textConfig.recursion, using: &state.generator)
+            let imageRounds = drawTrainingRounds(model.config.imageTower.recursion, using: &state.generator)
+            let textRounds = drawTrainingRounds(model.config.textTower.recursion, using: &state.generator)
             let measured: TrainingStep.Metrics
             do {
                 measured = try step.run(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds, textRounds: textRounds)
@@ -189,7 +189,7 @@ public final class Trainer {
             state.skippedFiles = source.skippedCount
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
             let record = StepRecord(
-                step: state.step, loss: measured.loss, learningRate: measured.learningRate, t: measured.logScale, b: measured.bias,
+                step: state.step, loss: measured.loss, learningRate: measured.learningRate, logScale: measured.logScale, bias: measured.bias,
                 gradientNorm: measured.gradientNorm, imagesPerSecond: Double(options.batchSize) / seconds,
                 examples: state.examplesSeen, flops: state.flopsSpent, skippedFiles: state.skippedFiles,
                 imageCosine: measured.imageCosine, textCosine: measured.textCosine, imageRounds: imageRounds)
@@ -232,7 +232,7 @@ public final class Trainer {
     }
 
     func restore(from dir: URL) throws -> TrainerState {
-        let saved = try SiglipConfig.read(from: dir.appendingPathComponent(Checkpoint.configFile))
+        let saved = try SigLIPConfig.read(from: dir.appendingPathComponent(Checkpoint.configFile))
         guard saved == model.config else {
             throw TrainingError.incompatibleCheckpoint(
                 "\(dir.path) was trained with another model configuration than these options describe; resume with the run's own options (\(run.optionsFile.path))")

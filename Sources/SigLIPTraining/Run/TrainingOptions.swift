@@ -114,29 +114,29 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard checkpointEvery >= 1, keepCheckpoints >= 1, evalEvery >= 1, workers >= 1 else {
             throw TrainingError.badOptions("checkpoint-every, keep-checkpoints, eval-every and workers must be at least 1")
         }
-        _ = try siglipConfig(vocabularySize: 2)
+        _ = try modelConfig(vocabularySize: 2)
     }
 
     /// The model configuration these options describe, for a tokenizer of `vocabularySize`.
-    public func siglipConfig(vocabularySize: Int) throws -> SiglipConfig {
-        do { return try makeSiglipConfig(vocabularySize: vocabularySize) } catch let error as ConfigError {
+    public func modelConfig(vocabularySize: Int) throws -> SigLIPConfig {
+        do { return try makeModelConfig(vocabularySize: vocabularySize) } catch let error as ConfigError {
             throw TrainingError.badOptions(error.description)
         }
     }
 
-    private func makeSiglipConfig(vocabularySize: Int) throws -> SiglipConfig {
-        var vision = try VisionConfig(preset: model, imageSize: imageSize)
-        var text = try TextConfig(preset: model, vocabularySize: vocabularySize, length: textLength)
+    private func makeModelConfig(vocabularySize: Int) throws -> SigLIPConfig {
+        var vision = try ImageTowerConfig(preset: model, imageSize: imageSize)
+        var text = try TextTowerConfig(preset: model, vocabularySize: vocabularySize, length: textLength)
         if let depth {
-            vision.numHiddenLayers = depth
-            text.numHiddenLayers = depth
+            vision.depth = depth
+            text.depth = depth
         }
         vision.recursion = RecursionConfig(signature: try RecursionSignature(parsing: signature), rounds: rounds,
                                            skipProbability: skipProbability, adapter: adapter)
         text.recursion = RecursionConfig(signature: try RecursionSignature(parsing: textSignature), rounds: textRounds)
         text.maskPadding = maskPadding
-        (text.padTokenId, text.eosTokenId, text.bosTokenId) = (1, 1, 0)
-        let config = SiglipConfig(vision: vision, text: text)
+        (text.padID, text.eosID, text.bosID) = (1, 1, 0)
+        let config = SigLIPConfig(vision: vision, text: text)
         try config.validate()
         return config
     }

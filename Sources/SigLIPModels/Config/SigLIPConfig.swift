@@ -1,0 +1,246 @@
+import Foundation
+
+/// The image tower's configuration, in the form of Hugging Face's `SiglipVisionConfig`.
+public struct ImageTowerConfig: Codable, Equatable, Sendable {
+    public var width = 768
+    public var mlpWidth = 3072
+    public var depth = 12
+    public var heads = 12
+    public var channels = 3
+    public var imageSize = 224
+    public var patchSize = 16
+    public var layerNormEpsilon: Float = 1e-6
+    public var activation = "gelu_pytorch_tanh"
+    /// Recursion (RINS) of this tower; an extra field that Hugging Face tooling ignores.
+    public var recursion = RecursionConfig()
+
+    public init() {}
+
+    /// A named preset ("B/16") at an image size.
+    public init(preset: String, imageSize: Int) throws {
+        let (variant, patch) = try ViTVariant.parse(preset)
+        width = variant.width
+        mlpWidth = variant.mlpWidth
+        depth = variant.depth
+        heads = variant.heads
+        patchSize = patch ?? 16
+        self.imageSize = imageSize
+    }
+
+    /// Tokens per image: (image / patch)².
+    public var tokens: Int { (imageSize / patchSize) * (imageSize / patchSize) }
+
+    enum CodingKeys: String, CodingKey {
+        case width = "hidden_size", mlpWidth = "intermediate_size", depth = "num_hidden_layers"
+        case heads = "num_attention_heads", channels = "num_channels", imageSize = "image_size"
+        case patchSize = "patch_size", layerNormEpsilon = "layer_norm_eps", activation = "hidden_act", modelType = "model_type"
+        case recursion
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ImageTowerConfig()
+        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
+        mlpWidth = try c.decodeIfPresent(Int.self, forKey: .mlpWidth) ?? d.mlpWidth
+        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
+        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? d.heads
+        channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? d.channels
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize
+        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize
+        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? d.layerNormEpsilon
+        activation = try c.decodeIfPresent(String.self, forKey: .activation) ?? d.activation
+        recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(width, forKey: .width)
+        try c.encode(mlpWidth, forKey: .mlpWidth)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(imageSize, forKey: .imageSize)
+        try c.encode(patchSize, forKey: .patchSize)
+        try c.encode(Double(layerNormEpsilon), forKey: .layerNormEpsilon)
+        try c.encode(activation, forKey: .activation)
+        try c.encode("siglip_vision_model", forKey: .modelType)
+        if !recursion.isBaseline { try c.encode(recursion, forKey: .recursion) }
+    }
+
+    func validate() throws {
+        guard width > 0, mlpWidth > 0, depth > 0, heads > 0, channels > 0 else {
+            throw ConfigError("vision_config: sizes must be positive")
+        }
+        guard width % heads == 0 else {
+            throw ConfigError("vision_config: hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
+        }
+        guard patchSize > 0, imageSize % patchSize == 0 else {
+            throw ConfigError("vision_config: image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
+        }
+        guard activation == "gelu_pytorch_tanh" || activation == "gelu_new" else {
+            throw ConfigError("vision_config: hidden_act '\(activation)' is not supported (only the tanh GELU)")
+        }
+        try recursion.validate(depth: depth, tower: "vision_config")
+    }
+}
+
+/// The text tower's configuration, in the form of Hugging Face's `SiglipTextConfig`.
+public struct TextTowerConfig: Codable, Equatable, Sendable {
+    public var vocabularySize = 32000
+    public var width = 768
+    public var mlpWidth = 3072
+    public var depth = 12
+    public var heads = 12
+    public var length = 64
+    public var layerNormEpsilon: Float = 1e-6
+    public var activation = "gelu_pytorch_tanh"
+    public var padID = 1
+    public var bosID = 49406
+    public var eosID = 49407
+    /// The width of the text embedding (`head` output); nil means `width`.
+    public var projectionWidth: Int?
+    /// Recursion (RINS) of this tower; an extra field that Hugging Face tooling ignores.
+    public var recursion = RecursionConfig()
+    /// Masks the padding after the first EOS out of attention and pools at that EOS, for
+    /// training from scratch at small scale (SPEC.md); released models do not mask. An extra
+    /// field (`mask_padding`) that Hugging Face tooling ignores; absent means false.
+    public var maskPadding = false
+
+    public init() {}
+
+    /// A named preset ("B") for the text transformer, with vocabulary V and length L.
+    public init(preset: String, vocabularySize: Int, length: Int) throws {
+        let variant = try ViTVariant.parse(preset).variant
+        width = variant.width
+        mlpWidth = variant.mlpWidth
+        depth = variant.depth
+        heads = variant.heads
+        self.vocabularySize = vocabularySize
+        self.length = length
+    }
+
+    public var embeddingWidth: Int { projectionWidth ?? width }
+
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size", width = "hidden_size", mlpWidth = "intermediate_size"
+        case depth = "num_hidden_layers", heads = "num_attention_heads"
+        case length = "max_position_embeddings", layerNormEpsilon = "layer_norm_eps", activation = "hidden_act"
+        case padID = "pad_token_id", bosID = "bos_token_id", eosID = "eos_token_id"
+        case projectionWidth = "projection_size", modelType = "model_type", recursion, maskPadding = "mask_padding"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TextTowerConfig()
+        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? d.vocabularySize
+        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
+        mlpWidth = try c.decodeIfPresent(Int.self, forKey: .mlpWidth) ?? d.mlpWidth
+        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
+        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? d.heads
+        length = try c.decodeIfPresent(Int.self, forKey: .length) ?? d.length
+        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? d.layerNormEpsilon
+        activation = try c.decodeIfPresent(String.self, forKey: .activation) ?? d.activation
+        padID = try c.decodeIfPresent(Int.self, forKey: .padID) ?? d.padID
+        bosID = try c.decodeIfPresent(Int.self, forKey: .bosID) ?? d.bosID
+        eosID = try c.decodeIfPresent(Int.self, forKey: .eosID) ?? d.eosID
+        projectionWidth = try c.decodeIfPresent(Int.self, forKey: .projectionWidth)
+        recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
+        maskPadding = try c.decodeIfPresent(Bool.self, forKey: .maskPadding) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabularySize, forKey: .vocabularySize)
+        try c.encode(width, forKey: .width)
+        try c.encode(mlpWidth, forKey: .mlpWidth)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(length, forKey: .length)
+        try c.encode(Double(layerNormEpsilon), forKey: .layerNormEpsilon)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(padID, forKey: .padID)
+        try c.encode(bosID, forKey: .bosID)
+        try c.encode(eosID, forKey: .eosID)
+        try c.encodeIfPresent(projectionWidth, forKey: .projectionWidth)   // absent: hidden_size, as in transformers
+        try c.encode("siglip_text_model", forKey: .modelType)
+        if !recursion.isBaseline { try c.encode(recursion, forKey: .recursion) }
+        if maskPadding { try c.encode(true, forKey: .maskPadding) }
+    }
+
+    func validate() throws {
+        guard vocabularySize > 0, width > 0, mlpWidth > 0, depth > 0, heads > 0,
+              length > 0, embeddingWidth > 0 else {
+            throw ConfigError("text_config: sizes must be positive")
+        }
+        guard width % heads == 0 else {
+            throw ConfigError("text_config: hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
+        }
+        guard activation == "gelu_pytorch_tanh" || activation == "gelu_new" else {
+            throw ConfigError("text_config: hidden_act '\(activation)' is not supported (only the tanh GELU)")
+        }
+        try recursion.validate(depth: depth, tower: "text_config")
+    }
+}
+
+/// A two-tower SigLIP configuration, written as `config.json` in the form of Hugging Face's
+/// `SiglipConfig` so that `transformers` loads our checkpoints and we load theirs.
+public struct SigLIPConfig: Codable, Equatable, Sendable {
+    public var imageTower = ImageTowerConfig()
+    public var textTower = TextTowerConfig()
+
+    public init(vision: ImageTowerConfig = ImageTowerConfig(), text: TextTowerConfig = TextTowerConfig()) {
+        imageTower = vision
+        textTower = text
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case imageTower = "vision_config", textTower = "text_config", modelType = "model_type"
+        case architectures, torchDtype = "torch_dtype"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageTower = try c.decodeIfPresent(ImageTowerConfig.self, forKey: .imageTower) ?? ImageTowerConfig()
+        textTower = try c.decodeIfPresent(TextTowerConfig.self, forKey: .textTower) ?? TextTowerConfig()
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(imageTower, forKey: .imageTower)
+        try c.encode(textTower, forKey: .textTower)
+        try c.encode("siglip", forKey: .modelType)
+        try c.encode(["SiglipModel"], forKey: .architectures)
+        try c.encode("float32", forKey: .torchDtype)
+    }
+
+    /// Checks that the configuration describes a model we can build.
+    public func validate() throws {
+        try imageTower.validate()
+        try textTower.validate()
+        guard textTower.embeddingWidth == imageTower.width else {
+            throw ConfigError("text embedding size \(textTower.embeddingWidth) differs from the image embedding size \(imageTower.width)")
+        }
+    }
+
+    public static func read(from url: URL) throws -> SigLIPConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConfigError("\(url.path): cannot read (\(error.localizedDescription))")
+        }
+        do {
+            let config = try JSONDecoder().decode(SigLIPConfig.self, from: data)
+            try config.validate()
+            return config
+        } catch let error as ConfigError {
+            throw ConfigError("\(url.path): \(error.description)")
+        } catch {
+            throw ConfigError("\(url.path): not a SigLIP config.json (\(error))")
+        }
+    }
+
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "SigLIPCharts", dependencies: ["SigLIPImage"]),
         // The application: a training job wired from data, model, periodic evaluation and charts.
         .target(name: "SigLIPApp", dependencies: [
-            "SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
+            "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
             "SigLIPEval", "SigLIPTraining", "SigLIPCharts",
         ]),
         // The importable library: encoders and their inputs.

@@ -1,5 +1,4 @@
 import Foundation
-import SigLIPBase
 import SigLIPCharts
 import SigLIPCore
 import SigLIPData

@@ -41,25 +41,16 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "Scaling: run each configuration at these image sizes instead of its own, e.g. 32,64,96,128.")
     var imageSizes: String?
 
-    @Option(help: "Instruction set of the C kernels (GELU, softmax, LayerNorm, AdamW): baseline, avx2 or avx512 (default: the best this CPU has).")
-    var instructionSet: String?
+    @Option(help: "Instruction set of the C kernels (GELU, softmax, LayerNorm, AdamW, GEMM): baseline, avx2 or avx512 (default: the best this CPU has).")
+    var instructionSet: InstructionSet?
 
     @Option(help: "GEMM backend: own (our driver, the default when the kernels run at AVX-512) or blas (OpenBLAS).")
-    var gemm: String?
+    var gemm: GEMMBackend?
 
     mutating func run() throws {
         if let threads { ComputeThreads.set(threads) }
-        if let gemm {
-            guard let backend = GEMMBackend(rawValue: gemm) else {
-                throw ValidationError("unknown GEMM backend '\(gemm)' (own or blas)")
-            }
-            GEMMBackend.select(backend)
-        }
-        if let instructionSet {
-            let levels: [String: InstructionSet] = ["baseline": .baseline, "avx2": .avx2, "avx512": .avx512]
-            guard let level = levels[instructionSet] else {
-                throw ValidationError("unknown instruction set '\(instructionSet)' (baseline, avx2 or avx512)")
-            }
+        if let gemm { GEMMBackend.select(gemm) }
+        if let level = instructionSet {
             let chosen = InstructionSet.select(level)
             if chosen != level { print("this CPU lacks \(level); the kernels run at \(chosen)") }
         }
@@ -216,5 +207,25 @@ enum BenchCase: String, CaseIterable {
             imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
             peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 })
+    }
+}
+
+extension GEMMBackend: ExpressibleByArgument {}
+
+/// `--instruction-set baseline|avx2|avx512`.
+extension InstructionSet: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let level = Self.allCases.first(where: { $0.argument == argument }) else { return nil }
+        self = level
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.argument) }
+
+    var argument: String {
+        switch self {
+        case .baseline: "baseline"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        }
     }
 }

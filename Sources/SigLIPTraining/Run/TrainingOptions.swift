@@ -91,14 +91,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         }
     }
 
-    /// Keys whose default is nil (absent from the encoded defaults).
-    static let optionalKeys: Set<String> = ["initialBias", "examples", "flops", "matchBaselineSteps", "initFrom", "evalData", "depth", "steps"]
-
     /// Every option, unset ones as explicit nulls (so that reading the file back gives these
-    /// options, not the defaults).
+    /// options, not the defaults). The keys are the property names (synthesised `Codable`), so
+    /// the unset ones are read off the struct itself: a new optional option needs no list.
     public func jsonData() throws -> Data {
         var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as! [String: Any]
-        for key in Self.optionalKeys where object[key] == nil { object[key] = NSNull() }
+        for case let key? in Mirror(reflecting: self).children.map(\.label) where object[key] == nil { object[key] = NSNull() }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 

@@ -40,16 +40,16 @@ public struct ImageTowerConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ImageTowerConfig()
-        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-        mlpWidth = try c.decodeIfPresent(Int.self, forKey: .mlpWidth) ?? d.mlpWidth
-        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
-        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? d.heads
-        channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? d.channels
-        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize
-        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize
-        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? d.layerNormEpsilon
-        activation = try c.decodeIfPresent(String.self, forKey: .activation) ?? d.activation
-        recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
+        width = try c.decode(.width, or: d.width)
+        mlpWidth = try c.decode(.mlpWidth, or: d.mlpWidth)
+        depth = try c.decode(.depth, or: d.depth)
+        heads = try c.decode(.heads, or: d.heads)
+        channels = try c.decode(.channels, or: d.channels)
+        imageSize = try c.decode(.imageSize, or: d.imageSize)
+        patchSize = try c.decode(.patchSize, or: d.patchSize)
+        layerNormEpsilon = try c.decode(.layerNormEpsilon, or: d.layerNormEpsilon)
+        activation = try c.decode(.activation, or: d.activation)
+        recursion = try c.decode(.recursion, or: RecursionConfig())
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -132,20 +132,20 @@ public struct TextTowerConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = TextTowerConfig()
-        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? d.vocabularySize
-        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-        mlpWidth = try c.decodeIfPresent(Int.self, forKey: .mlpWidth) ?? d.mlpWidth
-        depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
-        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? d.heads
-        length = try c.decodeIfPresent(Int.self, forKey: .length) ?? d.length
-        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? d.layerNormEpsilon
-        activation = try c.decodeIfPresent(String.self, forKey: .activation) ?? d.activation
-        padID = try c.decodeIfPresent(Int.self, forKey: .padID) ?? d.padID
-        bosID = try c.decodeIfPresent(Int.self, forKey: .bosID) ?? d.bosID
-        eosID = try c.decodeIfPresent(Int.self, forKey: .eosID) ?? d.eosID
+        vocabularySize = try c.decode(.vocabularySize, or: d.vocabularySize)
+        width = try c.decode(.width, or: d.width)
+        mlpWidth = try c.decode(.mlpWidth, or: d.mlpWidth)
+        depth = try c.decode(.depth, or: d.depth)
+        heads = try c.decode(.heads, or: d.heads)
+        length = try c.decode(.length, or: d.length)
+        layerNormEpsilon = try c.decode(.layerNormEpsilon, or: d.layerNormEpsilon)
+        activation = try c.decode(.activation, or: d.activation)
+        padID = try c.decode(.padID, or: d.padID)
+        bosID = try c.decode(.bosID, or: d.bosID)
+        eosID = try c.decode(.eosID, or: d.eosID)
         projectionWidth = try c.decodeIfPresent(Int.self, forKey: .projectionWidth)
-        recursion = try c.decodeIfPresent(RecursionConfig.self, forKey: .recursion) ?? RecursionConfig()
-        maskPadding = try c.decodeIfPresent(Bool.self, forKey: .maskPadding) ?? false
+        recursion = try c.decode(.recursion, or: RecursionConfig())
+        maskPadding = try c.decode(.maskPadding, or: false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -200,8 +200,8 @@ public struct SigLIPConfig: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        imageTower = try c.decodeIfPresent(ImageTowerConfig.self, forKey: .imageTower) ?? ImageTowerConfig()
-        textTower = try c.decodeIfPresent(TextTowerConfig.self, forKey: .textTower) ?? TextTowerConfig()
+        imageTower = try c.decode(.imageTower, or: ImageTowerConfig())
+        textTower = try c.decode(.textTower, or: TextTowerConfig())
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -242,5 +242,12 @@ public struct SigLIPConfig: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The value at `key`, or `fallback` when config.json leaves it out (Hugging Face's defaults).
+    func decode<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
     }
 }

@@ -1,8 +1,8 @@
 import SigLIPBase
-/// The zero-shot classifier's weights: one embedding per class from its prompts (SPEC.md):
+/// The zero-shot classifier's weights: one embedding per class from its prompts (DESIGN.md §4.9):
 /// every prompt's embedding L2-normalised, averaged over the templates, renormalised.
 public enum ClassEmbeddings {
-    /// Norm floor of SPEC.md's `z / (‖z‖ + 1e-8)`.
+    /// Norm floor of DESIGN.md §4.7's `z / (‖z‖ + 1e-8)`.
     public static let normEpsilon: Float = 1e-8
 
     /// Encodes the K × T prompts of `Prompts.classTexts` in batches and averages them per class.

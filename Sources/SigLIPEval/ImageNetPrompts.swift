@@ -1,5 +1,5 @@
 /// CLIP's 80 ImageNet prompt templates (openai/CLIP `notebooks/Prompt_Engineering_for_ImageNet.ipynb`)
-/// followed by the bare class name `{}`: the 81 templates of the reference protocol (SPEC.md).
+/// followed by the bare class name `{}`: the 81 templates of the reference protocol (DESIGN.md §4.9).
 /// `evals/imagenet/templates.txt` ships the same lines; a test holds the two together.
 public enum ImageNetPrompts {
     public static let templates: [String] = [

@@ -1,8 +1,8 @@
 import SigLIPBase
 import SigLIPText
 
-/// Class names and prompt templates as the zero-shot protocol uses them (SPEC.md, "Zero-shot
-/// classification"; big_vision `prompt_engineering`): both are canonicalised ('_' → space,
+/// Class names and prompt templates as the zero-shot protocol uses them (DESIGN.md §4.9;
+/// big_vision `prompt_engineering`): both are canonicalised ('_' → space,
 /// ASCII punctuation removed except the `{}` slot, lowercased, whitespace collapsed), and only
 /// the first of a comma-separated list of synonyms names a class.
 public enum Prompts {

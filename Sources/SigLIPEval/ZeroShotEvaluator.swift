@@ -38,7 +38,7 @@ public struct ZeroShotTask: Sendable {
     }
 }
 
-/// The zero-shot classifier of SPEC.md run over a task at several recursion rounds.
+/// The zero-shot classifier of DESIGN.md §4.9 run over a task at several recursion rounds.
 public enum ZeroShotEvaluator {
     public struct Outcome: Sendable {
         /// One per requested rounds value, in the order asked, with `gainOverOneRound` filled.

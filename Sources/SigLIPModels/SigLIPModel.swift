@@ -21,7 +21,7 @@ public final class SigLIPModel {
         parameters = ParameterStore(layout: layout)
     }
 
-    /// Initialises every parameter for training from scratch (SPEC.md), reproducibly from `seed`.
+    /// Initialises every parameter for training from scratch (DESIGN.md §4.8), reproducibly from `seed`.
     public func initialize(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         parameters.initialize(using: &generator)

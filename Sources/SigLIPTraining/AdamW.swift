@@ -2,7 +2,7 @@ import Foundation
 import SigLIPBase
 import SigLIPCore
 
-/// Adam with decoupled weight decay, as SPEC.md's training recipe:
+/// Adam with decoupled weight decay, the paper's training recipe (DESIGN.md §4.8):
 ///
 ///     g ← g · min(1, clip / ‖g‖)                          (global-norm clipping)
 ///     m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²

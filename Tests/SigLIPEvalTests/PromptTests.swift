@@ -4,7 +4,7 @@ import SigLIPEval
 import Testing
 
 @Suite("Prompts and class embeddings") struct PromptTests {
-    /// SPEC.md: '_' → space, punctuation removed, lowercased, whitespace collapsed; the first synonym.
+    /// DESIGN.md §4.9: '_' → space, punctuation removed, lowercased, whitespace collapsed; the first synonym.
     @Test(arguments: [
         ("Great_White_Shark", "great white shark"),
         ("great white shark, white shark, man-eater", "great white shark"),

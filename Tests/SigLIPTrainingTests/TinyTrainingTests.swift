@@ -15,7 +15,7 @@ import Testing
         (text.vocabularySize, text.length) = (50, 8)
         let model = try SigLIPModel(config: SigLIPConfig(vision: vision, text: text))
         model.initialize(seed: 1)
-        // Small-batch bias init (SPEC.md): b ≈ -log(B).
+        // Small-batch bias init (DESIGN.md §6.1): b ≈ -log(B).
         model.parameters.value(model.loss.bias)[0] = -2
         var settings = AdamW.Settings()
         settings.learningRate = 3e-3

@@ -144,7 +144,7 @@ def check_loss(out) -> None:
 def manual_forward(sd, pixel_values, input_ids):
     """Re-derive every output from the raw tensors with plain torch ops (no HF modules).
 
-    Checks our reading of the model (SPEC.md): row-major patches, pre-LN blocks, tanh
+    Checks our reading of the model (docs/DESIGN.md §4): row-major patches, pre-LN blocks, tanh
     GELU, MAP head without a probe residual, last-token text pooling, z / ||z||.
     """
     F = torch.nn.functional

@@ -16,7 +16,7 @@ public enum ParameterRole: String, Codable, Sendable {
     public var isDecayed: Bool { self == .weightMatrix }
 }
 
-/// How a parameter is initialised when training from scratch (SPEC.md, "Initialisation").
+/// How a parameter is initialised when training from scratch (DESIGN.md §4.8).
 public enum Initializer: Equatable, Sendable {
     case zeros
     case constant(Float)

@@ -1,4 +1,4 @@
-/// The named ViT sizes of SPEC.md, in one place: width D, depth, MLP width and heads H.
+/// The named ViT sizes (DESIGN.md §4.11), in one place: width D, depth, MLP width and heads H.
 public enum ViTVariant: String, CaseIterable, Codable, Sendable {
     case ti = "Ti", s = "S", m = "M", b = "B", l = "L", so400m = "So400m"
 

@@ -102,7 +102,7 @@ public struct TextTowerConfig: Codable, Equatable, Sendable {
     /// Recursion (RINS) of this tower; an extra field that Hugging Face tooling ignores.
     public var recursion = RecursionConfig()
     /// Masks the padding after the first EOS out of attention and pools at that EOS, for
-    /// training from scratch at small scale (SPEC.md); released models do not mask. An extra
+    /// training from scratch at small scale (DESIGN.md §6.2); released models do not mask. An extra
     /// field (`mask_padding`) that Hugging Face tooling ignores; absent means false.
     public var maskPadding = false
 

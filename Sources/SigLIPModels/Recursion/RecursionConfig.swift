@@ -6,7 +6,7 @@ public enum AdapterKind: String, Codable, CaseIterable, Sendable {
     case none, linear, diagonal
 }
 
-/// How a tower recurses (SPEC.md, RINS). Stored in `config.json` as an extra `recursion` field
+/// How a tower recurses (DESIGN.md §5). Stored in `config.json` as an extra `recursion` field
 /// of the tower's config, which Hugging Face tooling ignores; a config without it is the
 /// baseline.
 public struct RecursionConfig: Codable, Equatable, Sendable {

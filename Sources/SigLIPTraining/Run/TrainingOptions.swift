@@ -5,13 +5,13 @@ import SigLIPModels
 /// command-line flags, and written back as `train_config.json` in the run directory.
 public struct TrainingOptions: Codable, Equatable, Sendable {
     // Model.
-    /// Image tower preset and patch size, e.g. "Ti/16" (SPEC.md sizes).
+    /// Image tower preset and patch size, e.g. "Ti/16" (DESIGN.md §4.11 sizes).
     public var model = "Ti/8"
     /// Overrides the preset's depth (both towers) for CPU-sized runs.
     public var depth: Int? = 6
     public var imageSize = 32
     public var textLength = 16
-    /// Masks text padding in attention (SPEC.md: keeps captions apart at small scale).
+    /// Masks text padding in attention (DESIGN.md §6.2: keeps captions apart at small scale).
     public var maskPadding = true
     /// Recursion of the image tower ("A B" is the baseline; "A^r B" RINS, the default).
     public var signature = "A^r B"
@@ -35,7 +35,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var randomFlip = true
     public var workers = 2
 
-    // Optimisation (SPEC.md recipe; the bias init follows SPEC.md for small batches).
+    // Optimisation (DESIGN.md §4.8; the bias init for small batches, §6.1; β2, §6.3).
     public var batchSize = 128
     public var learningRate: Float = 1e-3
     public var warmupSteps = 50
@@ -43,9 +43,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
     public var gradientClipNorm: Float = 1.0
-    /// Initial log temperature t (log 10 in SPEC.md).
+    /// Initial log temperature t (log 10, DESIGN.md §4.7).
     public var initialLogScale: Float = log(10)
-    /// Initial bias b; nil means -ln(batch size) (SPEC.md: -10 collapses small batches).
+    /// Initial bias b; nil means -ln(batch size) (DESIGN.md §6.1: -10 collapses small batches).
     public var initialBias: Float?
 
     // Budget: exactly one of steps, examples, flops; or matchBaselineSteps.

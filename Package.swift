@@ -74,19 +74,21 @@ let package = Package(
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Tests: one target per library; fixtures under Resources/.
-        .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPBase", "SigLIPCore"]),
+        // Tests: one target per library; fixtures under Resources/; shared helpers (tolerances,
+        // temporary folders, running the built commands) in SigLIPTestSupport.
+        .target(name: "SigLIPTestSupport", path: "Tests/SigLIPTestSupport"),
+        .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore"]),
         .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPCore", "SigLIPLayers"]),
-        .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
+        .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPTestSupport", "SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPTraining"]),
         .testTarget(name: "SigLIPChartsTests", dependencies: ["SigLIPCharts", "SigLIPImage"]),
         .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPBase", "CImageCodecs", "SigLIPImage"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPBase", "SigLIPText"], resources: [.copy("Resources")]),
-        .testTarget(name: "SigLIPDataTests", dependencies: ["SigLIPBase", "SigLIPImage", "SigLIPText", "SigLIPData"]),
+        .testTarget(name: "SigLIPDataTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPImage", "SigLIPText", "SigLIPData"]),
         .testTarget(name: "SigLIPEvalTests", dependencies: [
-            "SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPData", "SigLIPEval",
+            "SigLIPTestSupport", "SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPData", "SigLIPEval",
         ]),
-        .testTarget(name: "SigLIPTests", dependencies: ["SigLIP", "SigLIPTraining"]),
+        .testTarget(name: "SigLIPTests", dependencies: ["SigLIPTestSupport", "SigLIP", "SigLIPTraining"]),
     ],
     swiftLanguageModes: [.v5]
 )

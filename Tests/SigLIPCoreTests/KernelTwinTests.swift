@@ -1,5 +1,6 @@
 import Foundation
 import SigLIPCore
+import SigLIPTestSupport
 import Testing
 
 /// Every optimised kernel against its plain twin, at odd sizes and at sizes large enough to
@@ -12,15 +13,8 @@ import Testing
     static let shapes: [(rows: Int, columns: Int)] = [(1, 1), (3, 7), (17, 33), (129, 65), (512, 257)]
 
     func expectClose(_ actual: [Float], _ expected: [Float], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(actual.count == expected.count, sourceLocation: sourceLocation)
-        var worst = (index: 0, excess: -Float.infinity)
-        for i in expected.indices {
-            let excess = abs(actual[i] - expected[i]) - (Self.absoluteTolerance + Self.relativeTolerance * abs(expected[i]))
-            if !(excess <= worst.excess) { worst = (i, excess.isNaN ? .infinity : excess) }
-        }
-        if let i = Optional(worst.index), !expected.isEmpty {
-            #expect(worst.excess <= 0, "\(label): worst at [\(i)] \(actual[i]) vs \(expected[i])", sourceLocation: sourceLocation)
-        }
+        SigLIPTestSupport.expectClose(actual, expected, atol: Self.absoluteTolerance, rtol: Self.relativeTolerance, label,
+                                      sourceLocation: sourceLocation)
     }
 
     func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPTestSupport
 @testable import SigLIPData
 import SigLIPText
 
@@ -12,23 +13,6 @@ enum Repo {
     static func tokenizer(length: Int = 16) throws -> SigLIPTokenizer {
         try SigLIPTokenizer(contentsOf: tokenizerModel, length: length)
     }
-}
-
-/// A fresh temporary folder, removed by `remove()`.
-struct TemporaryFolder {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("siglip-data-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-    func write(_ name: String, _ data: Data) throws {
-        let target = file(name)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: target)
-    }
-    func write(_ name: String, _ text: String) throws { try write(name, Data(text.utf8)) }
-    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// A minimal ustar writer for test archives (GNU long names for names over 100 bytes).

@@ -1,5 +1,6 @@
 import Foundation
 import SigLIPBase
+import SigLIPTestSupport
 import Testing
 @testable import SigLIPData
 

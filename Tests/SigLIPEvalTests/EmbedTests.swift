@@ -4,6 +4,7 @@ import SigLIPCore
 import SigLIPEval
 import SigLIPImage
 import SigLIPModels
+import SigLIPTestSupport
 import Testing
 
 @Suite("Embed") struct EmbedTests {
@@ -12,15 +13,7 @@ import Testing
     static let relativeTolerance: Float = 1e-5
 
     static func expectClose(_ actual: [Float], _ expected: [Float], _ label: String) {
-        #expect(actual.count == expected.count, "\(label): \(actual.count) values vs \(expected.count)")
-        var worst = 0, worstRatio: Float = -1, failures = 0
-        for i in expected.indices {
-            let diff = abs(actual[i] - expected[i]), bound = absoluteTolerance + relativeTolerance * abs(expected[i])
-            if !(diff <= bound) { failures += 1 }
-            let ratio = diff.isNaN ? .infinity : diff / bound
-            if ratio > worstRatio { worstRatio = ratio; worst = i }
-        }
-        #expect(failures == 0, "\(label): \(failures) of \(expected.count) outside tolerance; worst at [\(worst)]: \(actual[worst]) vs \(expected[worst])")
+        SigLIPTestSupport.expectClose(actual, expected, atol: absoluteTolerance, rtol: relativeTolerance, label)
     }
 
     /// The reference HF checkpoint's `pixel_values` (NCHW) and `input_ids` give transformers'
@@ -43,7 +36,7 @@ import Testing
         Self.expectClose(result.logitsPerImage ?? [], try io.floats("logits_per_image"), "logits_per_image")
 
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         let out = folder.url.appendingPathComponent("embeds.safetensors")
         try result.write(to: out)
         let file = try SafeTensorsFile(contentsOf: out)

@@ -21,25 +21,6 @@ enum Repo {
     }
 }
 
-/// A fresh temporary folder, removed by `cleanUp()`.
-struct TemporaryFolder {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("siglip-eval-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func cleanUp() { try? FileManager.default.removeItem(at: url) }
-
-    /// Creates `relative` (folders included) with `contents`.
-    @discardableResult
-    func write(_ relative: String, _ contents: Data) throws -> URL {
-        let file = url.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try contents.write(to: file)
-        return file
-    }
-}
-
 /// Hand-built embeddings: texts and images (by their pixels) map to given vectors, optionally
 /// different per rounds value, so the expected accuracy is known exactly.
 final class TableEncoder: ZeroShotEncoder {

@@ -3,6 +3,7 @@ import SigLIPBase
 import SigLIPData
 import SigLIPEval
 import SigLIPModels
+import SigLIPTestSupport
 import Testing
 
 /// A tiny model whose text vocabulary fits the bundled 3,200-piece tokenizer.
@@ -22,7 +23,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
 @Suite("Bad input") struct InputErrorTests {
     @Test func emptyClassFolder() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try folder.write("cat/0.png", try Data(contentsOf: try Repo.emojiImages(1)[0]))
         try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("dog"), withIntermediateDirectories: true)
         #expect { try ZeroShotBenchmark(root: folder.url) } throws: { error in
@@ -32,7 +33,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
 
     @Test func classNamesLengthMismatch() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         let png = try Data(contentsOf: try Repo.emojiImages(1)[0])
         try folder.write("cat/0.png", png)
         try folder.write("dog/0.png", png)
@@ -50,7 +51,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
 
     @Test func checkpointWithoutTokenizer() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         try Checkpoint.save(try tinyModel(), to: folder.url)
         #expect { try EvalCheckpoint.load(from: folder.url) } throws: { error in
             let e = error as? SigLIPError
@@ -65,7 +66,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
 
     @Test func tokenizerLargerThanVocabulary() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         let model = try tinyModel()
         var config = model.config
         config.textTower.vocabularySize = 100
@@ -79,7 +80,7 @@ func tinyModel(seed: UInt64 = 7, rounds: Int = 1) throws -> SigLIPModel {
     /// counted, FLOPs growing with the rounds, and the same answer for the same input.
     @Test func tinyCheckpointEndToEnd() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         let checkpointDir = folder.url.appendingPathComponent("ckpt")
         try Checkpoint.save(try tinyModel(rounds: 2), to: checkpointDir)
         try FileManager.default.copyItem(at: Repo.tokenizer, to: checkpointDir.appendingPathComponent("spiece.model"))

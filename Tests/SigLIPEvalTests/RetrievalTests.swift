@@ -1,6 +1,7 @@
 import Foundation
 import SigLIPData
 import SigLIPEval
+import SigLIPTestSupport
 import Testing
 
 @Suite("Retrieval") struct RetrievalTests {
@@ -22,7 +23,7 @@ import Testing
     /// Over a caption manifest: shared images are encoded once; a missing image is skipped.
     @Test func manifestThroughTheEvaluator() throws {
         let folder = try TemporaryFolder()
-        defer { folder.cleanUp() }
+        defer { folder.remove() }
         let emoji = try Repo.emojiImages(2)
         let a = try folder.write("images/a.png", try Data(contentsOf: emoji[0]))
         let b = try folder.write("images/b.png", try Data(contentsOf: emoji[1]))

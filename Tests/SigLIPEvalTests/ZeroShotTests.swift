@@ -1,6 +1,7 @@
 import Foundation
 import SigLIPBase
 import SigLIPEval
+import SigLIPTestSupport
 import Testing
 
 @Suite("Zero-shot scoring") struct ScoreboardTests {
@@ -70,7 +71,7 @@ import Testing
 
     @Test func knownAccuracyAtEachRounds() throws {
         let s = try Self.setup()
-        defer { s.folder.cleanUp() }
+        defer { s.folder.remove() }
         #expect(s.benchmark.dataset.classNames == ["cat", "dog", "red fox"])
         #expect(s.benchmark.templatesSource.hasSuffix("templates.txt"))
         let outcome = try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: s.benchmark.task, rounds: [1, 2], batchSize: 4)
@@ -91,7 +92,7 @@ import Testing
 
     @Test func textsRecomputedWhenTheTextTowerRecurses() throws {
         let s = try Self.setup(corrupt: false)
-        defer { s.folder.cleanUp() }
+        defer { s.folder.remove() }
         s.encoder.textDependsOnRounds = true
         _ = try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: s.benchmark.task, rounds: [1, 2, 3])
         #expect(s.encoder.textCalls.flatMap { $0 }.count == 18)
@@ -99,7 +100,7 @@ import Testing
 
     @Test func reportJSONAndRoundsTable() throws {
         let s = try Self.setup()
-        defer { s.folder.cleanUp() }
+        defer { s.folder.remove() }
         let task = s.benchmark.task
         var candidate = try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: [1, 2])
         let baseline = try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: [1])
@@ -128,7 +129,7 @@ import Testing
 
     @Test func badInput() throws {
         let s = try Self.setup()
-        defer { s.folder.cleanUp() }
+        defer { s.folder.remove() }
         let task = s.benchmark.task
         #expect(throws: SigLIPError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: []) }
         #expect(throws: SigLIPError.self) { try ZeroShotEvaluator.evaluate(encoder: s.encoder, task: task, rounds: [0]) }

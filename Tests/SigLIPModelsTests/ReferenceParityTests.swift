@@ -2,6 +2,7 @@ import Foundation
 import SigLIPCore
 import SigLIPLayers
 import SigLIPModels
+import SigLIPTestSupport
 import Testing
 
 /// Our model against Hugging Face `SiglipModel` on the committed fixtures: weights loaded

@@ -1,35 +1,15 @@
 import Foundation
 import SigLIP
 import SigLIPTraining
+import SigLIPTestSupport
 import Testing
 
 /// The commands as a user runs them: bad input gives a one-line error and a non-zero exit
 /// code and writes nothing; options merge from a JSON file and flags.
 @Suite("Command line", .serialized) struct CommandLineTests {
-    /// Built next to the test bundle by `swift test`.
-    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    static let repository = ReadmeExampleTests.repository
-
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static func run(_ command: String, _ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = products.appendingPathComponent(command)
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    static let products = Commands.products
+    static let repository = Commands.repository
+    static func run(_ command: String, _ arguments: [String]) throws -> Commands.Result { try Commands.run(command, arguments) }
 
     static func temporary() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)") }
 

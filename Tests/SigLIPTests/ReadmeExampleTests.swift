@@ -1,12 +1,12 @@
 import Foundation
 import SigLIP
+import SigLIPTestSupport
 import Testing
 
 /// The README's library example, run against a tiny checkpoint with the bundled tokenizer and
 /// a bundled benchmark image.
 @Suite("README example") struct ReadmeExampleTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let repository = Commands.repository
 
     @Test func libraryExampleRuns() throws {
         // A tiny RINS checkpoint in a temporary folder, standing in for runs/default/....

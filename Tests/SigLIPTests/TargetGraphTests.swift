@@ -1,11 +1,12 @@
 import Foundation
+import SigLIPTestSupport
 import Testing
 
 /// docs/DESIGN.md draws the target graph; this test draws it again from Package.swift and
 /// fails when the two differ (printing the block to paste), so the picture cannot drift. It
 /// also holds the layering the design promises: Training and Eval are siblings.
 @Suite("Target graph") struct TargetGraphTests {
-    static let repository = ReadmeExampleTests.repository
+    static let repository = Commands.repository
     static let begin = "<!-- target-graph:begin -->", end = "<!-- target-graph:end -->"
 
     /// A target of Package.swift under Sources/ and the targets it depends on.

@@ -2,7 +2,8 @@ import Foundation
 import SigLIPBase
 
 /// A folder of images plus a caption manifest, one sample per line:
-/// - JSONL (`.jsonl`): `{"image": "images/0000000.png", "caption": "a fox"}`;
+/// - JSONL (`.jsonl`): `{"image": "images/0000000.png", "caption": "a fox"}`, or several
+///   candidate captions as `"captions": ["a fox", "fox, face"]` (kept one per line);
 /// - TSV (`.tsv`): `path<TAB>caption`, with an optional header line `image<TAB>caption`
 ///   or `filepath<TAB>title` (OpenCLIP's column names); the caption is everything after
 ///   the first tab.
@@ -79,7 +80,10 @@ public struct CaptionManifest: ImageTextDataset {
         guard let path = dictionary["image"] as? String, !path.isEmpty else {
             throw fail("no \"image\" path string")
         }
-        guard let caption = dictionary["caption"] as? String else { throw fail("no \"caption\" string") }
+        if let captions = dictionary["captions"] as? [String], dictionary["caption"] == nil {
+            return (path, captions.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n"))
+        }
+        guard let caption = dictionary["caption"] as? String else { throw fail("no \"caption\" string (or \"captions\" list)") }
         return (path, caption)
     }
 

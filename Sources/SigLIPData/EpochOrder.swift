@@ -81,7 +81,18 @@ public struct EpochOrder: Sendable, Equatable {
         return generator.nextUnitFloat() < 0.5
     }
 
-    /// Independent sub-streams of the seed: 1 = shuffle, 2 = flips.
+    /// Which of `count` candidate captions example `index` uses in `epoch`: uniform, from a
+    /// generator derived from (seed, epoch, index), so a repeated image does not come with the
+    /// same sentence every epoch, and a resumed run draws exactly what the whole run drew.
+    /// With one candidate, 0 (nothing is drawn).
+    public func captionChoice(epoch: Int, index: Int, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var generator = Self.generator(seed: seed, stream: 3).derived(UInt64(truncatingIfNeeded: epoch))
+            .derived(UInt64(truncatingIfNeeded: index))
+        return Int(generator.next().multipliedFullWidth(by: UInt64(count)).high)
+    }
+
+    /// Independent sub-streams of the seed: 1 = shuffle, 2 = flips, 3 = caption choice.
     static func generator(seed: UInt64, stream: UInt64) -> SeededGenerator {
         SeededGenerator(seed: seed).derived(stream)
     }

@@ -6,12 +6,21 @@ import SigLIPBase
 public struct ImageTextSample: Sendable, Equatable {
     public var imageBytes: Data
     public var name: String
+    /// The caption text. Several candidate captions of one image (templates, annotations) are
+    /// one per line; training draws one of them per epoch (`EpochOrder.captionChoice`).
     public var caption: String
 
     public init(imageBytes: Data, name: String, caption: String) {
         self.imageBytes = imageBytes
         self.name = name
         self.caption = caption
+    }
+
+    /// The candidate captions: the caption's non-blank lines, trimmed (at least one for a
+    /// sample that the data sets return). The first is the canonical one (evaluation uses it).
+    public var captionCandidates: [String] {
+        let lines = caption.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.isEmpty ? [caption] : lines
     }
 }
 

@@ -117,7 +117,9 @@ final class PipelineWorkers: @unchecked Sendable {
                 recipe.apply(image, flip: flip, into: buffer.baseAddress!)
                 initialized = recipe.outputCount
             }
-            return .good(index: index, pixels: pixels, ids: tokenizer.encode(sample.caption), caption: sample.caption, flip: flip)
+            let candidates = sample.captionCandidates
+            let caption = candidates[order.captionChoice(epoch: epoch, index: index, count: candidates.count)]
+            return .good(index: index, pixels: pixels, ids: tokenizer.encode(caption), caption: caption, flip: flip)
         } catch let error as SigLIPError where Self.skips(error) {
             return .skipped(SkippedSample(index: index, name: error.path, reason: error.problem))
         } catch {

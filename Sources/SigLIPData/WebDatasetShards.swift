@@ -129,14 +129,19 @@ public struct WebDatasetShards: ImageTextDataset {
         }
     }
 
-    /// The caption text: UTF-8, surrounding whitespace trimmed; from JSON, the "caption" string.
+    /// The caption text: UTF-8, surrounding whitespace trimmed, several candidates one per line
+    /// (`.txt`); from JSON, the "caption" string or the "captions" list (one per line).
     static func caption(from bytes: Data, json: Bool, name: String) throws -> String {
         var text: String
         if json {
-            guard let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
-                  let caption = object["caption"] as? String
-            else { throw SigLIPError(path: name, problem: "not a JSON object with a \"caption\" string", kind: .badSample) }
-            text = caption
+            let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any]
+            if let caption = object?["caption"] as? String {
+                text = caption
+            } else if let captions = object?["captions"] as? [String] {
+                text = captions.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+            } else {
+                throw SigLIPError(path: name, problem: "not a JSON object with a \"caption\" string or \"captions\" list", kind: .badSample)
+            }
         } else {
             guard let decoded = String(data: bytes, encoding: .utf8) else {
                 throw SigLIPError(path: name, problem: "caption is not valid UTF-8", kind: .badSample)

@@ -51,7 +51,7 @@ public enum RetrievalEvaluator {
                 imageEmbeddings += try encoder.encodeImages(UnsafeBufferPointer(start: buffer.data, count: loaded * stride),
                                                             count: loaded, rounds: rounds)
             }
-            for s in samples { if let image = imageIndex[s.name] { captions.append(s.caption); imageOfText.append(image) } }
+            for s in samples { if let image = imageIndex[s.name] { captions.append(s.captionCandidates[0]); imageOfText.append(image) } }
             start = end
             progress(EvalProgress(phase: .images, done: start, total: dataset.count))
         }

@@ -42,7 +42,7 @@ import Testing
         ("m.jsonl", "{\"image\": \"a.png\", \"caption\": \"ok\"}\n{\"image\": \"b.png\", \"caption\": ", "line 2: not valid JSON"),
         ("m.jsonl", "[1, 2]\n", "line 1: not a JSON object"),
         ("m.jsonl", "\n{\"caption\": \"x\"}\n", "line 2: no \"image\" path string"),
-        ("m.jsonl", "{\"image\": \"a.png\", \"caption\": 3}\n", "line 1: no \"caption\" string"),
+        ("m.jsonl", "{\"image\": \"a.png\", \"caption\": 3}\n", "line 1: no \"caption\" string (or \"captions\" list)"),
         ("m.jsonl", "{\"image\": \"a.webp\", \"caption\": \"x\"}\n", "line 1: 'a.webp': WEBP images are not supported (only .jpg, .jpeg, .png); convert them first"),
         ("m.tsv", "a.png\tok\nno tab here\n", "line 2: no tab between image path and caption"),
         ("m.tsv", "a.png\tok\n\tcaption\n", "line 2: empty image path"),

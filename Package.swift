@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "siglip-train", targets: ["siglip-train"]),
         .executable(name: "siglip-eval", targets: ["siglip-eval"]),
         .executable(name: "siglip-bench", targets: ["siglip-bench"]),
+        .executable(name: "siglip-study", targets: ["siglip-study"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,7 +56,7 @@ let package = Package(
         .target(name: "SigLIPCharts", dependencies: ["SigLIPImage"]),
         // The application: a training job wired from data, model, periodic evaluation and charts.
         .target(name: "SigLIPApp", dependencies: [
-            "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
+            "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
             "SigLIPEval", "SigLIPTraining", "SigLIPCharts",
         ]),
         // The importable library: encoders and their inputs.
@@ -74,6 +75,10 @@ let package = Package(
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "siglip-study", dependencies: [
+            "SigLIP", "SigLIPTraining", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Tests: one target per library; fixtures under Resources/; shared helpers (tolerances,
         // temporary folders, running the built commands) in SigLIPTestSupport.
         .target(name: "SigLIPTestSupport", path: "Tests/SigLIPTestSupport"),
@@ -88,7 +93,7 @@ let package = Package(
         .testTarget(name: "SigLIPEvalTests", dependencies: [
             "SigLIPTestSupport", "SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPImage", "SigLIPData", "SigLIPEval",
         ]),
-        .testTarget(name: "SigLIPTests", dependencies: ["SigLIPTestSupport", "SigLIP", "SigLIPTraining"]),
+        .testTarget(name: "SigLIPTests", dependencies: ["SigLIPTestSupport", "SigLIP", "SigLIPTraining", "SigLIPApp", "SigLIPEval"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -8,6 +8,17 @@ public enum Retrieval {
     /// first. Returns recall per k (fractions), in the order of `ks`.
     public static func recall(images: [Float], texts: [Float], imageOfText: [Int], width e: Int,
                               ks: [Int] = defaultKs) -> (imageToText: [Double], textToImage: [Double]) {
+        let (bestTextRank, imageRank) = ranks(images: images, texts: texts, imageOfText: imageOfText, width: e)
+        let withTexts = bestTextRank.compactMap { $0 }
+        let i2t = ks.map { k in withTexts.isEmpty ? 0 : Double(withTexts.filter { $0 < k }.count) / Double(withTexts.count) }
+        let t2i = ks.map { k in imageRank.isEmpty ? 0 : Double(imageRank.filter { $0 < k }.count) / Double(imageRank.count) }
+        return (i2t, t2i)
+    }
+
+    /// The ranks behind the recalls (0 = first): per image [N], the best rank among its own
+    /// texts (nil for an image without texts); per text [M], the rank of its image.
+    public static func ranks(images: [Float], texts: [Float], imageOfText: [Int], width e: Int)
+        -> (imageToText: [Int?], textToImage: [Int]) {
         let n = images.count / e, m = texts.count / e
         precondition(images.count == n * e && texts.count == m * e && imageOfText.count == m, "Retrieval.recall: shapes")
         var scores = [Float](repeating: 0, count: n * m)   // [N, M]
@@ -32,10 +43,7 @@ public enum Retrieval {
             }
         }
         let imageRank = (0..<m).map { j in rank(of: imageOfText[j], among: n) { scores[$0 * m + j] } }
-        let withTexts = bestTextRank.filter { $0 != Int.max }
-        let i2t = ks.map { k in withTexts.isEmpty ? 0 : Double(withTexts.filter { $0 < k }.count) / Double(withTexts.count) }
-        let t2i = ks.map { k in m == 0 ? 0 : Double(imageRank.filter { $0 < k }.count) / Double(m) }
-        return (i2t, t2i)
+        return (bestTextRank.map { $0 == Int.max ? nil : $0 }, imageRank)
     }
 }
 

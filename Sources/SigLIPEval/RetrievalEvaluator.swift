@@ -3,6 +3,22 @@ import SigLIPBase
 import SigLIPCore
 import SigLIPData
 
+/// The embeddings of an image–text data set for retrieval: each distinct image once, each
+/// usable sample's (first) caption once, and which image each caption describes.
+public struct RetrievalEmbeddings: Sendable {
+    /// Distinct image names [N], in first-seen order.
+    public var imageNames: [String]
+    /// [N, E], L2-normalised.
+    public var images: [Float]
+    /// [M] captions, in sample order.
+    public var captions: [String]
+    /// [M, E], L2-normalised.
+    public var texts: [Float]
+    /// [M]: the image (index into `imageNames`) caption j describes.
+    public var imageOfText: [Int]
+    public var skipped: [SkippedImage]
+}
+
 /// Retrieval over an image–text data set (any layout `openImageTextDataset` reads). Samples
 /// with the same image name share one image (several captions per image); a sample whose
 /// image cannot be read or decoded is skipped and listed.
@@ -10,11 +26,28 @@ public enum RetrievalEvaluator {
     public static func evaluate(encoder: ZeroShotEncoder, dataset: any ImageTextDataset, rounds: Int, batchSize: Int = 32,
                                 ks: [Int] = Retrieval.defaultKs, data: String = "", checkpoint: String = "",
                                 progress: (EvalProgress) -> Void = { _ in }) throws -> RetrievalReport {
+        let embedded = try embed(encoder: encoder, dataset: dataset, rounds: rounds, batchSize: batchSize, data: data,
+                                 progress: progress)
+        let e = encoder.embeddingWidth
+        let (i2t, t2i) = Retrieval.recall(images: embedded.images, texts: embedded.texts, imageOfText: embedded.imageOfText,
+                                          width: e, ks: ks)
+        func keyed(_ values: [Double]) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: zip(ks.map(String.init), values))
+        }
+        return RetrievalReport(data: data, checkpoint: checkpoint, rounds: rounds, images: embedded.imageNames.count,
+                               texts: embedded.captions.count, flopsPerImage: encoder.flopsPerImage(rounds: rounds),
+                               imageToText: keyed(i2t), textToImage: keyed(t2i), skipped: embedded.skipped)
+    }
+
+    /// Encodes every distinct image (decoded in parallel, batch by batch) and every usable
+    /// sample's first caption at `rounds`.
+    public static func embed(encoder: ZeroShotEncoder, dataset: any ImageTextDataset, rounds: Int, batchSize: Int = 32,
+                             data: String = "", progress: (EvalProgress) -> Void = { _ in }) throws -> RetrievalEmbeddings {
         guard rounds >= 1 else { throw SigLIPError(path: "--rounds", problem: "rounds must be at least 1, got \(rounds)") }
         guard batchSize >= 1 else { throw SigLIPError(path: "--batch-size", problem: "must be at least 1, got \(batchSize)") }
         guard dataset.count > 0 else { throw SigLIPError(path: data, problem: "no image–text samples") }
         let size = encoder.imageSize, stride = size * size * 3, e = encoder.embeddingWidth
-        var imageIndex: [String: Int] = [:]
+        var imageIndex: [String: Int] = [:], imageNames: [String] = []
         var imageEmbeddings: [Float] = [], captions: [String] = [], imageOfText: [Int] = []
         var skipped = dataset.indexSkipped.map { SkippedImage(path: $0.name, reason: $0.reason) }
         let buffer = FloatBuffer(count: batchSize * stride, zeroed: false)
@@ -44,7 +77,8 @@ public enum RetrievalEvaluator {
                     continue
                 }
                 if loaded != i { (buffer.data + loaded * stride).update(from: buffer.data + i * stride, count: stride) }
-                imageIndex[fresh[i].name] = imageEmbeddings.count / e + loaded
+                imageIndex[fresh[i].name] = imageNames.count
+                imageNames.append(fresh[i].name)
                 loaded += 1
             }
             if loaded > 0 {
@@ -64,12 +98,8 @@ public enum RetrievalEvaluator {
             t = chunkEnd
             progress(EvalProgress(phase: .texts, done: t, total: captions.count))
         }
-        let (i2t, t2i) = Retrieval.recall(images: imageEmbeddings, texts: textEmbeddings, imageOfText: imageOfText, width: e, ks: ks)
-        func keyed(_ values: [Double]) -> [String: Double] {
-            Dictionary(uniqueKeysWithValues: zip(ks.map(String.init), values))
-        }
-        return RetrievalReport(data: data, checkpoint: checkpoint, rounds: rounds, images: imageEmbeddings.count / e,
-                               texts: captions.count, flopsPerImage: encoder.flopsPerImage(rounds: rounds),
-                               imageToText: keyed(i2t), textToImage: keyed(t2i), skipped: skipped)
+        precondition(imageEmbeddings.count == imageNames.count * e, "one embedding per distinct image")
+        return RetrievalEmbeddings(imageNames: imageNames, images: imageEmbeddings, captions: captions, texts: textEmbeddings,
+                                   imageOfText: imageOfText, skipped: skipped)
     }
 }

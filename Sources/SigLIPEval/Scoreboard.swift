@@ -12,6 +12,9 @@ public struct Scoreboard: Sendable {
     public private(set) var perClassCorrect: [Int]
     /// (true class, predicted class) → count, for wrong top-1 predictions.
     public private(set) var confusions: [Pair: Int] = [:]
+    /// Each recorded image's outcome, in the order recorded: top-1 hit, top-k hit.
+    public private(set) var top1HitList: [Bool] = []
+    public private(set) var topKHitList: [Bool] = []
 
     public struct Pair: Hashable, Sendable {
         public let truth: Int
@@ -61,6 +64,8 @@ public struct Scoreboard: Sendable {
         perClassImages[label] += 1
         if rank == 0 { top1Hits += 1; perClassCorrect[label] += 1 } else { confusions[Pair(truth: label, predicted: best), default: 0] += 1 }
         if rank < k { topKHits += 1 }
+        top1HitList.append(rank == 0)
+        topKHitList.append(rank < k)
     }
 
     public var top1: Double { images == 0 ? 0 : Double(top1Hits) / Double(images) }

@@ -44,6 +44,11 @@ public enum ZeroShotEvaluator {
         /// One per requested rounds value, in the order asked, with `gainOverOneRound` filled.
         public var results: [RoundsResult]
         public var skipped: [SkippedImage]
+        /// The images evaluated (the task's, less the skipped ones), in task order.
+        public var evaluated: [URL]
+        /// Per requested rounds value (same order as `results`), each evaluated image's
+        /// outcome, aligned with `evaluated`: top-1 hit and top-k hit.
+        public var itemHits: [(top1: [Bool], topK: [Bool])]
     }
 
     /// Class text embeddings are computed once (per rounds value only when the text tower
@@ -64,7 +69,7 @@ public enum ZeroShotEvaluator {
         func weights(_ r: Int) -> [Float] { classEmbeddings[encoder.textDependsOnRounds ? r : rounds[0]]! }
 
         var boards = rounds.map { _ in Scoreboard(classes: k) }
-        var skipped: [SkippedImage] = []
+        var skipped: [SkippedImage] = [], evaluated: [URL] = []
         let size = encoder.imageSize, stride = size * size * 3
         let buffer = FloatBuffer(count: batchSize * stride, zeroed: false)
         var start = 0
@@ -79,6 +84,7 @@ public enum ZeroShotEvaluator {
                 } else {
                     if labels.count != i { (buffer.data + labels.count * stride).update(from: buffer.data + i * stride, count: stride) }
                     labels.append(task.labels[start + i])
+                    evaluated.append(task.images[start + i])
                 }
             }
             if !labels.isEmpty {
@@ -103,7 +109,8 @@ public enum ZeroShotEvaluator {
         if let one = results.first(where: { $0.rounds == 1 }) {
             for i in results.indices { results[i].gainOverOneRound = results[i].top1 - one.top1 }
         }
-        return Outcome(results: results, skipped: skipped)
+        return Outcome(results: results, skipped: skipped, evaluated: evaluated,
+                       itemHits: boards.map { ($0.top1HitList, $0.topKHitList) })
     }
 
     /// Sets `gainOverBaseline` of every candidate result to its top-1 minus the baseline's

@@ -69,8 +69,9 @@ public enum FLOPs {
 }
 
 /// Compute-matched training: the number of examples a configuration may see to spend the
-/// same total training FLOPs as a baseline trained on `baselineExamples` (rounded to whole
-/// batches, so within half a batch's FLOPs).
+/// same total training FLOPs as a baseline trained on `baselineExamples`, rounded DOWN to
+/// whole batches: the candidate never spends more than the baseline, and less by under one
+/// batch's FLOPs (DESIGN.md §5).
 public struct ComputeMatch: Sendable {
     public let baselineFLOPs: Double
     public let candidateFLOPsPerExample: Double
@@ -81,7 +82,7 @@ public struct ComputeMatch: Sendable {
     public init(baseline: SigLIPConfig, baselineExamples: Int, candidate: SigLIPConfig, batch: Int) {
         baselineFLOPs = FLOPs.trainingExample(baseline, batch: batch) * Double(baselineExamples)
         candidateFLOPsPerExample = FLOPs.trainingExample(candidate, batch: batch)
-        let batches = max(1, Int((baselineFLOPs / candidateFLOPsPerExample / Double(batch)).rounded()))
+        let batches = max(1, Int((baselineFLOPs / candidateFLOPsPerExample / Double(batch)).rounded(.down)))
         examples = batches * batch
         exampleRatio = Double(examples) / Double(max(baselineExamples, 1))
     }

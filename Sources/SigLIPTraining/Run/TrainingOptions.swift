@@ -78,16 +78,22 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard let given = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TrainingError.badOptions("\(url.path): not a JSON object")
         }
-        var merged = try JSONSerialization.jsonObject(with: TrainingOptions().jsonData()) as! [String: Any]
+        return try TrainingOptions().merging(given, source: url.path)
+    }
+
+    /// These options with the keys of `given` (JSON values, keys as in train_config.json)
+    /// replacing theirs; an unknown key or a value of the wrong type is an error naming `source`.
+    public func merging(_ given: [String: Any], source: String) throws -> TrainingOptions {
+        var merged = try JSONSerialization.jsonObject(with: jsonData()) as! [String: Any]
         let known = Set(merged.keys)
         if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
-            throw TrainingError.badOptions("\(url.path): unknown option '\(unknown)'")
+            throw TrainingError.badOptions("\(source): unknown option '\(unknown)'")
         }
         merged.merge(given) { _, new in new }
         do {
             return try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let error as DecodingError {
-            throw TrainingError.badOptions("\(url.path): \(describe(error))")
+            throw TrainingError.badOptions("\(source): \(describe(error))")
         }
     }
 

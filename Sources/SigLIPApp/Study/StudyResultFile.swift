@@ -1,0 +1,90 @@
+import Foundation
+import SigLIPBase
+import SigLIPCore
+import SigLIPEval
+import SigLIPTraining
+
+/// A finished study run's file, `<results>/<name>.json`: the `StudyRun` fields (name, arm,
+/// seed, training_flops, outcomes) that `siglip-eval compare` reads, plus what a reader needs
+/// to trust and redraw it: phase, learning rate, budget, the full options, steps, examples,
+/// training and wall seconds, the machine, summary figures, the held-out pairs' validation
+/// loss, and the training curve (loss every few steps, every periodic dev evaluation).
+enum StudyResultFile {
+    struct Machine: Codable {
+        var cpu: String
+        var cores: Int
+        var instructionSet: String
+
+        enum CodingKeys: String, CodingKey { case cpu, cores, instructionSet = "instruction_set" }
+
+        static var current: Machine {
+            let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+            let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+                .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+            return Machine(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
+                           instructionSet: InstructionSet.selected.description)
+        }
+    }
+
+    struct Curve: Codable {
+        /// [step, examples, training FLOPs, loss], at most about 150 points.
+        var steps: [[Double]]
+        var evaluations: [EvaluationRecord]
+    }
+
+    struct Extras: Codable {
+        var phase: String
+        var learningRate: Float
+        var budget: Double
+        var steps: Int
+        var examples: Int
+        var trainingSeconds: Double
+        var wallSeconds: Double
+        var machine: Machine
+        var evaluatedRounds: [Int]
+        var figures: [StudyEvaluation.Figure]
+        var validationLoss: [String: [String: Double]]
+        var curve: Curve
+
+        enum CodingKeys: String, CodingKey {
+            case phase, learningRate = "learning_rate", budget, steps, examples, trainingSeconds = "training_seconds"
+            case wallSeconds = "wall_seconds", machine, evaluatedRounds = "evaluated_rounds", figures
+            case validationLoss = "validation_loss", curve
+        }
+    }
+
+    static func encode(run: PlannedRun, directory: RunDirectory, evaluation: StudyEvaluation.Result, wallSeconds: Double) throws -> Data {
+        let summary = try JSONDecoder().decode(TrainingSummaryFields.self, from: Data(contentsOf: directory.summaryFile))
+        let (steps, evaluations) = try MetricsLog.read(directory.metricsFile)
+        let every = max(1, steps.count / 150)
+        let curve = Curve(steps: steps.enumerated().filter { $0.offset % every == 0 || $0.offset == steps.count - 1 }
+                            .map { [Double($0.element.step), Double($0.element.examples), $0.element.flops, Double($0.element.loss)] },
+                          evaluations: evaluations)
+        let record = StudyRun(name: run.name, arm: run.arm, seed: run.seed, trainingFLOPs: summary.flops, outcomes: evaluation.outcomes)
+        let extras = Extras(phase: run.phase, learningRate: run.learningRate, budget: run.budget, steps: summary.steps,
+                            examples: summary.examples, trainingSeconds: summary.seconds, wallSeconds: wallSeconds,
+                            machine: .current, evaluatedRounds: Array(Set(evaluation.outcomes.map(\.rounds))).sorted(),
+                            figures: evaluation.figures, validationLoss: evaluation.validationLoss, curve: curve)
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var object = try JSONSerialization.jsonObject(with: encoder.encode(record)) as! [String: Any]
+        object.merge(try JSONSerialization.jsonObject(with: encoder.encode(extras)) as! [String: Any]) { a, _ in a }
+        object["options"] = try JSONSerialization.jsonObject(with: run.options.jsonData())
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// The `StudyRun` part of a result file.
+    static func read(_ url: URL) throws -> StudyRun {
+        do { return try JSONDecoder().decode(StudyRun.self, from: Data(contentsOf: url)) } catch {
+            throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
+        }
+    }
+
+    /// The fields of summary.json the result file takes.
+    struct TrainingSummaryFields: Decodable {
+        var steps: Int
+        var examples: Int
+        var flops: Double
+        var seconds: Double
+    }
+}

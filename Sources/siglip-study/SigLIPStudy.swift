@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import SigLIP
+import SigLIPApp
+import SigLIPTraining
+
+/// `siglip-study`: runs a study plan (e.g. the RINS study) run by run, resumably, writing one
+/// result file per finished run; a thin shell over `StudyRunner`.
+@main
+struct SigLIPStudy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "siglip-study",
+        abstract: "Run a study plan: a learning-rate sweep, every arm at every seed, extra budgets.",
+        discussion: """
+            Runs whose result file exists are skipped and an interrupted run resumes from its last \
+            checkpoint, so a study can be completed over several sittings: run the same command again. \
+            Each finished run writes RESULTS/<run>.json (see the plan's "results").
+            """)
+
+    @Option(help: "The study plan (JSON).") var plan = "evals/rins/study.json"
+    @Flag(help: "List the runs and whether each has a result, then stop.") var dryRun = false
+    @Option(help: "Stop after this many finished runs.") var maxRuns: Int?
+    @Flag(help: "git-commit each result file as its run finishes.") var commit = false
+    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
+
+    mutating func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            if let threads { ComputeThreads.set(threads) }
+            let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)))
+            let (runs, pending) = try runner.plannedRuns()
+            print("siglip-study: \(runner.plan.name): \(runs.count) runs planned"
+                  + (pending.isEmpty ? "" : " (\(pending.joined(separator: " and ")) planned once the earlier runs finish)"))
+            if dryRun {
+                for run in runs {
+                    let done = FileManager.default.fileExists(atPath: runner.resultFile(run).path)
+                    print("  \(done ? "done   " : "pending") \(run.phase.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.name)")
+                }
+                return
+            }
+            var lastLine = Date.distantPast
+            let commit = commit
+            let finished = try runner.run(limit: maxRuns ?? .max) { event in
+                switch event {
+                case .starting(let run, let index, let total, let resuming):
+                    print("[\(index)/\(total)] \(run.name) (\(run.phase))\(resuming ? ", resuming" : "")")
+                case .training(_, .step(let r)) where Date().timeIntervalSince(lastLine) >= 30:
+                    print(String(format: "  step %d  loss %.4f  %.0f img/s", r.step, r.loss, r.imagesPerSecond))
+                    lastLine = Date()
+                case .training(_, .evaluated(let records)):
+                    for e in records {
+                        print(String(format: "  step %d  dev top-1 %.2f%% at %d round%@", e.step, 100 * e.top1, e.rounds, e.rounds == 1 ? "" : "s"))
+                    }
+                case .evaluating(_, let what):
+                    print("  evaluating \(what)")
+                case .finished(let run, let file, let seconds):
+                    print("  finished \(run.name) in \(Int(seconds)) s: \(file.path)")
+                    if commit { try? Self.gitCommit(file, message: "\(runner.plan.name): \(run.name) (\(run.phase))") }
+                case .notice(_, .skippedSample(let name, let reason)):
+                    FileHandle.standardError.write(Data("  skipped \(name): \(reason)\n".utf8))
+                default:
+                    break
+                }
+            }
+            let (after, stillPending) = try runner.plannedRuns()
+            let left = after.filter { !FileManager.default.fileExists(atPath: runner.resultFile($0).path) }.count
+            print("siglip-study: \(finished) runs finished now; \(left) left" + (stillPending.isEmpty ? "" : " plus the \(stillPending.joined(separator: " and "))"))
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("siglip-study: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// `git add FILE && git commit -m MESSAGE -- FILE` in the current directory.
+    static func gitCommit(_ file: URL, message: String) throws {
+        for arguments in [["add", file.path], ["commit", "-q", "-m", message, "--", file.path]] {
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            git.arguments = ["git"] + arguments
+            try git.run()
+            git.waitUntilExit()
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import SigLIP
+import SigLIPApp
+import SigLIPEval
+import SigLIPTestSupport
+import Testing
+
+/// A whole tiny study (2 arms, 2 learning rates, 2 seeds, one extra budget) on the bundled data:
+/// the sweep comes first, the grid once the sweep is done, the budgets last; every run writes
+/// a result that `siglip-eval compare` can read; finished runs are skipped.
+@Suite("Study runner", .serialized) struct StudyRunnerTests {
+    static let repository = Commands.repository
+
+    /// Class folders copied from the bundled benchmark, and pairs from its images.
+    static func makeBenchmarks(in folder: TemporaryFolder) throws {
+        let source = repository.appendingPathComponent("datasets/default/zeroshot")
+        let classes = try FileManager.default.contentsOfDirectory(atPath: source.path).filter { $0.first!.isNumber }.sorted()
+        for (split, range) in [("dev", 0..<3), ("test", 3..<6)] {
+            for name in classes[range] {
+                try FileManager.default.createDirectory(at: folder.file("style/\(split)"), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.file("style/\(split)/\(name)"))
+            }
+            var lines: [String] = []
+            for name in classes[range.lowerBound + 6..<range.upperBound + 7] {
+                let image = try FileManager.default.contentsOfDirectory(atPath: source.appendingPathComponent(name).path).first!
+                let target = "pairs/\(split)/\(name).png"
+                try folder.write(target, try Data(contentsOf: source.appendingPathComponent("\(name)/\(image)")))
+                let caption = name.split(separator: "_").dropFirst().joined(separator: " ")
+                lines.append(#"{"image": "\#(name).png", "caption": "an emoji of \#(caption)"}"#)
+            }
+            try folder.write("pairs/\(split)/captions.jsonl", lines.joined(separator: "\n") + "\n")
+        }
+    }
+
+    static func plan(_ folder: TemporaryFolder) throws -> StudyPlan {
+        let json = """
+        {"name": "tiny", "results": "\(folder.file("results").path)", "runs": "\(folder.file("runs").path)",
+         "train": "\(repository.path)/datasets/default/train", "tokenizer": "\(repository.path)/datasets/tokenizer/siglip-emoji-4k.model",
+         "benchmarks": [
+           {"name": "style", "kind": "classification", "dev": "\(folder.file("style/dev").path)", "test": "\(folder.file("style/test").path)"},
+           {"name": "pairs", "kind": "retrieval", "dev": "\(folder.file("pairs/dev").path)", "test": "\(folder.file("pairs/test").path)"}],
+         "periodic": "style",
+         "base": {"model": "Ti/8", "depth": 2, "imageSize": 32, "textLength": 16, "batchSize": 4, "warmupSteps": 1,
+                  "evalEvery": 1000, "checkpointEvery": 2, "workers": 1},
+         "baseline": "baseline", "baseline_steps": 4, "eval_rounds": [1, 2],
+         "arms": [{"name": "baseline", "options": {"signature": "A B", "rounds": 1}},
+                  {"name": "rins", "options": {"signature": "A^r B", "rounds": 2}},
+                  {"name": "repeat", "options": {"signature": "(A B)^r", "rounds": 2}, "learning_rate_from": "rins"}],
+         "seeds": [0, 1],
+         "sweep": {"arms": ["baseline", "rins"], "learning_rates": [0.001, 0.002], "seed": 0},
+         "budgets": {"multipliers": [0.5], "arms": ["baseline", "best-recursive"], "seed": 0}}
+        """
+        try folder.write("plan.json", json)
+        return try StudyPlan.read(from: folder.file("plan.json"))
+    }
+
+    @Test func runsTheStudyInPhasesAndSkipsFinishedRuns() throws {
+        let folder = try TemporaryFolder(prefix: "study")
+        defer { folder.remove() }
+        try Self.makeBenchmarks(in: folder)
+        let runner = StudyRunner(plan: try Self.plan(folder))
+
+        let (sweep, pending) = try runner.plannedRuns()
+        #expect(sweep.map(\.name) == ["baseline-lr0.001-x1-s0", "baseline-lr0.002-x1-s0", "rins-lr0.001-x1-s0", "rins-lr0.002-x1-s0"])
+        #expect(pending == ["grid", "budgets"])
+        #expect(sweep[0].options.steps == 4 && sweep[2].options.matchBaselineSteps == 4 && sweep[2].options.steps == nil)
+
+        #expect(try runner.run(limit: 2) == 2)
+        #expect(try runner.plannedRuns().pending == ["grid", "budgets"])
+        var names: [String] = []
+        let finished = try runner.run { if case .finished(let run, _, _) = $0 { names.append(run.name) } }
+        // 4 sweep runs (2 done above), the grid adds 3 arms × 2 seeds less the 2 sweep runs it
+        // shares, the budgets add 2.
+        #expect(finished == 2 + 4 + 2, "\(names)")
+        let (all, none) = try runner.plannedRuns()
+        #expect(none.isEmpty && all.count == 10)
+        #expect(try runner.run() == 0, "finished runs are skipped")
+
+        for run in all {
+            let record = try JSONDecoder().decode(StudyRun.self, from: Data(contentsOf: runner.resultFile(run)))
+            #expect(record.name == run.name && record.arm == run.arm && record.seed == run.seed)
+            let rounds = Set(record.outcomes.map(\.rounds))
+            #expect(rounds == (run.arm == "baseline" ? [1] : [1, 2]), "\(run.name): \(rounds)")
+            let keys = Set(record.outcomes.map { "\($0.benchmark)/\($0.split)/\($0.metric)" })
+            #expect(keys.isSuperset(of: ["style/dev/top1", "style/test/top5", "pairs/test/i2t_r1", "pairs/dev/t2i_r5"]))
+            #expect(record.outcomes.first { $0.benchmark == "style" && $0.split == "test" }?.hits.count == 3)
+        }
+        // Compute matching never gives a recursive arm more than the baseline's FLOPs.
+        let flops = try Dictionary(uniqueKeysWithValues: all.filter { $0.phase != "budgets" }.map {
+            ($0.name, try JSONDecoder().decode(StudyRun.self, from: Data(contentsOf: runner.resultFile($0))).trainingFLOPs)
+        })
+        let baselineFLOPs = flops.filter { $0.key.hasPrefix("baseline-") }.values.max()!
+        #expect(flops.filter { !$0.key.hasPrefix("baseline-") }.values.allSatisfy { $0 <= baselineFLOPs })
+        // The grid pairs seeds: arm × seed for every arm.
+        #expect(Set(all.map { "\($0.arm)-s\($0.seed)" }).isSuperset(of: ["baseline-s0", "baseline-s1", "rins-s0", "rins-s1", "repeat-s0", "repeat-s1"]))
+        // Seed k of every arm trains with seed k (same data order, same initial shared weights).
+        for run in all { #expect(run.options.seed == UInt64(run.seed)) }
+    }
+}

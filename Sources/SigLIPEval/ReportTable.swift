@@ -3,13 +3,15 @@ import Foundation
 /// Plain-text renderings of the reports, for the command line.
 public enum ReportTable {
     /// The rounds table: one row per checkpoint and rounds value with top-1, top-5, images and
-    /// inference GFLOPs per image, the top-1 gain over 1 round and over the baseline (points).
+    /// inference GFLOPs per image, the top-1 difference from the same model at 1 round (what
+    /// cutting the recursion costs: not a gain over a baseline) and the gain over the baseline
+    /// checkpoint (points).
     ///
-    ///     checkpoint  rounds   top-1   top-5  images  GFLOPs/img  Δ 1 round  Δ baseline
+    ///     checkpoint  rounds   top-1   top-5  images  GFLOPs/img  vs 1 round  Δ baseline
     ///     rins            1   41.20%  70.00%     250       0.132          —       +1.20
     public static func rounds(_ report: ZeroShotReport) -> String {
         let header = ["checkpoint", "rounds", "top-1", "top-\(report.checkpoints.first?.results.first?.topK ?? 5)",
-                      "images", "GFLOPs/img", "Δ 1 round", "Δ baseline"]
+                      "images", "GFLOPs/img", "vs 1 round", "Δ baseline"]
         var rows: [[String]] = []
         for checkpoint in report.checkpoints {
             let name = URL(fileURLWithPath: checkpoint.checkpoint).lastPathComponent

@@ -49,6 +49,10 @@ struct ZeroShotCommand: ParsableCommand {
         for s in skipped.prefix(10) { Terminal.note("skipped \(s.path): \(s.reason)") }
         if !skipped.isEmpty { Terminal.note("warning: \(skipped.count) of \(task.images.count) images could not be decoded and were skipped") }
         print(ReportTable.rounds(report))
+        if candidate.result.results.count > 1 {
+            print("(vs 1 round: the same model run at 1 round, i.e. what its recursion adds at inference; "
+                  + "not a gain over a baseline model, which --baseline DIR measures)")
+        }
         if let shown = candidate.result.results.last {
             print("")
             print(ReportTable.details(shown, rounds: "\(shown.rounds) round\(shown.rounds == 1 ? "" : "s")"))
@@ -63,9 +67,11 @@ struct ZeroShotCommand: ParsableCommand {
         throws -> (result: CheckpointResult, skipped: [SkippedImage]) {
         let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: path))
         let encoder = checkpoint.encoder()
-        let values = rounds ?? Array(1...max(1, encoder.defaultRounds))
+        var values = rounds ?? Array(1...max(1, encoder.defaultRounds))
         if !encoder.imageTowerRecurses && values.count > 1 {
-            Terminal.note("note: \(path) has no recursion in its image tower: every rounds value runs the same blocks")
+            Terminal.note("note: \(path) has no recursion in its image tower: rounds \(values.map(String.init).joined(separator: ",")) "
+                          + "all run the same blocks, so it is evaluated once")
+            values = [values.min()!]
         }
         Terminal.note("\(role): \(path) (rounds \(values.map(String.init).joined(separator: ",")))")
         let display = ProgressDisplay(label: role == "baseline" ? "baseline " : "")

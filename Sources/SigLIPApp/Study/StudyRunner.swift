@@ -56,6 +56,7 @@ public final class StudyRunner {
     /// sweep run has a result; the budgets once every grid run has one. `pending` says which
     /// phases wait.
     public func plannedRuns() throws -> (runs: [PlannedRun], pending: [String]) {
+        for arm in plan.arms { _ = try planned("check", arm: arm.name, seed: 0, learningRate: 1e-3, budget: 1) }   // every arm's options are valid
         let sweep = try plan.sweep.arms.flatMap { arm in
             try plan.sweep.learningRates.map { try planned("sweep", arm: arm, seed: plan.sweep.seed, learningRate: $0, budget: 1) }
         }

@@ -32,7 +32,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var evalEvery = 200
     /// Recursion rounds at which the periodic evaluation runs.
     public var evalRounds: [Int] = [1, 2]
-    public var randomFlip = true
+    /// Random horizontal flips. Off by default, as in SigLIP's recipe: a flip mislabels every
+    /// caption that names a direction ("right arrow").
+    public var randomFlip = false
     public var workers = 2
 
     // Optimisation (DESIGN.md §4.8; the bias init for small batches, §6.1; β2, §6.3).

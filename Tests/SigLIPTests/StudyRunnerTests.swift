@@ -32,12 +32,12 @@ import Testing
         }
     }
 
-    static func plan(_ folder: TemporaryFolder) throws -> StudyPlan {
+    static func plan(_ folder: TemporaryFolder, styleIsHeldOut: Bool = false) throws -> StudyPlan {
         let json = """
         {"name": "tiny", "results": "\(folder.file("results").path)", "runs": "\(folder.file("runs").path)",
          "train": "\(repository.path)/datasets/default/train", "tokenizer": "\(repository.path)/datasets/tokenizer/siglip-emoji-4k.model",
          "benchmarks": [
-           {"name": "style", "kind": "classification", "dev": "\(folder.file("style/dev").path)", "test": "\(folder.file("style/test").path)"},
+           {"name": "style", "kind": "classification", "held_out_classes": \(styleIsHeldOut), "dev": "\(folder.file("style/dev").path)", "test": "\(folder.file("style/test").path)"},
            {"name": "pairs", "kind": "retrieval", "dev": "\(folder.file("pairs/dev").path)", "test": "\(folder.file("pairs/test").path)"}],
          "periodic": "style",
          "base": {"model": "Ti/8", "depth": 2, "imageSize": 32, "textLength": 16, "batchSize": 4, "warmupSteps": 1,
@@ -95,5 +95,23 @@ import Testing
         #expect(Set(all.map { "\($0.arm)-s\($0.seed)" }).isSuperset(of: ["baseline-s0", "baseline-s1", "rins-s0", "rins-s1", "repeat-s0", "repeat-s1"]))
         // Seed k of every arm trains with seed k (same data order, same initial shared weights).
         for run in all { #expect(run.options.seed == UInt64(run.seed)) }
+    }
+
+    /// The bundled benchmark's classes are trained on (in other designs): marked as held-out
+    /// classes, the runner refuses to start and names a leaking caption.
+    @Test func refusesHeldOutClassesThatTrainingCaptionsName() throws {
+        let folder = try TemporaryFolder(prefix: "study-leak")
+        defer { folder.remove() }
+        try Self.makeBenchmarks(in: folder)
+        for split in ["dev", "test"] {
+            let classes = try FileManager.default.contentsOfDirectory(atPath: folder.file("style/\(split)").path).sorted()
+            try folder.write("style/\(split)/classnames.txt",
+                             classes.map { $0.split(separator: "_").dropFirst().joined(separator: " ") }.joined(separator: "\n") + "\n")
+        }
+        let runner = StudyRunner(plan: try Self.plan(folder, styleIsHeldOut: true))
+        let error = #expect(throws: SigLIPError.self) { try runner.run() }
+        #expect(error?.problem.contains("held-out class names occur in training captions") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("runs").path), "nothing trained")
+        try StudyRunner(plan: try Self.plan(folder)).checkHeldOutClasses()   // unmarked: no check, no error
     }
 }

@@ -13,6 +13,11 @@ public struct StudyPlan: Codable, Sendable {
         public var kind: Kind
         public var dev: String
         public var test: String
+        /// Classes never trained on: no class name may occur in a training caption
+        /// (`CaptionLeaks`); the runner checks before it trains.
+        public var heldOutClasses: Bool?
+
+        enum CodingKeys: String, CodingKey { case name, kind, dev, test, heldOutClasses = "held_out_classes" }
     }
 
     /// One arm: a name and the training options that make it (on top of `base`).

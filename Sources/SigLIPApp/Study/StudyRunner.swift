@@ -1,6 +1,7 @@
 import Foundation
 import SigLIPBase
 import SigLIPCore
+import SigLIPData
 import SigLIPEval
 import SigLIPTraining
 
@@ -149,6 +150,7 @@ public final class StudyRunner {
     /// repeats planning as phases unlock. Returns the number of runs finished.
     @discardableResult
     public func run(limit: Int = .max, onEvent: @escaping (Event) -> Void = { _ in }) throws -> Int {
+        try checkHeldOutClasses()
         var finished = 0
         while finished < limit {
             let (all, _) = try plannedRuns()
@@ -158,6 +160,28 @@ public final class StudyRunner {
             finished += 1
         }
         return finished
+    }
+
+    /// Throws when a held-out class name of a benchmark marked `held_out_classes` occurs in any
+    /// candidate caption of the training data (the benchmark would not measure unseen classes).
+    public func checkHeldOutClasses() throws {
+        let marked = plan.benchmarks.filter { $0.heldOutClasses == true }
+        guard !marked.isEmpty else { return }
+        let data = try openImageTextDataset(at: URL(fileURLWithPath: plan.train))
+        var captions: [String] = []
+        for i in 0..<data.count {
+            if let sample = try? data.sample(at: i) { captions += sample.captionCandidates }
+        }
+        for benchmark in marked {
+            for folder in [benchmark.dev, benchmark.test] {
+                let names = try ZeroShotBenchmark(root: URL(fileURLWithPath: folder)).dataset.classNames
+                let leaks = CaptionLeaks.find(classNames: names, captions: captions, limit: 5)
+                guard leaks.isEmpty else {
+                    throw SigLIPError(path: folder, problem: "held-out class names occur in training captions of \(plan.train): "
+                                      + leaks.map(\.description).joined(separator: "; "))
+                }
+            }
+        }
     }
 
     func execute(_ run: PlannedRun, index: Int, total: Int, onEvent: @escaping (Event) -> Void) throws {

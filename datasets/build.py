@@ -7,6 +7,8 @@ Subcommands:
   zeroshot-style   held-out STYLE benchmark (one design, class folders)
   heldout-classes  held-out CLASSES benchmark (20% of base names, all designs)
   subgroups        emoji subgroup classification benchmark (class folders)
+  study            the RINS study's data: multi-caption training shards, a tokenizer trained on
+                   them, and held-out style / classes / pairs benchmarks split into dev and test
 
 Source code for each source lives in its own module: sigdata/emoji.py,
 sigdata/openclipart.py, sigdata/tuxpaint.py; shared writers in sigdata/common.py.
@@ -300,6 +302,126 @@ def cmd_subgroups(a):
                     {"benchmark": "subgroups", "min_members": a.min_members, "designs": designs})
 
 
+# ---------------------------------------------------------------- study
+
+
+def cmd_study(a):
+    """See sigdata/study.py. Deterministic for a seed and package versions."""
+    import time
+    from sigdata import study
+    started = time.time()
+    hd = a.holdout_design
+    others = [d for d in emoji.DESIGNS if d != hd]
+    held = study.held_out_labels(a.seed)
+    cands = emoji.samples(others, include_flags=False, exclude_bases=set(held.values()))
+    cands += openclipart.samples() + tuxpaint.samples()
+    cands = sorted(cands, key=lambda s: s.uid)
+    caption_of = {s.uid: study.captions(s, a.seed) for s in cands}
+    cands = [s for s in cands if caption_of[s.uid]]
+    keep, dropped, left_out = study.plan_leaks(cands, caption_of, held, a.max_leaks)
+    drop = {u for uids in dropped.values() for u in uids}
+    cands = [s for s in cands if s.uid not in drop]
+    pairs = [s for s in cands if study.held_out_pair(a.seed, s.uid, a.pairs_fraction)]
+    train = [s for s in cands if not study.held_out_pair(a.seed, s.uid, a.pairs_fraction)]
+    if os.path.isdir(a.out):
+        import shutil
+        shutil.rmtree(a.out)
+    os.makedirs(a.out)
+
+    # Training shards: the candidate captions one per line.
+    random.Random(f"{a.seed}:order").shuffle(train)
+    w = common.TrainWriter(os.path.join(a.out, "train"), "tar", 1000)
+    counts, lines, train_labels = Counter(), [], set()
+    for i, s in enumerate(train):
+        png = render_png(s, a.size, a.optimise)
+        if png is not None:
+            w.add(png, "\n".join(caption_of[s.uid]), s)
+            counts[f"{s.source}/{s.design}"] += 1
+            lines += caption_of[s.uid]
+            if s.source == "emoji":
+                train_labels.add(s.label)
+        progress(i + 1, len(train), "train")
+    info = w.close()
+    write_sources_md(os.path.join(a.out, "train"), "RINS study training set", dict(info, size=a.size, seed=a.seed),
+                     others, ["emoji", "openclipart", "tuxpaint"], dict(counts),
+                     "Each sample's .txt holds its candidate captions, one per line; training draws one per epoch.")
+    with open(os.path.join(a.out, "captions_all.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(c.lower() for c in lines) + "\n")
+
+    # Benchmarks, each split once by class into dev and test.
+    def split_benchmark(name, title, by, labels, designs, info):
+        made = {}
+        for half in ("dev", "test"):
+            items = [(l, by[l]) for l in sorted(labels) if study.half(a.seed, l) == half]
+            classes = write_benchmark(os.path.join(a.out, name, half), f"{title} ({half})", items, a.size, a.optimise,
+                                      emoji.ZEROSHOT_TEMPLATES, designs, [], dict(info, half=half))
+            made[half] = classes
+        return made
+
+    style_by = emoji_by_label([hd], include_flags=False)
+    style = split_benchmark("heldout-style", f"Held-out style: every {hd} image of a trained class", style_by,
+                            [l for l in style_by if l in train_labels], [hd],
+                            {"benchmark": "heldout-style", "holdout_design": hd, "seed": a.seed})
+    classes_by = emoji_by_label(emoji.DESIGNS, include_flags=False, only_labels=set(keep))
+    heldout = split_benchmark("heldout-classes", "Held-out classes: emoji never trained on, all designs", classes_by,
+                              list(classes_by), emoji.DESIGNS, {"benchmark": "heldout-classes", "seed": a.seed})
+    pair_items = {"dev": [], "test": []}
+    for s in pairs:
+        png = render_png(s, a.size, a.optimise)
+        if png is not None:
+            pair_items[study.half(a.seed, s.label if s.source == "emoji" else s.uid)].append((png, caption_of[s.uid][0], s))
+    pair_counts = {h: study.write_pairs(os.path.join(a.out, "heldout-pairs", h), v) for h, v in pair_items.items()}
+
+    # Tokenizer from the training captions only.
+    import sentencepiece as spm
+    prefix = os.path.join(a.out, "tokenizer")
+    for vocab in (a.vocab, 3200, 2400, 1600):
+        try:
+            spm.SentencePieceTrainer.train(
+                input=os.path.join(a.out, "captions_all.txt"), model_prefix=prefix, model_type="unigram",
+                character_coverage=1.0, num_threads=2, minloglevel=2, input_sentence_size=0,
+                shuffle_input_sentence=False, vocab_size=vocab, normalization_rule_name="nmt_nfkc",
+                byte_fallback=True, pad_id=-1, eos_id=1, unk_id=2, bos_id=0,
+                bos_piece="<s>", eos_piece="</s>", unk_piece="<unk>")
+            break
+        except RuntimeError as e:
+            print(f"  vocabulary {vocab} too large for the captions ({e}); trying smaller", file=sys.stderr)
+    os.remove(prefix + ".vocab")
+
+    # Verification: no held-out class text in any training caption line.
+    class_texts = [t for half in heldout.values() for _, t in half]
+    leaks = study.verify_no_leaks(lines, class_texts)
+    report = {"rule": "lowercase; words are runs of letters and digits; a class name leaks into a caption when "
+                      "its words occur there consecutively, the last one also with +s or +es",
+              "max_leaks": a.max_leaks, "dropped_training_samples": {l: len(u) for l, u in dropped.items()},
+              "dropped_total": len(drop), "held_out_labels_left_out": dict(left_out),
+              "verification_leaks": [f"{n}: {c}" for n, c in leaks[:20]]}
+    with open(os.path.join(a.out, "leak_report.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+    summary = {
+        "seed": a.seed, "size": a.size, "holdout_design": hd, "build_seconds": round(time.time() - started),
+        "train": {"samples": sum(counts.values()), "caption_lines": len(lines), "by_source": dict(counts)},
+        "heldout-style": {h: {"classes": len(c)} for h, c in style.items()},
+        "heldout-classes": {h: {"classes": len(c)} for h, c in heldout.items()},
+        "heldout-pairs": pair_counts, "leaks_dropped_samples": len(drop),
+        "packages": [dict(zip(["part", "kind", "package", "version", "license"], r))
+                     for r in versions(emoji.DESIGNS, ["openclipart", "tuxpaint"])],
+    }
+    for name in ("heldout-style", "heldout-classes"):
+        for h in ("dev", "test"):
+            root = os.path.join(a.out, name, h)
+            n = sum(len(files) for d, _, files in os.walk(root) if d != root)
+            k = summary[name][h]["classes"]
+            summary[name][h] = {"classes": k, "images": n, "chance_top1": round(1 / k, 6) if k else None}
+    with open(os.path.join(a.out, "study_data.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=1, sort_keys=True)
+    print(json.dumps({k: summary[k] for k in ("train", "heldout-style", "heldout-classes", "heldout-pairs")}),
+          file=sys.stderr)
+    if leaks:
+        print(f"LEAKS: {len(leaks)} held-out class names in training captions, e.g. {leaks[:3]}", file=sys.stderr)
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- CLI
 
 
@@ -353,6 +475,14 @@ def main(argv=None):
     q.add_argument("--designs", default="", help="default: the held-out design")
     q.add_argument("--min-members", type=int, default=10)
     q.set_defaults(fn=cmd_subgroups)
+
+    q = sub.add_parser("study", help="the RINS study's data (training shards, tokenizer, split benchmarks)")
+    common_args(q, "build/study")
+    q.add_argument("--max-leaks", type=int, default=10,
+                   help="a held-out class naming more training samples than this is left out of the benchmark")
+    q.add_argument("--pairs-fraction", type=float, default=0.05, help="training samples held out as pairs")
+    q.add_argument("--vocab", type=int, default=4000)
+    q.set_defaults(fn=cmd_study, size=32, optimise="palette")
 
     a = p.parse_args(argv)
     if hasattr(a, "size") and not 32 <= a.size <= 224:

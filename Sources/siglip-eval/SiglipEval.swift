@@ -3,8 +3,8 @@ import ArgumentParser
 struct SiglipEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siglip-eval",
-        abstract: "Evaluate SigLIP checkpoints: zero-shot classification (with RINS rounds), embeddings, retrieval.",
-        subcommands: [ZeroShotCommand.self, EmbedCommand.self, RetrievalCommand.self])
+        abstract: "Evaluate SigLIP checkpoints: zero-shot classification (with RINS rounds), embeddings, retrieval; compare study runs.",
+        subcommands: [ZeroShotCommand.self, EmbedCommand.self, RetrievalCommand.self, CompareCommand.self])
 }
 
 /// Options every subcommand shares.

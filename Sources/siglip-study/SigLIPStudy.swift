@@ -21,6 +21,7 @@ struct SigLIPStudy: ParsableCommand {
     @Flag(help: "List the runs and whether each has a result, then stop.") var dryRun = false
     @Option(help: "Stop after this many finished runs.") var maxRuns: Int?
     @Flag(help: "git-commit each result file as its run finishes.") var commit = false
+    @Flag(help: "Write the report (README.md and plots in the results folder) from the finished runs, then stop.") var report = false
     @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
 
     mutating func run() throws {
@@ -31,6 +32,10 @@ struct SigLIPStudy: ParsableCommand {
             let (runs, pending) = try runner.plannedRuns()
             print("siglip-study: \(runner.plan.name): \(runs.count) runs planned"
                   + (pending.isEmpty ? "" : " (\(pending.joined(separator: " and ")) planned once the earlier runs finish)"))
+            if report {
+                for file in try StudyReport.write(runner: runner, planPath: plan) { print("wrote \(file.path)") }
+                return
+            }
             if dryRun {
                 for run in runs {
                     let done = FileManager.default.fileExists(atPath: runner.resultFile(run).path)

@@ -95,6 +95,16 @@ import Testing
         #expect(Set(all.map { "\($0.arm)-s\($0.seed)" }).isSuperset(of: ["baseline-s0", "baseline-s1", "rins-s0", "rins-s1", "repeat-s0", "repeat-s1"]))
         // Seed k of every arm trains with seed k (same data order, same initial shared weights).
         for run in all { #expect(run.options.seed == UInt64(run.seed)) }
+
+        // The report: a README with the sweep, the grid and the comparisons, and the plots.
+        let written = try StudyReport.write(runner: runner, planPath: "plan.json", replicates: 200)
+        #expect(written.map(\.lastPathComponent) == ["README.md", "rounds.png", "curves.png", "budgets.png"])
+        let readme = try String(contentsOf: written[0], encoding: .utf8)
+        for part in ["10 of 10 planned runs are finished", "## Learning-rate sweep", "## Test figures per arm",
+                     "### rins against baseline", "### repeat against baseline", "verdict"] {
+            #expect(readme.contains(part), "README lacks \(part)")
+        }
+        for plot in written.dropFirst() { #expect(try ImageDecoder.decode(contentsOf: plot).width >= 900) }
     }
 
     /// The bundled benchmark's classes are trained on (in other designs): marked as held-out

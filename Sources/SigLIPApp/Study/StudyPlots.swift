@@ -13,11 +13,13 @@ struct StudyResultSummary: Decodable {
     var budget: Double
     var learningRate: Float
     var trainingFLOPs: Double
+    var wallSeconds: Double
     var figures: [StudyEvaluation.Figure]
     var curve: StudyResultFile.Curve
 
     enum CodingKeys: String, CodingKey {
-        case name, arm, seed, phase, budget, learningRate = "learning_rate", trainingFLOPs = "training_flops", figures, curve
+        case name, arm, seed, phase, budget, learningRate = "learning_rate", trainingFLOPs = "training_flops"
+        case wallSeconds = "wall_seconds", figures, curve
     }
 
     static func readAll(in folder: URL) throws -> [StudyResultSummary] {

@@ -69,7 +69,7 @@ let package = Package(
             "SigLIP", "SigLIPModels", "SigLIPEval", "SigLIPTraining", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-eval", dependencies: [
-            "SigLIP", "SigLIPBase", "SigLIPEval", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPBase", "SigLIPEval", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-bench", dependencies: [
             "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),

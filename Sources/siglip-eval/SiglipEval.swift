@@ -3,8 +3,9 @@ import ArgumentParser
 struct SiglipEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siglip-eval",
-        abstract: "Evaluate SigLIP checkpoints: zero-shot classification (with RINS rounds), embeddings, retrieval; compare study runs.",
-        subcommands: [ZeroShotCommand.self, EmbedCommand.self, RetrievalCommand.self, CompareCommand.self])
+        abstract: "Evaluate SigLIP checkpoints: zero-shot classification (with RINS rounds), embeddings, retrieval; compare study runs; convert checkpoints; draw curves.",
+        subcommands: [ZeroShotCommand.self, EmbedCommand.self, RetrievalCommand.self, CompareCommand.self,
+                      ConvertCommand.self, CurvesCommand.self])
 }
 
 /// Options every subcommand shares.

@@ -165,24 +165,5 @@ extension ChartTests {
             }
             #expect(TrainingCurves.smoothed(Array(repeating: 0.7, count: 50)).allSatisfy { abs($0 - 0.7) <= 1e-12 })
         }
-
-        /// Opt-in: SIGLIP_CHART_SAMPLE=/tmp/curves.png writes the sample report for a visual check.
-        @Test func writesSampleWhenAsked() throws {
-            guard let path = ProcessInfo.processInfo.environment["SIGLIP_CHART_SAMPLE"] else { return }
-            let image = TrainingCurves.render(steps: Rendering.steps, evaluations: Rendering.evaluations,
-                                              title: "SigLIP Ti/16 + RINS (sample data)")
-            try PNGEncoder.write(image, to: URL(fileURLWithPath: path))
-            let edges = TrainingCurves.render(
-                steps: [CurvePoint(examples: 0, flops: 0, loss: 0.693), CurvePoint(examples: 512, flops: 1e12, loss: 0.693),
-                        CurvePoint(examples: 1024, flops: 2e12, loss: .nan)],
-                evaluations: [EvalPoint(examples: 1024, flops: 2e12, top1: 0.001, rounds: 1)],
-                title: "edge cases: constant loss, one evaluation", width: 1000, height: 700)
-            try PNGEncoder.write(edges, to: URL(fileURLWithPath: path + ".edges.png"))
-            let logLoss = (1...2000).map { i in CurvePoint(examples: Double(i) * 1e3, flops: Double(i) * 5e13,
-                                                          loss: 200 / Double(i) + 0.5 + 0.3 * sin(Double(i))) }
-            let logCurves = TrainingCurves.render(steps: logLoss, evaluations: [], title: "log-scale loss, no evaluations",
-                                                  width: 1000, height: 700)
-            try PNGEncoder.write(logCurves, to: URL(fileURLWithPath: path + ".log.png"))
-        }
     }
 }

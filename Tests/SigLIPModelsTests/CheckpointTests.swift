@@ -106,17 +106,6 @@ import Testing
     }
 }
 
-/// Opt-in (used by `evals/reference/check_interop.py`): writes the reference fixture model,
-/// loaded and re-saved by our code, into `$SIGLIP_INTEROP_DIR`, for `transformers` to load.
-@Suite("Interop export") struct InteropExport {
-    static let target = ProcessInfo.processInfo.environment["SIGLIP_INTEROP_DIR"]
-
-    @Test(.enabled(if: target != nil)) func exportReferenceModel() throws {
-        let model = try Checkpoint.load(from: ReferenceFixtures.directory)
-        try Checkpoint.save(model, to: URL(fileURLWithPath: Self.target!))
-    }
-}
-
 @Suite("Config round trip") struct ConfigRoundTripTests {
     /// A config read back from its own JSON is equal to it, the default projection size included
     /// (so a resumed run recognises its checkpoint).

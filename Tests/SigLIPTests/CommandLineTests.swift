@@ -107,4 +107,37 @@ import Testing
                                                   "--data", "datasets/default/zeroshot"])
         #expect(result.status != 0 && result.stderr.contains("spiece.model"), "\(result.stderr)")
     }
+
+    /// `siglip-eval convert` rewrites the reference (transformers) checkpoint through our writer
+    /// with the same weights; a missing checkpoint is a one-line error naming it.
+    @Test func convertRewritesACheckpoint() throws {
+        let output = Self.temporary()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let reference = "Tests/SigLIPModelsTests/Resources/reference"
+        let result = try Self.run("siglip-eval", ["convert", "--checkpoint", reference, "--output", output.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let original = try Checkpoint.load(from: Self.repository.appendingPathComponent(reference))
+        let written = try Checkpoint.load(from: output)
+        #expect(written.config == original.config)
+        #expect(Array(written.parameters.values.buffer) == Array(original.parameters.values.buffer))
+        let missing = try Self.run("siglip-eval", ["convert", "--checkpoint", "/nonexistent/ckpt", "--output", output.path])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/ckpt"), "\(missing.stderr)")
+        #expect(missing.stderr.split(separator: "\n").count <= 3, "\(missing.stderr)")
+    }
+
+    /// `siglip-eval curves` draws a metrics.jsonl (the same drawing a run writes as curves.png).
+    @Test func curvesDrawAMetricsFile() throws {
+        let folder = try TemporaryFolder(prefix: "curves")
+        defer { folder.remove() }
+        var lines = (1...20).map { i in
+            #"{"step":\#(i),"loss":\#(7.0 - Double(i) * 0.2),"lr":0.001,"t":2.3,"b":-5,"grad_norm":1,"images_per_s":100,"examples":\#(i * 64),"flops":\#(Double(i) * 1e12),"skipped_files":0,"image_cosine":0.3,"text_cosine":0.3,"image_rounds":1}"#
+        }
+        lines.append(#"{"eval":{"step":20,"examples":1280,"flops":2e13,"rounds":1,"top1":0.05,"top5":0.2,"images":250,"classes":250}}"#)
+        try folder.write("metrics.jsonl", lines.joined(separator: "\n") + "\n")
+        let png = folder.file("curves.png")
+        let result = try Self.run("siglip-eval", ["curves", "--metrics", folder.file("metrics.jsonl").path, "--output", png.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let image = try ImageDecoder.decode(contentsOf: png)
+        #expect(image.width == 1600 && image.height == 1100)
+    }
 }

@@ -1,7 +1,7 @@
 """Checks that a checkpoint written by our Swift code loads in Hugging Face `transformers`.
 
-The Swift test `InteropExport` loads the committed reference model through our reader and
-saves it through our writer; this script loads that directory with
+`siglip-eval convert` loads the committed reference model through our reader and saves it
+through our writer; this script loads that directory with
 `SiglipModel.from_pretrained` (strict: no missing or unexpected tensors) and requires the
 outputs to equal the committed reference outputs.
 
@@ -24,9 +24,8 @@ FIXTURES = os.path.join(ROOT, "Tests", "SigLIPModelsTests", "Resources", "refere
 
 def main() -> int:
     out = tempfile.mkdtemp(prefix="siglip-interop-")
-    env = dict(os.environ, SIGLIP_INTEROP_DIR=out)
-    subprocess.run(["swift", "test", "--filter", "InteropExport"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(["swift", "run", "-c", "release", "siglip-eval", "convert", "--checkpoint", FIXTURES, "--output", out],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     model, info = SiglipModel.from_pretrained(out, output_loading_info=True, attn_implementation="eager")
     problems = {k: v for k, v in info.items() if v}
     if problems:

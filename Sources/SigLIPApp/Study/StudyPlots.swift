@@ -75,8 +75,9 @@ enum StudyPlots {
                            title: "\(plan.name): training against compute (mean over seeds)").render(width: 1500, height: 650),
                  "curves.png")
         if let budgets = plan.budgets {
-            let chart = budgetChart(all, plan: plan, rates: rates, multipliers: [1] + budgets.multipliers)
-            try save(chart.render(width: 900, height: 650), "budgets.png")
+            let accuracy = budgetChart(all, plan: plan, rates: rates, multipliers: [1] + budgets.multipliers)
+            try save(ChartGrid(charts: [accuracy, gainChart(accuracy, baseline: plan.baseline)], columns: 2,
+                               title: "\(plan.name): the budgets").render(width: 1500, height: 650), "budgets.png")
         }
         return written
     }
@@ -132,6 +133,18 @@ enum StudyPlots {
             return LineChart.Series(name: arm, points: points, color: .series(i))
         }
         return LineChart(title: "Training loss vs compute", xLabel: "training FLOPs", yLabel: "loss", series: series, xScale: .log10)
+    }
+
+    /// Each other series of `accuracy` minus the baseline's, at the budgets both have (in points,
+    /// against the baseline's training FLOPs).
+    static func gainChart(_ accuracy: LineChart, baseline: String) -> LineChart {
+        let base = accuracy.series.first { $0.name == baseline }?.points ?? []
+        let series = accuracy.series.filter { $0.name != baseline }.map { s in
+            LineChart.Series(name: "\(s.name) − \(baseline)", points: zip(base, s.points).map { ($0.0, $1.1 - $0.1) },
+                             color: s.color, showsMarkers: true)
+        }
+        return LineChart(title: "Gain over the baseline at equal compute", xLabel: "training FLOPs",
+                         yLabel: "Δ top-1 (points)", series: series, xScale: .log10)
     }
 
     /// Test top-1 on the periodic benchmark at each budget (seed of the budgets), per arm there.

@@ -25,6 +25,7 @@ public enum StudyReport {
                   "swift run -c release siglip-study --plan \(planPath) --report   # this README and the plots",
                   "```", ""]
         lines += machine(all)
+        lines += recipe(plan: plan, rates: rates)
         lines += benchmarks(all, plan: plan)
         lines += sweep(all, plan: plan, runner: runner)
         var written: [URL] = []
@@ -51,6 +52,32 @@ public enum StudyReport {
             + "Runs: \(all.count); total wall time \(hours(all.map(\.wallSeconds).reduce(0, +))).", ""]
     }
 
+    /// The recipe of each arm: what it shares (the plan's base) and what makes it.
+    static func recipe(plan: StudyPlan, rates: [String: Float]?) -> [String] {
+        func describe(_ options: [String: OptionValue]) -> String {
+            options.keys.sorted().map { key in
+                let value: String
+                switch options[key]! {
+                case .string(let s): value = s
+                case .integer(let i): value = String(i)
+                case .number(let d): value = String(d)
+                case .bool(let b): value = String(b)
+                case .null: value = "null"
+                case .array(let a): value = "\(a.map(\.any))"
+                }
+                return "\(key) \(value)"
+            }.joined(separator: ", ")
+        }
+        var lines = ["## Recipe", "", "Every run: \(describe(plan.base)); the baseline trains \(plan.baselineSteps) steps and every "
+                     + "other arm the FLOPs the same model without recursion spends in them (rounded down to whole batches).", "",
+                     "| arm | options | learning rate |", "|---|---|---|"]
+        for arm in plan.arms {
+            let rate = rates?[arm.name].map { String($0) } ?? "chosen by the sweep"
+            lines.append("| \(arm.name) | \(describe(arm.options)) | \(rate) |")
+        }
+        return lines + [""]
+    }
+
     static func hours(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return String(format: "%dh%02dm", s / 3600, s % 3600 / 60)
@@ -58,9 +85,13 @@ public enum StudyReport {
 
     static func benchmarks(_ all: [StudyResultSummary], plan: StudyPlan) -> [String] {
         guard let run = all.first else { return [] }
-        var lines = ["## Benchmarks", "", "| benchmark | split | metric | items | chance |", "|---|---|---|---|---|"]
-        for f in run.figures where f.rounds == 1 {
-            lines.append("| \(f.benchmark) | \(f.split) | \(f.metric) | \(f.items) | \(String(format: "%.2f%%", 100 * f.chance)) |")
+        var lines = ["## Benchmarks", "",
+                     "Items are images (classification, image→text) or captions (text→image); choices are the classes or the "
+                        + "candidates each item is ranked among; chance is top-1 or R@1 by guessing.", "",
+                     "| benchmark | split | metric | items | choices | chance |", "|---|---|---|---|---|---|"]
+        for f in run.figures where f.rounds == 1 && ["top1", "i2t_r1", "t2i_r1"].contains(f.metric) {
+            lines.append("| \(f.benchmark) | \(f.split) | \(f.metric) | \(f.items) | \(Int((1 / f.chance).rounded())) | "
+                         + "\(String(format: "%.2f%%", 100 * f.chance)) |")
         }
         return lines + ["", "Dev decides (the learning rate, the best recursive arm); test is read once per finished run.", ""]
     }

@@ -47,8 +47,8 @@ struct CompareCommand: ParsableCommand {
             filesB = all.filter { $0.1.arm == againstArm && $0.1.budget == budget }.map(\.0)
         }
         let groupA = try filesA.map(Self.load), groupB = try filesB.map(Self.load)
-        var result = try PairedComparison.compare(groupA, groupB, replicates: bootstrap, seed: seed, namesA: filesA, namesB: filesB)
-        if let split { result.rows = result.rows.filter { $0.split == split } }
+        let result = try PairedComparison.compare(groupA, groupB, replicates: bootstrap, seed: seed, split: split,
+                                                  namesA: filesA, namesB: filesB)
         let labelA = arm ?? "A", labelB = againstArm ?? "B"
         print("A = \(labelA) (\(filesA.count) runs), B = \(labelB) (\(filesB.count) runs); seeds paired: "
               + "\(result.rows.first?.seeds.map(String.init).joined(separator: ",") ?? "none"); \(bootstrap) bootstrap replicates")

@@ -44,7 +44,7 @@ struct SigLIPStudy: ParsableCommand {
                 return
             }
             var lastLine = Date.distantPast
-            let commit = commit
+            let (commit, plan) = (commit, plan)
             let finished = try runner.run(limit: maxRuns ?? .max) { event in
                 switch event {
                 case .starting(let run, let index, let total, let resuming):
@@ -60,7 +60,9 @@ struct SigLIPStudy: ParsableCommand {
                     print("  evaluating \(what)")
                 case .finished(let run, let file, let seconds):
                     print("  finished \(run.name) in \(Int(seconds)) s: \(file.path)")
-                    if commit { try? Self.gitCommit(file, message: "\(runner.plan.name): \(run.name) (\(run.phase))") }
+                    // The report follows every finished run, so the results README is always current.
+                    let report = (try? StudyReport.write(runner: runner, planPath: plan)) ?? []
+                    if commit { try? Self.gitCommit([file] + report, message: "\(runner.plan.name): \(run.name) (\(run.phase))") }
                 case .notice(_, .skippedSample(let name, let reason)):
                     FileHandle.standardError.write(Data("  skipped \(name): \(reason)\n".utf8))
                 default:
@@ -78,9 +80,10 @@ struct SigLIPStudy: ParsableCommand {
         }
     }
 
-    /// `git add FILE && git commit -m MESSAGE -- FILE` in the current directory.
-    static func gitCommit(_ file: URL, message: String) throws {
-        for arguments in [["add", file.path], ["commit", "-q", "-m", message, "--", file.path]] {
+    /// `git add FILES && git commit -m MESSAGE -- FILES` in the current directory.
+    static func gitCommit(_ files: [URL], message: String) throws {
+        let paths = files.map(\.path)
+        for arguments in [["add"] + paths, ["commit", "-q", "-m", message, "--"] + paths] {
             let git = Process()
             git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             git.arguments = ["git"] + arguments

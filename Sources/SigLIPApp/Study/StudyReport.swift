@@ -149,8 +149,7 @@ public enum StudyReport {
             guard !runs.isEmpty, !baseline.isEmpty else { continue }
             let a = try runs.map { try StudyResultFile.read(runner.results.appendingPathComponent($0.name + ".json")) }
             let b = try baseline.map { try StudyResultFile.read(runner.results.appendingPathComponent($0.name + ".json")) }
-            guard var result = try? PairedComparison.compare(a, b, replicates: replicates) else { continue }
-            result.rows = result.rows.filter { $0.split == "test" }
+            guard let result = try? PairedComparison.compare(a, b, replicates: replicates, split: "test") else { continue }
             lines += ["### \(arm) against \(plan.baseline)", "",
                       "`siglip-eval compare --results \(plan.results) --arm \(arm) --against-arm \(plan.baseline) --split test`", "",
                       "```", PairedComparison.table(result, labelA: arm, labelB: plan.baseline), "```", ""]

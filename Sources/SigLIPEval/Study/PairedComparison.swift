@@ -39,9 +39,10 @@ public enum PairedComparison {
         public var replicates: Int
     }
 
-    /// `names` label the runs in errors (e.g. their files), index for index with `a` and `b`.
+    /// `names` label the runs in errors (e.g. their files), index for index with `a` and `b`;
+    /// `split` keeps one split only ("dev" or "test").
     public static func compare(_ a: [StudyRun], _ b: [StudyRun], replicates: Int = 10_000, seed: UInt64 = 0,
-                               namesA: [String]? = nil, namesB: [String]? = nil) throws -> Result {
+                               split: String? = nil, namesA: [String]? = nil, namesB: [String]? = nil) throws -> Result {
         func group(_ runs: [StudyRun], _ names: [String]?) throws -> [Int: (StudyRun, String)] {
             var bySeed: [Int: (StudyRun, String)] = [:]
             for (i, run) in runs.enumerated() {
@@ -67,7 +68,9 @@ public enum PairedComparison {
             return table
         }
         let tablesA = seeds.map { outcomes(groupA[$0]!.0) }, tablesB = seeds.map { outcomes(groupB[$0]!.0) }
-        let keys = Set(tablesA.flatMap(\.keys)).filter { key in tablesA.allSatisfy { $0[key] != nil } && tablesB.allSatisfy { $0[key] != nil } }
+        let keys = Set(tablesA.flatMap(\.keys)).filter { key in
+            (split == nil || key.split == split) && tablesA.allSatisfy { $0[key] != nil } && tablesB.allSatisfy { $0[key] != nil }
+        }
         for key in keys.sorted(by: { ($0.benchmark, $0.split, $0.metric) < ($1.benchmark, $1.split, $1.metric) }) {
             // A run evaluated at fewer rounds (no recursion) holds its single value at every round.
             let allRounds = Set((tablesA + tablesB).flatMap { $0[key]!.keys }).sorted()

@@ -333,3 +333,35 @@ func expectGradientsMatchFiniteDifferences(_ model: SigLIPModel, imageRounds: In
         #expect(scratch * 4 < cached, "backward scratch \(scratch) floats on top of \(cached) cached")
     }
 }
+
+/// The RINS study pairs arms by seed: seed k of every arm must start from the same values of
+/// every weight the arms share, whatever recursion (and zero-initialised adapters) an arm adds.
+@Suite("Paired initialisation") struct PairedInitialisationTests {
+    @Test func armsWithTheSameSeedShareEveryCommonWeight() throws {
+        let arms: [RecursionConfig] = [RecursionConfig(), .rins(rounds: 2), .rins(rounds: 3, skipProbability: 0.5, adapter: .linear),
+                                       RecursionConfig(signature: try RecursionSignature(parsing: "(A B)^r"), rounds: 2)]
+        let models = try arms.map { recursion -> SigLIPModel in
+            let model = try SigLIPModel(config: recursiveConfig(recursion))
+            model.initialize(seed: 7)
+            return model
+        }
+        let baseline = models[0]
+        for (arm, model) in zip(arms, models).dropFirst() {
+            var shared = 0
+            for spec in model.parameters.specs {
+                guard let other = baseline.parameters.specs.first(where: { $0.name == spec.name }) else {
+                    #expect(spec.role == .adapter, "\(spec.name) is new in \(arm) but not an adapter")
+                    continue
+                }
+                let a = Array(UnsafeBufferPointer(start: model.parameters.values.data + spec.offset, count: spec.count))
+                let b = Array(UnsafeBufferPointer(start: baseline.parameters.values.data + other.offset, count: other.count))
+                #expect(a == b, "\(spec.name) differs between the baseline and \(arm)")
+                shared += 1
+            }
+            #expect(shared == baseline.parameters.specs.count)
+        }
+        let otherSeed = try SigLIPModel(config: recursiveConfig(RecursionConfig()))
+        otherSeed.initialize(seed: 8)
+        #expect(Array(otherSeed.parameters.values.buffer) != Array(baseline.parameters.values.buffer))
+    }
+}

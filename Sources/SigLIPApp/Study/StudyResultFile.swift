@@ -19,8 +19,12 @@ enum StudyResultFile {
 
         static var current: Machine {
             let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-            let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
-                .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+            func field(_ name: String) -> String? {
+                info.split(separator: "\n").first { $0.hasPrefix(name) && $0.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }.first == ":" }
+                    .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
+            }
+            let model = (field("model name") ?? "unknown")
+                + (field("cpu family").map { family in " (family \(family), model \(field("model") ?? "?"))" } ?? "")
             return Machine(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
                            instructionSet: InstructionSet.selected.description)
         }

@@ -97,7 +97,7 @@ public final class StudyRunner {
         (options.steps, options.examples, options.flops, options.matchBaselineSteps) =
             name == plan.baseline ? (steps, nil, nil, nil) : (nil, nil, nil, steps)
         var run = PlannedRun(phase: phase, arm: name, seed: seed, learningRate: learningRate, budget: budget, options: options)
-        run.options.output = runs.appendingPathComponent(run.name).path
+        run.options.output = (plan.runs as NSString).appendingPathComponent(run.name)   // as the plan writes it
         try run.options.validate()
         return run
     }

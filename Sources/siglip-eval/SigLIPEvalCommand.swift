@@ -1,6 +1,6 @@
 import ArgumentParser
 
-struct SiglipEval: ParsableCommand {
+struct SigLIPEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siglip-eval",
         abstract: "Evaluate SigLIP checkpoints: zero-shot classification (with RINS rounds), embeddings, retrieval; compare study runs; convert checkpoints; draw curves.",

@@ -66,7 +66,7 @@ enum StudyPlots {
         }
         for benchmark in plan.benchmarks where benchmark.kind == .retrieval {
             roundsCharts.append(roundsChart(grid, arms: arms, rounds: plan.evalRounds, title: "\(benchmark.name), test",
-                                            yLabel: "R@1 image→text (%)") { $0.value(benchmark.name, "test", rounds: $1, "i2t_r1") })
+                                            yLabel: "R@1 image->text (%)") { $0.value(benchmark.name, "test", rounds: $1, "i2t_r1") })
         }
         try save(ChartGrid(charts: roundsCharts, columns: roundsCharts.count,
                            title: "\(plan.name): test accuracy against inference rounds (mean over seeds; outline: the seeds' range)")
@@ -98,8 +98,10 @@ enum StudyPlots {
             }
             let color = ChartColor.series(i)
             series.append(.init(name: arm, points: mean, color: color, showsMarkers: true))
-            series.append(.init(name: "\(arm) seeds", points: low + high.reversed() + low.prefix(1), color: color.lightened(0.6),
-                                lineWidth: 1))
+            if zip(low, high).contains(where: { $0.1 != $1.1 }) {   // the seeds' range, when the seeds differ
+                series.append(.init(name: "\(arm) range", points: low + high.reversed() + low.prefix(1), color: color.lightened(0.6),
+                                    lineWidth: 1))
+            }
         }
         return LineChart(title: title, xLabel: "inference rounds", yLabel: yLabel, series: series)
     }

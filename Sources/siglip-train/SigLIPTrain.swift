@@ -11,7 +11,8 @@ struct SigLIPTrain: ParsableCommand {
         commandName: "siglip-train",
         abstract: "Train a SigLIP image–text model (optionally with RINS) on the CPU.",
         discussion: """
-            With no options, trains the default small RINS model on the bundled data set and reports \
+            With no options, trains the default small model (the baseline A B, the better one at this scale in the \
+            RINS study) on the bundled data set and reports \
             zero-shot accuracy on the bundled held-out benchmark. Options come from --config FILE (JSON, \
             keys as in train_config.json) and are overridden by flags; the effective options are written \
             to OUTPUT/train_config.json.

@@ -57,7 +57,7 @@ let package = Package(
         // The application: a training job wired from data, model, periodic evaluation and charts.
         .target(name: "SigLIPApp", dependencies: [
             "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
-            "SigLIPEval", "SigLIPTraining", "SigLIPCharts",
+            "SigLIPEval", "SigLIPTraining", "SigLIPCharts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The importable library: encoders and their inputs.
         .target(name: "SigLIP", dependencies: [
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore"]),
         .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPCore", "SigLIPLayers"]),
         .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPTestSupport", "SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
-        .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPCore", "SigLIPModels", "SigLIPTraining"]),
+        .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPTraining"]),
         .testTarget(name: "SigLIPChartsTests", dependencies: ["SigLIPCharts", "SigLIPImage"]),
         .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPBase", "CImageCodecs", "SigLIPImage"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPBase", "SigLIPText"], resources: [.copy("Resources")]),

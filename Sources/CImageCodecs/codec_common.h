@@ -46,6 +46,21 @@ static inline siglip_codec_status siglip_codec_check_limits(uint64_t width, uint
     return SIGLIP_CODEC_OK;
 }
 
+/// A file that declares far more pixels than its bytes could encode (a decompression bomb:
+/// the pixel buffer is allocated and filled from almost nothing). Deflate expands at most
+/// 1032:1, which bounds a 1-bit PNG at about 8,300 pixels per byte, and a Huffman-coded JPEG
+/// needs at least one bit per 8x8 block; `pixels_per_byte` is set above both, with a megapixel
+/// of slack for small files.
+static inline siglip_codec_status siglip_codec_check_density(uint64_t width, uint64_t height, size_t size,
+                                                             uint64_t pixels_per_byte, char message[256]) {
+    if (width * height > (uint64_t)size * pixels_per_byte + (1u << 20)) {
+        siglip_codec_message(message, "declares %llux%llu pixels but holds only %llu bytes (a decompression bomb?)",
+                             (unsigned long long)width, (unsigned long long)height, (unsigned long long)size);
+        return SIGLIP_CODEC_TOO_LARGE;
+    }
+    return SIGLIP_CODEC_OK;
+}
+
 /// round((c * a + 255 * (255 - a)) / 255): colour `c` with alpha `a` over white.
 static inline uint8_t siglip_over_white(unsigned c, unsigned a) {
     return (uint8_t)((c * a + 255u * (255u - a) + 127u) / 255u);

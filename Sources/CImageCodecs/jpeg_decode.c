@@ -136,6 +136,8 @@ siglip_codec_status siglip_jpeg_decode(const void *data, size_t size,
 
     siglip_codec_status verdict =
         siglip_codec_check_limits(cinfo.image_width, cinfo.image_height, limits, out->message);
+    if (verdict == SIGLIP_CODEC_OK)
+        verdict = siglip_codec_check_density(cinfo.image_width, cinfo.image_height, size, 4096, out->message);
     if (verdict != SIGLIP_CODEC_OK) {
         context.status = verdict;
         jpeg_context_fail((j_common_ptr)&cinfo);

@@ -51,6 +51,10 @@ static int png_request_rgb8(png_structp png, png_infop info) {
     return has_alpha ? 4 : 3;
 }
 
+/// Bounds on what ancillary chunks may cost (README, "Limits").
+#define SIGLIP_PNG_MAX_CHUNKS 128
+#define SIGLIP_PNG_MAX_CHUNK_BYTES (8 * 1024 * 1024)
+
 siglip_codec_status siglip_png_decode(const void *data, size_t size,
                                       const siglip_codec_limits *limits,
                                       siglip_codec_image *out) {
@@ -93,6 +97,20 @@ siglip_codec_status siglip_png_decode(const void *data, size_t size,
     }
     png_set_read_fn(png, &context, png_context_read);
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);  // our own limits below give clearer errors
+    // Memory bombs in ancillary chunks: we use none of the text, ICC, palette-suggestion, time,
+    // physical-size or EXIF chunks, so they are skipped unread (never decompressed or stored);
+    // at most SIGLIP_PNG_MAX_CHUNKS ancillary chunks are cached, none over SIGLIP_PNG_MAX_CHUNK_BYTES.
+    static const png_byte ignored[] = {
+        'i', 'C', 'C', 'P', '\0', 't', 'E', 'X', 't', '\0', 'z', 'T', 'X', 't', '\0', 'i', 'T', 'X', 't', '\0',
+        's', 'P', 'L', 'T', '\0', 'h', 'I', 'S', 'T', '\0', 't', 'I', 'M', 'E', '\0', 'p', 'H', 'Y', 's', '\0',
+        'e', 'X', 'I', 'f', '\0', 'b', 'K', 'G', 'D', '\0', 's', 'B', 'I', 'T', '\0', 'o', 'F', 'F', 's', '\0',
+        'p', 'C', 'A', 'L', '\0', 's', 'C', 'A', 'L', '\0', 'g', 'A', 'M', 'A', '\0', 'c', 'H', 'R', 'M', '\0',
+        's', 'R', 'G', 'B', '\0',
+    };
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);  // unknown chunks: skipped
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored, (int)(sizeof(ignored) / 5));
+    png_set_chunk_cache_max(png, SIGLIP_PNG_MAX_CHUNKS);
+    png_set_chunk_malloc_max(png, SIGLIP_PNG_MAX_CHUNK_BYTES);
 #ifdef SIGLIP_FUZZING
     // Fuzz builds only (fuzz/run.sh): ignore CRCs so mutations reach the decoder.
     png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
@@ -102,6 +120,7 @@ siglip_codec_status siglip_png_decode(const void *data, size_t size,
     png_uint_32 width = png_get_image_width(png, info);
     png_uint_32 height = png_get_image_height(png, info);
     siglip_codec_status verdict = siglip_codec_check_limits(width, height, limits, out->message);
+    if (verdict == SIGLIP_CODEC_OK) verdict = siglip_codec_check_density(width, height, size, 16384, out->message);
     if (verdict != SIGLIP_CODEC_OK) {
         context.status = verdict;
         png_error(png, out->message);

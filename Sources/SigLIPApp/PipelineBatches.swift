@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPData
 import SigLIPTraining
@@ -27,6 +28,8 @@ final class PipelineBatches: TrainingBatchSource {
 
     static func position(from data: Data?) throws -> DataPosition {
         guard let data, !data.isEmpty else { return .start }
-        return try JSONDecoder().decode(DataPosition.self, from: data)
+        do { return try JSONDecoder().decode(DataPosition.self, from: data) } catch {
+            throw SigLIPError(path: "trainer state", problem: "the saved data position is not an epoch and an offset", kind: .corrupt)
+        }
     }
 }

@@ -18,6 +18,8 @@ public final class TrainingRun {
     /// The periodic evaluation's benchmark, if any.
     public let benchmark: ZeroShotBenchmark?
     private let resume: Bool
+    /// This process's hold on the run directory, for the run's life.
+    private let lock: RunLock
 
     /// What the job reports besides the trainer's events.
     public enum Notice {
@@ -41,8 +43,18 @@ public final class TrainingRun {
             throw TrainingError.badOptions("batch size \(options.batchSize) is larger than the \(dataset.count) examples in \(options.data)")
         }
         benchmark = try options.evalData.map { try ZeroShotBenchmark(root: URL(fileURLWithPath: $0)) }
+        try benchmark?.requireReadableImage()
 
-        let config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize)
+        let config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize,
+                                             eosID: Int(tokenizer.eosID), padID: Int(tokenizer.padID))
+        try MemoryEstimate.training(config, batch: options.batchSize)
+            .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)")
+        // Every input is checked: take the run directory (the first thing written), then look again
+        // for a run in it, now that no other process can start one.
+        lock = try run.lock()
+        if !resume, !run.checkpoints().isEmpty {
+            throw TrainingError.badOptions("\(run.url.path) already holds a run; pass --resume to continue it or choose another --output")
+        }
         let model: SigLIPModel
         if let initFrom = options.initFrom {
             model = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))

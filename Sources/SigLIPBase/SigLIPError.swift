@@ -1,3 +1,5 @@
+import Foundation
+
 /// A path that cannot be used as given — an image, a data set, a checkpoint, a safetensors file,
 /// a benchmark folder, an option, a file to write — with the problem, so that every module
 /// reports it the same way: "<path>: <problem>".
@@ -42,4 +44,18 @@ public struct SigLIPError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+}
+
+/// Whole seconds of a measured or estimated duration, for display: NaN and negative values
+/// give 0, and anything over 10⁹ s (32 years; an ETA from a near-zero rate) is held there, so
+/// no duration a clock or a division yields can trap the conversion to Int.
+public func displaySeconds(_ seconds: Double) -> Int {
+    guard seconds.isFinite else { return seconds == .infinity ? 1_000_000_000 : 0 }
+    return Int(min(max(seconds.rounded(), 0), 1e9))
+}
+
+/// Writes `text` to standard error. Foundation's `FileHandle.write(_:)` traps when the write
+/// fails (a closed descriptor); a message that cannot be shown is dropped instead.
+public func writeStandardError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }

@@ -25,9 +25,9 @@ public struct CaptionManifest: ImageTextDataset {
     public var indexSkipped: [SkippedEntry] { [] }
 
     public init(url: URL) throws {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw SigLIPError(path: url.path, problem: "cannot read manifest (\(error.localizedDescription))")
+        let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.manifest)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SigLIPError(path: url.path, problem: "manifest is not valid UTF-8")
         }
         let folder = url.deletingLastPathComponent()
         let isJSONL: Bool
@@ -65,8 +65,8 @@ public struct CaptionManifest: ImageTextDataset {
         let caption = entry.caption.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !caption.isEmpty else { throw SigLIPError(path: entry.path, problem: "empty caption", kind: .badSample) }
         let bytes: Data
-        do { bytes = try Data(contentsOf: entry.url) } catch {
-            throw SigLIPError(path: entry.path, problem: "cannot read image \(entry.url.path) (\(error.localizedDescription))", kind: .badSample)
+        do { bytes = try RegularFile.contents(of: entry.url, limit: SampleLimits.maxImageBytes) } catch let error as SigLIPError {
+            throw SigLIPError(path: entry.path, problem: "cannot read image \(entry.url.path) (\(error.problem))", kind: .badSample)
         }
         return ImageTextSample(imageBytes: bytes, name: entry.path, caption: caption)
     }

@@ -47,9 +47,7 @@ public struct ClassificationDataset: Sendable {
         }
         if let classNamesFile {
             let text: String
-            do { text = try String(contentsOf: classNamesFile, encoding: .utf8) } catch {
-                throw SigLIPError(path: classNamesFile.path, problem: "cannot read class names (\(error.localizedDescription))")
-            }
+            text = try readText(classNamesFile, what: "class names")
             var lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             while lines.last == "" { lines.removeLast() }
             guard lines.count == folders.count else {
@@ -73,9 +71,7 @@ public enum PromptTemplates {
     /// Reads a `templates.txt`; every non-empty line must contain `{}`.
     public static func read(from url: URL) throws -> [String] {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw SigLIPError(path: url.path, problem: "cannot read templates (\(error.localizedDescription))")
-        }
+        text = try readText(url, what: "templates")
         let lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
         guard !lines.isEmpty else { throw SigLIPError(path: url.path, problem: "no templates") }
         if let bad = lines.firstIndex(where: { !$0.contains("{}") }) {
@@ -83,4 +79,13 @@ public enum PromptTemplates {
         }
         return lines
     }
+}
+
+/// A small UTF-8 text file (class names, templates): a regular file within the JSON limit.
+func readText(_ url: URL, what: String) throws -> String {
+    let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.json)
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw SigLIPError(path: url.path, problem: "\(what) file is not valid UTF-8")
+    }
+    return text
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SigLIPBase
+import SigLIPImage
 
 /// One image–caption pair as stored: the encoded image bytes (PNG or JPEG), a name for
 /// error messages (e.g. "train-00000.tar:0000042.png" or "images/0000042.png"), and the caption.
@@ -18,9 +19,36 @@ public struct ImageTextSample: Sendable, Equatable {
 
     /// The candidate captions: the caption's non-blank lines, trimmed (at least one for a
     /// sample that the data sets return). The first is the canonical one (evaluation uses it).
+    /// Each is cut to `SampleLimits.maxCaptionBytes` (at a character boundary) before any
+    /// normalisation sees it.
     public var captionCandidates: [String] {
         let lines = caption.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return lines.isEmpty ? [caption] : lines
+        return (lines.isEmpty ? [caption] : lines).map { SampleLimits.capped($0) }
+    }
+}
+
+/// Per-sample byte limits of the training data (README, "Limits"): one sample can never take
+/// more than this much memory before it is decoded.
+public enum SampleLimits {
+    /// An image file or tar member larger than this is skipped as a bad sample (64 MiB).
+    public static let maxImageBytes = DecodeLimits.default.maxFileBytes
+    /// A caption file or tar member larger than this is skipped as a bad sample (1 MiB).
+    public static let maxCaptionFileBytes = 1 << 20
+    /// Each candidate caption is cut to this many UTF-8 bytes before normalisation: the
+    /// tokenizer keeps at most L tokens anyway, so nothing a model sees is lost.
+    public static let maxCaptionBytes = 4096
+
+    /// `text` cut to at most `maxCaptionBytes` UTF-8 bytes, at a Unicode scalar boundary.
+    static func capped(_ text: String) -> String {
+        guard text.utf8.count > maxCaptionBytes else { return text }
+        var scalars = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            bytes += UTF8.width(scalar)
+            if bytes > maxCaptionBytes { break }
+            scalars.append(scalar)
+        }
+        return String(scalars)
     }
 }
 

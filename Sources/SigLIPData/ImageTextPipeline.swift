@@ -53,7 +53,9 @@ public final class ImageTextPipeline {
             throw invalid("batch size \(c.batchSize) is larger than the data (\(order.epochLength) examples"
                           + (c.shard.count > 1 ? " in shard \(c.shard.index) of \(c.shard.count))" : ")"))
         }
-        guard c.start.epoch >= 0, (0...order.epochLength).contains(c.start.offset) else {
+        // The epoch bound keeps epoch × epochLength (in `advance`) far from overflowing.
+        guard (0...(Int(Int32.max) / max(order.epochLength, 1))).contains(c.start.epoch),
+              (0...order.epochLength).contains(c.start.offset) else {
             throw invalid("start position \(c.start) is outside an epoch of \(order.epochLength) examples")
         }
         var normalized = c

@@ -12,20 +12,10 @@ final class ReadOnlyFile: @unchecked Sendable {
     let size: Int
     private let descriptor: Int32
 
+    /// Opens a regular file (a FIFO or device is refused by type, see `RegularFile`).
     init(path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw SigLIPError(path: path, problem: "cannot open (\(String(cString: strerror(errno))))")
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw SigLIPError(path: path, problem: "cannot stat (\(reason))")
-        }
+        (descriptor, size) = try RegularFile.open(path)
         self.path = path
-        self.size = Int(info.st_size)
-        descriptor = fd
     }
 
     deinit { close(descriptor) }

@@ -21,6 +21,8 @@ struct TarMember: Sendable, Equatable {
 /// the header's offset.
 enum TarIndex {
     static let blockSize = 512
+    /// Long names and pax headers larger than this are refused (real ones are a few hundred bytes).
+    static let maxHeaderDataSize = 1 << 20
 
     static func members(of file: ReadOnlyFile) throws -> [TarMember] {
         var members: [TarMember] = []
@@ -44,16 +46,26 @@ enum TarIndex {
             }
             if let paxSize, type != UInt8(ascii: "x"), type != UInt8(ascii: "g") { size = paxSize }
             let dataOffset = offset + blockSize
-            guard size >= 0, dataOffset + size <= file.size else {
+            // Compared against what remains, so that no sum of file numbers can overflow.
+            guard size >= 0, size <= file.size - dataOffset else {
                 throw fail("member size \(size) runs past the end of the file (\(file.size) bytes)", at: offset)
             }
             switch type {
             case UInt8(ascii: "L"):
+                guard size <= maxHeaderDataSize else { throw fail("GNU long name of \(size) bytes (limit \(maxHeaderDataSize))", at: offset) }
                 longName = cString(try file.read(offset: dataOffset, count: size))
             case UInt8(ascii: "x"):
+                guard size <= maxHeaderDataSize else { throw fail("pax header of \(size) bytes (limit \(maxHeaderDataSize))", at: offset) }
                 let records = try parsePax(try file.read(offset: dataOffset, count: size)) { fail($0, at: offset) }
                 paxPath = records["path"]
-                paxSize = records["size"].flatMap { Int($0) }
+                if let text = records["size"] {
+                    guard let value = Int(text), value >= 0, text.allSatisfy(\.isASCII) else {
+                        throw fail("pax size '\(text.prefix(40))' is not a non-negative integer", at: offset)
+                    }
+                    paxSize = value
+                } else {
+                    paxSize = nil
+                }
             case UInt8(ascii: "K"), UInt8(ascii: "g"):
                 break  // long link name, global pax header: nothing we use
             default:
@@ -133,7 +145,7 @@ enum TarIndex {
             if bytes[i] == 0 { break }
             guard let space = bytes[i...].firstIndex(of: UInt8(ascii: " ")),
                   let length = Int(String(decoding: bytes[i..<space], as: UTF8.self)),
-                  length > space - i, i + length <= bytes.count, bytes[i + length - 1] == UInt8(ascii: "\n")
+                  length > space - i, length <= bytes.count - i, bytes[i + length - 1] == UInt8(ascii: "\n")
             else { throw fail("malformed pax extended header record") }
             let record = bytes[(space + 1)..<(i + length - 1)]
             if let equals = record.firstIndex(of: UInt8(ascii: "=")) {

@@ -81,6 +81,15 @@ public struct WebDatasetShards: ImageTextDataset {
         let file = files[entry.shard]
         let label = urls[entry.shard].lastPathComponent
         let imageName = "\(label):\(entry.image.name)"
+        guard entry.image.size <= SampleLimits.maxImageBytes else {
+            throw SigLIPError(path: imageName, problem: "image member is \(entry.image.size) bytes, over the limit of \(SampleLimits.maxImageBytes)",
+                              kind: .badSample)
+        }
+        guard entry.caption.size <= SampleLimits.maxCaptionFileBytes else {
+            throw SigLIPError(path: "\(label):\(entry.caption.name)",
+                              problem: "caption member is \(entry.caption.size) bytes, over the limit of \(SampleLimits.maxCaptionFileBytes)",
+                              kind: .badSample)
+        }
         let image = try file.read(offset: entry.image.offset, count: entry.image.size)
         let captionBytes = try file.read(offset: entry.caption.offset, count: entry.caption.size)
         let caption = try Self.caption(from: captionBytes, json: entry.captionIsJSON, name: "\(label):\(entry.caption.name)")

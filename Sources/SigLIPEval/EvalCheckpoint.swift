@@ -37,6 +37,16 @@ public struct EvalCheckpoint {
         guard sentencePiece.vocabularySize <= vocabulary else {
             throw SigLIPError(path: spiece.path, problem: "has \(sentencePiece.vocabularySize) pieces but the text tower's vocab_size is \(vocabulary)")
         }
+        // The text tower pools at config's EOS when padding is masked, and the padding must be
+        // the token the model was trained with: a tokenizer that disagrees gives wrong embeddings
+        // silently, so it is refused.
+        let text = model.config.textTower
+        guard Int(sentencePiece.eosID) == text.padID else {
+            throw SigLIPError(path: spiece.path, problem: "pads with its EOS id \(sentencePiece.eosID) but config.json's pad_token_id is \(text.padID)")
+        }
+        guard !text.maskPadding || Int(sentencePiece.eosID) == text.eosID else {
+            throw SigLIPError(path: spiece.path, problem: "has EOS id \(sentencePiece.eosID) but config.json's eos_token_id is \(text.eosID) (the text tower pools at EOS)")
+        }
         let tokenizer = try SigLIPTokenizer(sentencePiece: sentencePiece, length: model.config.textTower.length,
                                             lowercase: true, canonicalization: .none, padID: sentencePiece.eosID)
         return EvalCheckpoint(model: model, tokenizer: tokenizer, directory: directory)

@@ -1,5 +1,7 @@
 import Foundation
+import SigLIPBase
 import SigLIPData
+import SigLIPImage
 
 /// A benchmark folder in the ImageNet layout with the class names and templates it is scored
 /// with. Without explicit files, `ROOT/classnames.txt` and `ROOT/templates.txt` are used when
@@ -31,6 +33,25 @@ public struct ZeroShotBenchmark: Sendable {
             templates = ImageNetPrompts.templates
             templatesSource = Self.builtInTemplatesSource
         }
+        // A class name or template the classifier cannot use fails here, not after training.
+        _ = try Prompts.classTexts(classNames: dataset.classNames, templates: templates)
+    }
+
+    /// Decodes images in order until one succeeds; throws when none does, naming the folder and
+    /// the first image's problem. A run that evaluates periodically checks this before its first
+    /// step, so an unusable benchmark is found in seconds, not after an hour of training.
+    public func requireReadableImage() throws {
+        var first: Error?
+        for example in dataset.examples {
+            do {
+                _ = try ImageDecoder.decode(contentsOf: example.url)
+                return
+            } catch {
+                first = first ?? error
+            }
+        }
+        throw SigLIPError(path: dataset.root.path, problem: "no image of the benchmark can be decoded"
+                          + (first.map { " (first: \($0))" } ?? ""))
     }
 
     public var task: ZeroShotTask { ZeroShotTask(dataset: dataset, templates: templates) }

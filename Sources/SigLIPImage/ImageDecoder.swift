@@ -8,20 +8,15 @@ public enum ImageDecoder {
     /// The container formats recognised from their first bytes.
     public enum Format: String, Sendable { case png = "PNG", jpeg = "JPEG" }
 
-    /// Reads and decodes the file at `url`. Errors name `url.path`.
+    /// Reads and decodes the file at `url` (a regular file of at most `limits.maxFileBytes`).
+    /// Errors name `url.path`.
     ///
     /// - Parameter minimumSize: when given, a JPEG may be decoded at 1/2, 1/4 or 1/8
     ///   scale as long as the (oriented) result is at least this big in both sides.
     public static func decode(contentsOf url: URL,
                               minimumSize: (width: Int, height: Int)? = nil,
                               limits: DecodeLimits = .default) throws -> RGBImage {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw SigLIPError(path: url.path, problem: "cannot read file (\(error.localizedDescription))",
-                                   kind: .unreadable)
-        }
+        let data = try RegularFile.contents(of: url, limit: limits.maxFileBytes)
         return try decode(data: data, name: url.path, minimumSize: minimumSize, limits: limits)
     }
 

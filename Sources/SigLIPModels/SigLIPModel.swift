@@ -1,3 +1,4 @@
+import SigLIPBase
 import SigLIPCore
 import SigLIPLayers
 
@@ -18,6 +19,9 @@ public final class SigLIPModel {
         imageTower = ImageTower(layout, config: config.imageTower)
         textTower = TextTower(layout, config: config.textTower)
         loss = SigmoidLoss(layout)
+        // Weights and gradients, checked before they are allocated.
+        try MemoryEstimate(parameterBytes: layout.totalCount * 8, optimizerBytes: 0, activationBytes: 0)
+            .check("the model configuration (\(layout.totalCount) parameters)")
         parameters = ParameterStore(layout: layout)
     }
 

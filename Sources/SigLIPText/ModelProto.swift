@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// The parts of SentencePiece's `ModelProto` (sentencepiece_model.proto) that affect
 /// encoding and decoding, read with `ProtobufReader`. Unknown fields are skipped.
@@ -99,9 +100,9 @@ public struct SentencePieceModelProto: Sendable, Equatable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw TokenizerError.unreadableFile(file: url.path, reason: error.localizedDescription)
+            data = try RegularFile.contents(of: url, limit: RegularFile.Limit.tokenizer)
+        } catch let error as SigLIPError {
+            throw TokenizerError.unreadableFile(file: url.path, reason: error.problem)
         }
         try self.init(bytes: [UInt8](data), file: url.path)
     }

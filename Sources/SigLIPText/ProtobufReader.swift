@@ -13,6 +13,9 @@ struct ProtobufReader {
         let reason: String
     }
 
+    /// Groups nested deeper than this are refused (protobuf's own parsers stop at 100).
+    static let maxGroupDepth = 100
+
     let bytes: [UInt8]
     private(set) var position: Int
     let end: Int
@@ -115,9 +118,21 @@ struct ProtobufReader {
             position += 8
         case .lengthDelimited: _ = try readLengthDelimited()
         case .startGroup:
+            // Iteratively, counting open groups: a file cannot drive the recursion depth.
+            var open = 1
             while let (_, inner) = try nextField() {
-                if inner == .endGroup { return }
-                try skip(inner)
+                switch inner {
+                case .startGroup:
+                    open += 1
+                    guard open <= Self.maxGroupDepth else {
+                        throw Failure(offset: position, reason: "groups nested more than \(Self.maxGroupDepth) deep")
+                    }
+                case .endGroup:
+                    open -= 1
+                    if open == 0 { return }
+                default:
+                    try skip(inner)
+                }
             }
             throw Failure(offset: position, reason: "unterminated group")
         case .endGroup: throw Failure(offset: position, reason: "unexpected end-group")

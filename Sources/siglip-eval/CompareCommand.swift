@@ -65,17 +65,14 @@ struct CompareCommand: ParsableCommand {
 
     static func read(_ name: String, in folder: URL) throws -> (arm: String, budget: Double) {
         let url = folder.appendingPathComponent(name)
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(contentsOf: url)) else {
+        guard let header = try? JSONDecoder().decode(Header.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)) else {
             throw SigLIPError(path: url.path, problem: "not a study result")
         }
         return (header.arm, header.budget ?? 1)
     }
 
     static func load(_ path: String) throws -> StudyRun {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw SigLIPError(path: path, problem: "cannot read (\(error.localizedDescription))", kind: .unreadable)
-        }
+        let data = try RegularFile.contents(of: path, limit: RegularFile.Limit.json)
         do { return try JSONDecoder().decode(StudyRun.self, from: data) } catch {
             throw SigLIPError(path: path, problem: "not a study result (\(error))")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SigLIP
 import Foundation
 import SigLIPEval
 
@@ -17,7 +18,9 @@ struct EmbedCommand: ParsableCommand {
 
     func validate() throws {
         guard !images.isEmpty || !texts.isEmpty else { throw ValidationError("give --images, --texts or both") }
-        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+        if let rounds, !(1...ConfigLimits.rounds).contains(rounds) {
+            throw ValidationError("--rounds \(rounds) is outside 1…\(ConfigLimits.rounds)")
+        }
     }
 
     func run() throws {

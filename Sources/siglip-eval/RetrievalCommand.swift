@@ -17,8 +17,10 @@ struct RetrievalCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.") var json: String?
 
     func validate() throws {
-        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        try validateBatchSize(batchSize)
+        if let rounds, !(1...ConfigLimits.rounds).contains(rounds) {
+            throw ValidationError("--rounds \(rounds) is outside 1…\(ConfigLimits.rounds)")
+        }
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SigLIP
 
 struct SigLIPEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,12 +15,24 @@ struct CheckpointOptions: ParsableArguments {
     var checkpoint: String
 }
 
-/// "1,2,3,4" → [1, 2, 3, 4].
+/// "1,2,3,4" → [1, 2, 3, 4]: each in 1…`ConfigLimits.rounds`.
 struct RoundsList: ExpressibleByArgument {
     var values: [Int]
     init?(argument: String) {
-        let parts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
-        values = parts.map { $0! }
+        guard let values = RoundsList.parse(argument) else { return nil }
+        self.values = values
     }
+
+    /// The rounds of a comma-separated list, or nil when it is empty or any entry is not a
+    /// whole number of rounds within the limit.
+    static func parse(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ (1...ConfigLimits.rounds).contains($0 ?? 0) }) else { return nil }
+        return parts.map { $0! }
+    }
+}
+
+/// Images per forward pass: 1…4096 (the activations of one pass grow with it).
+func validateBatchSize(_ batchSize: Int) throws {
+    guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size \(batchSize) is outside 1…4096") }
 }

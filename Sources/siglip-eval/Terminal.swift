@@ -8,7 +8,7 @@ import SigLIPEval
 /// Messages and progress on standard error (standard output carries the results).
 enum Terminal {
     static func note(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        writeStandardError(line + "\n")
     }
 
     static var isInteractive: Bool { isatty(STDERR_FILENO) != 0 }
@@ -42,8 +42,8 @@ final class ProgressDisplay {
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             let eta = rate > 0 ? Self.clock(Double(p.total - p.done) / rate) : "--:--"
             let line = "\r\(label)\(p.phase.rawValue) [\(bar)] \(p.done)/\(p.total)  \(String(format: "%.1f", rate)) \(unit)/s  ETA \(eta)"
-            FileHandle.standardError.write(Data(line.utf8))
-            if p.done == p.total { FileHandle.standardError.write(Data("\n".utf8)); phase = nil }
+            writeStandardError(line)
+            if p.done == p.total { writeStandardError("\n"); phase = nil }
         } else {
             let decile = p.total == 0 ? 10 : 10 * p.done / p.total
             guard decile > lastDecile else { return }
@@ -53,7 +53,7 @@ final class ProgressDisplay {
     }
 
     static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        let s = displaySeconds(seconds)
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

@@ -23,7 +23,7 @@ struct ZeroShotCommand: ParsableCommand {
     @Option(help: "Write the full report as JSON to this file.") var json: String?
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        try validateBatchSize(batchSize)
     }
 
     func run() throws {

@@ -1,3 +1,5 @@
 // siglip-eval: zero-shot classification, embeddings and retrieval for SigLIP checkpoints.
 // A thin shell over the SigLIPEval library; see `siglip-eval --help`.
-SigLIPEvalCommand.main()
+import SigLIPApp
+
+SigLIPEvalCommand.mainWithOneLineErrors()

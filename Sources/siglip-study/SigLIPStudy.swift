@@ -8,6 +8,8 @@ import SigLIPTraining
 /// result file per finished run; a thin shell over `StudyRunner`.
 @main
 struct SigLIPStudy: ParsableCommand {
+    static func main() { mainWithOneLineErrors() }
+
     static let configuration = CommandConfiguration(
         commandName: "siglip-study",
         abstract: "Run a study plan: a learning-rate sweep, every arm at every seed, extra budgets.",
@@ -64,7 +66,7 @@ struct SigLIPStudy: ParsableCommand {
                     let report = (try? StudyReport.write(runner: runner, planPath: plan)) ?? []
                     if commit { try? Self.gitCommit([file] + report, message: "\(runner.plan.name): \(run.name) (\(run.phase))") }
                 case .notice(_, .skippedSample(let name, let reason)):
-                    FileHandle.standardError.write(Data("  skipped \(name): \(reason)\n".utf8))
+                    writeStandardError("  skipped \(name): \(reason)\n")
                 default:
                     break
                 }
@@ -75,7 +77,7 @@ struct SigLIPStudy: ParsableCommand {
         } catch let error as ExitCode {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("siglip-study: error: \(error)\n".utf8))
+            writeStandardError("siglip-study: error: \(error)\n")
             throw ExitCode.failure
         }
     }

@@ -7,6 +7,8 @@ import SigLIPTraining
 /// A thin shell: options → `TrainingOptions` → `Trainer`; progress and the summary go to the terminal.
 @main
 struct SigLIPTrain: ParsableCommand {
+    static func main() { mainWithOneLineErrors() }
+
     static let configuration = CommandConfiguration(
         commandName: "siglip-train",
         abstract: "Train a SigLIP image–text model (optionally with RINS) on the CPU.",
@@ -32,7 +34,10 @@ struct SigLIPTrain: ParsableCommand {
     mutating func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)   // one line at a time, also into a file or pipe
         do {
-            if let threads { ComputeThreads.set(threads) }
+            if let threads {
+                guard (1...256).contains(threads) else { throw TrainingError.badOptions("--threads \(threads) is outside 1…256") }
+                ComputeThreads.set(threads)
+            }
             // A resumed run starts from its own saved options (then --config or flags may change
             // what does not affect the model); a new run from --config or the defaults.
             var options = TrainingOptions()
@@ -42,12 +47,12 @@ struct SigLIPTrain: ParsableCommand {
             } else if resume, FileManager.default.fileExists(atPath: saved.path) {
                 options = try TrainingOptions.read(from: saved)
             }
-            flags.apply(to: &options)
+            try flags.apply(to: &options)
             try TrainingJob(options: options, resume: resume).run()
         } catch let error as ExitCode {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("siglip-train: error: \(error)\n".utf8))
+            writeStandardError("siglip-train: error: \(error)\n")
             throw ExitCode.failure
         }
     }

@@ -49,7 +49,7 @@ struct TrainFlags: ParsableArguments {
     @Option(help: "Checkpoints to keep.") var keepCheckpoints: Int?
     @Option(help: "Start from the weights of this checkpoint directory.") var initFrom: String?
 
-    func apply(to o: inout TrainingOptions) {
+    func apply(to o: inout TrainingOptions) throws {
         if let model { o.model = model }
         if let depth { o.depth = depth }
         if let imageSize { o.imageSize = imageSize }
@@ -66,7 +66,13 @@ struct TrainFlags: ParsableArguments {
         if let evalData { o.evalData = evalData }
         if noEval { o.evalData = nil }
         if let evalEvery { o.evalEvery = evalEvery }
-        if let evalRounds { o.evalRounds = evalRounds.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        if let evalRounds {
+            let parts = evalRounds.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, let values = parts as? [Int] else {
+                throw TrainingError.badOptions("--eval-rounds: '\(evalRounds)' is not a comma-separated list of whole numbers")
+            }
+            o.evalRounds = values
+        }
         if let randomFlip { o.randomFlip = randomFlip }
         if let workers { o.workers = workers }
         if let batchSize { o.batchSize = batchSize }

@@ -36,13 +36,13 @@ struct TrainingJob {
                                   r.step, total, r.loss, r.logScale, r.bias, r.gradientNorm, r.learningRate, r.imagesPerSecond,
                                   r.imageCosine, r.textCosine, duration(eta))
                 if terminal {
-                    FileHandle.standardError.write(Data("\r\u{1B}[K\(bar(Double(r.step) / Double(max(total, 1)))) \(text)".utf8))
+                    writeStandardError("\r\u{1B}[K\(bar(Double(r.step) / Double(max(total, 1)))) \(text)")
                 } else if Date().timeIntervalSince(lastLine) >= 10 || r.step == total || r.step == first + 1 {
                     print(text)
                     lastLine = Date()
                 }
             case .evaluated(let records):
-                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                if terminal { writeStandardError("\r\u{1B}[K") }
                 for e in records {
                     chance = 1 / Double(e.classes)
                     print(String(format: "step %d  zero-shot (%d round%@): top-1 %.2f%%  top-5 %.2f%%  (%d images, %d classes, chance %.2f%%)",
@@ -51,14 +51,17 @@ struct TrainingJob {
                 }
             case .checkpoint(let url):
                 if !terminal { print("checkpoint \(shown(url.path))") }
+            case .checkpointDamaged(let damaged, let problem, let used):
+                writeStandardError("warning: the newest checkpoint \(shown(damaged.path)) is damaged (\(problem)); "
+                                   + "resuming from \(shown(used.path))\n")
             }
         }, onNotice: { notice in
             if case .skippedSample(let name, let reason) = notice {
-                FileHandle.standardError.write(Data("\(terminal ? "\r\u{1B}[K" : "")skipped \(name): \(reason)\n".utf8))
+                writeStandardError("\(terminal ? "\r\u{1B}[K" : "")skipped \(name): \(reason)\n")
             }
         })
         let summary = try training.train()
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if terminal { writeStandardError("\n") }
         print("")
         print("done: \(summary.steps) steps, \(summary.examples) examples, \(scientific(summary.flops)) FLOPs in \(duration(summary.seconds))"
               + (summary.skippedFiles > 0 ? ", \(summary.skippedFiles) files skipped" : ""))
@@ -88,7 +91,7 @@ func shown(_ path: String) -> String {
 
 /// "1h02m", "4m05s", "12s".
 func duration(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
+    let s = displaySeconds(seconds)
     if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
     if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
     return "\(s)s"

@@ -55,9 +55,11 @@ enum Fixtures {
 
     static func bytes(_ relative: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: url(relative))) }
 
-    static func malformedFiles() -> [String] {
-        let folder = url("malformed")
-        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    static func malformedFiles() -> [String] { files(in: "malformed") }
+
+    /// The file names in a resources folder, sorted.
+    static func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url(folder).path)) ?? []).sorted()
     }
 }
 

@@ -29,6 +29,8 @@ let malformedExpectations: [String: (fragment: String, kind: SigLIPError.Kind)] 
     "jpeg_garbage_after_soi.jpg": ("JPEG: Unsupported marker type", .corrupt),
     "jpeg_zero_height.jpg": ("JPEG: Empty JPEG image", .corrupt),
     "jpeg_bomb_pixels.jpg": ("JPEG: image is 60000x60000, more than the limit of 100000000 pixels", .tooLarge),
+    "png_bomb_density.png": ("PNG: declares 9000x9000 pixels but holds only", .tooLarge),
+    "jpeg_bomb_density.jpg": ("JPEG: declares 9000x9000 pixels but holds only", .tooLarge),
 ]
 
 @Suite struct MalformedTests {
@@ -48,6 +50,26 @@ let malformedExpectations: [String: (fragment: String, kind: SigLIPError.Kind)] 
             let (fragment, kind) = try #require(malformedExpectations[name], "no expectation for \(name): \(error)")
             #expect(error.problem.contains(fragment), "\(name): got \"\(error.problem)\", expected \"\(fragment)\"")
             #expect(error.kind == kind, "\(name): kind \(error.kind)")
+        }
+    }
+
+    /// Ancillary-chunk memory bombs (256 MiB of compressed text or ICC profile, 20,000 sPLT or
+    /// tEXt chunks, unknown chunks): skipped unread, the image decodes to rgb8.png's pixels.
+    @Test(arguments: Fixtures.files(in: "ancillary"))
+    func ancillaryChunkBombsAreSkipped(_ name: String) throws {
+        let plain = try ImageDecoder.decode(contentsOf: Fixtures.url("fixtures/rgb8.png"))
+        let image = try ImageDecoder.decode(contentsOf: Fixtures.url("ancillary/\(name)"))
+        #expect(image == plain, "\(name)")
+    }
+
+    @Test func specialFilesAreRefusedByType() throws {
+        for path in ["/dev/zero", "/dev/null", "/tmp"] {
+            do {
+                _ = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
+                Issue.record("\(path) was read")
+            } catch let error as SigLIPError {
+                #expect(error.problem.contains("not a regular file"), "\(error)")
+            }
         }
     }
 

@@ -32,3 +32,55 @@ public enum Commands {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
+
+extension Commands {
+    /// How a confined run ended.
+    public struct Confined: Sendable, CustomStringConvertible {
+        public let status: Int32
+        /// True when the process ended by a signal (a trap, an abort, a kill): never acceptable.
+        public let signalled: Bool
+        /// True when it ran past the time limit and was killed (a hang).
+        public let timedOut: Bool
+        public let stdout: String
+        public let stderr: String
+
+        /// The non-empty lines of standard error.
+        public var errorLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
+
+        public var description: String {
+            "status \(status)\(signalled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""); stderr: \(stderr.prefix(600))"
+        }
+    }
+
+    /// Runs a built command in the repository root under an address-space cap (`ulimit -v`) and
+    /// a wall-clock limit, with `shellSetup` (e.g. `ulimit -f 64`) run first in the same shell.
+    /// Output goes to files, so a chatty process cannot block on a full pipe.
+    public static func runConfined(_ command: String, _ arguments: [String], memoryMiB: Int = 4096, seconds: Double = 60,
+                                   shellSetup: String = "") throws -> Confined {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("confined-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v \(memoryMiB * 1024); \(shellSetup)\nexec \"$0\" \"$@\"",
+                             products.appendingPathComponent(command).path] + arguments
+        process.currentDirectoryURL = repository
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        let done = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in done.signal() }
+        try process.run()
+        let timedOut = done.wait(timeout: .now() + seconds) == .timedOut
+        if timedOut {
+            process.interrupt()
+            kill(process.processIdentifier, SIGKILL)
+            done.wait()
+        }
+        return Confined(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+                        timedOut: timedOut, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}

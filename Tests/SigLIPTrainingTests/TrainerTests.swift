@@ -1,7 +1,8 @@
 import Foundation
+import SigLIPBase
 import SigLIPCore
 import SigLIPModels
-import SigLIPTraining
+@testable import SigLIPTraining
 import Testing
 
 /// Deterministic batches made from (seed, batch index): B random images, each paired with a
@@ -119,6 +120,66 @@ func temporaryRun() -> URL {
         }
         #expect(strip(a).count == 12)
         #expect(strip(a) == strip(b))
+    }
+
+    /// A damaged newest checkpoint (each way a trainer state can be wrong, and a truncated
+    /// weights file) is reported, the one before it is used, and the resumed run still matches
+    /// the uninterrupted one bit for bit.
+    @Test(arguments: [
+        ("generator", #"{"state":[1,2]}"#), ("generator", #"{"state":[0,0,0,0]}"#), ("step", "-3"), ("examplesSeen", "5"),
+        ("metricsLines", "2"), ("totalSteps", "0"), ("flopsSpent", #""nan""#), ("optimizerStep", "7"),
+        ("model.safetensors", ""),
+    ])
+    func damagedNewestCheckpointFallsBackToThePrevious(_ key: String, _ value: String) throws {
+        let whole = temporaryRun(), damaged = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: damaged) }
+        var options = tinyOptions(output: whole)
+        _ = try makeTrainer(options).train(resume: false)
+        options.output = damaged.path
+        #expect(throws: SyntheticBatches.Killed.self) { try makeTrainer(options, failAt: 9).train(resume: false) }
+        let newest = try #require(RunDirectory(damaged).latestCheckpoint)
+        #expect(newest.lastPathComponent == "step-00000008")
+        if value.isEmpty {   // a truncated file
+            let file = newest.appendingPathComponent(key)
+            try Data(try Data(contentsOf: file).prefix(1000)).write(to: file)
+        } else {             // one field of the trainer state replaced
+            let file = newest.appendingPathComponent(RunDirectory.stateFile)
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            object[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+            try JSONSerialization.data(withJSONObject: object).write(to: file)
+        }
+        var reported: (URL, String, URL)?
+        _ = try makeTrainer(options) { event in
+            if case .checkpointDamaged(let bad, let problem, let used) = event { reported = (bad, problem, used) }
+        }.train(resume: true)
+        let (bad, problem, used) = try #require(reported, "the damage must be reported")
+        #expect(bad.lastPathComponent == "step-00000008" && used.lastPathComponent == "step-00000004", "\(problem)")
+        func strip(_ url: URL) throws -> [String] {
+            try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+                .map { $0.replacingOccurrences(of: #""images_per_s":[0-9.e+-]+,"#, with: "", options: .regularExpression) }
+        }
+        #expect(try strip(RunDirectory(whole).metricsFile) == strip(RunDirectory(damaged).metricsFile))
+    }
+
+    @Test func metricsThatCannotBeReadStopTheResume() throws {
+        let dir = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let options = tinyOptions(output: dir, steps: 4)
+        _ = try makeTrainer(options).train(resume: false)
+        let metrics = RunDirectory(dir).metricsFile
+        try Data("only one line\n".utf8).write(to: metrics)
+        #expect(throws: SigLIPError.self) { try makeTrainer(options).train(resume: true) }
+        #expect(try String(contentsOf: metrics, encoding: .utf8) == "only one line\n", "never silently emptied")
+    }
+
+    @Test func nonFiniteNumbersRoundTripThroughTheStateFile() throws {
+        var record = EvaluationRecord(step: 2, examples: 12, flops: .infinity,
+                                      score: EvaluationScore(rounds: 1, top1: .nan, top5: -.infinity, images: 3, classes: 2))
+        record.top1 = .nan
+        let state = TrainerState(step: 2, examplesSeen: 12, flopsSpent: 1, dataPosition: Data(), generator: SeededGenerator(seed: 1),
+                                 optimizerStep: 2, metricsLines: 3, skippedFiles: 0, evaluations: [record], totalSteps: 4)
+        let back = try RunJSON.decoder().decode(TrainerState.self, from: RunJSON.encoder(pretty: true).encode(state)).evaluations[0]
+        #expect(back.top1.isNaN && back.top5 == -.infinity && back.flops == .infinity)
     }
 
     @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {

@@ -87,10 +87,36 @@ def main() -> None:
         "jpeg_garbage_after_soi.jpg": jpeg[:3] + garbage,
         "jpeg_zero_height.jpg": jpeg_with_size(jpeg, 37, 0),
         "jpeg_bomb_pixels.jpg": jpeg_with_size(jpeg, 60_000, 60_000),
+        # Under the pixel limit, but far more pixels than the bytes could encode.
+        "png_bomb_density.png": png_with_ihdr(png, 9_000, 9_000),
+        "jpeg_bomb_density.jpg": jpeg_with_size(jpeg, 9_000, 9_000),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)
     print(f"{len(files)} malformed files in {OUT.relative_to(ROOT)}")
+    first_idat = min(offset for offset, kind, _ in png_chunks(png) if kind == b"IDAT")
+    write_ancillary(png, first_idat)
+
+
+def write_ancillary(png: bytes, idat_offset: int) -> None:
+    """Valid PNGs (rgb8.png's pixels) carrying ancillary-chunk memory bombs: each must decode to
+    exactly rgb8.png's pixels, the chunks skipped unread."""
+    out = RESOURCES / "ancillary"
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():
+        old.unlink()
+    bomb = zlib.compress(b"\0" * (256 << 20), 9)   # 256 MiB of zeros in about 260 KB
+    chunks = {
+        "png_ztxt_bomb.png": with_crc(b"zTXt", b"Comment\0\0" + bomb),
+        "png_itxt_bomb.png": with_crc(b"iTXt", b"Comment\0\1\0\0\0" + bomb),
+        "png_iccp_bomb.png": with_crc(b"iCCP", b"profile\0\0" + bomb),
+        "png_many_splt.png": b"".join(with_crc(b"sPLT", b"p%05d\0\x08" % i + b"\0\0\0\0\0\0") for i in range(20_000)),
+        "png_many_text.png": b"".join(with_crc(b"tEXt", b"k%05d\0value" % i) for i in range(20_000)),
+        "png_unknown_chunks.png": b"".join(with_crc(b"prVt", bytes(100)) for _ in range(2_000)),
+    }
+    for name, chunk in chunks.items():
+        (out / name).write_bytes(png[:idat_offset] + chunk + png[idat_offset:])
+    print(f"{len(chunks)} ancillary-chunk bombs in {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

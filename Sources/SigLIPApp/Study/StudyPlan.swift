@@ -77,10 +77,7 @@ public struct StudyPlan: Codable, Sendable {
 
     /// Reads and checks a plan file; every problem names the file.
     public static func read(from url: URL) throws -> StudyPlan {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SigLIPError(path: url.path, problem: "cannot read (\(error.localizedDescription))", kind: .unreadable)
-        }
+        let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.json)
         let plan: StudyPlan
         do { plan = try JSONDecoder().decode(StudyPlan.self, from: data) } catch {
             throw SigLIPError(path: url.path, problem: "not a study plan (\(error))")

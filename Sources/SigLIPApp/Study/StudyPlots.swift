@@ -26,7 +26,7 @@ struct StudyResultSummary: Decodable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return try names.filter { $0.hasSuffix(".json") }.sorted().map { name in
             let url = folder.appendingPathComponent(name)
-            do { return try JSONDecoder().decode(StudyResultSummary.self, from: Data(contentsOf: url)) } catch {
+            do { return try JSONDecoder().decode(StudyResultSummary.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)) } catch {
                 throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
             }
         }

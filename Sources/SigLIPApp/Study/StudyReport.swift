@@ -79,7 +79,7 @@ public enum StudyReport {
     }
 
     static func hours(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        let s = displaySeconds(seconds)
         return String(format: "%dh%02dm", s / 3600, s % 3600 / 60)
     }
 

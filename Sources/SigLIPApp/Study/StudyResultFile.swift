@@ -79,7 +79,7 @@ enum StudyResultFile {
 
     /// The `StudyRun` part of a result file.
     static func read(_ url: URL) throws -> StudyRun {
-        do { return try JSONDecoder().decode(StudyRun.self, from: Data(contentsOf: url)) } catch {
+        do { return try JSONDecoder().decode(StudyRun.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)) } catch {
             throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
         }
     }

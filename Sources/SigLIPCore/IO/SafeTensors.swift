@@ -63,6 +63,7 @@ public final class SafeTensorsFile: Sendable {
     public init(contentsOf url: URL) throws {
         self.url = url
         let fail = { (problem: String) in SigLIPError(path: url.path, problem: problem) }
+        _ = try RegularFile.requireRegular(url.path)
         do {
             bytes = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {

@@ -18,6 +18,20 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         state = [splitMix(), splitMix(), splitMix(), splitMix()]
     }
 
+    /// Decodes a saved state, refusing one that is not four words or is all zero (xoshiro256's
+    /// one stuck state), so a damaged file cannot make `next()` trap or repeat forever.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let state = try c.decode([UInt64].self, forKey: .state)
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: c,
+                                                   debugDescription: "a generator state is four 64-bit words, not all zero")
+        }
+        self.state = state
+    }
+
+    private enum CodingKeys: String, CodingKey { case state }
+
     public mutating func next() -> UInt64 {
         let result = rotl(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// The image tower's configuration, in the form of Hugging Face's `SiglipVisionConfig`.
 public struct ImageTowerConfig: Codable, Equatable, Sendable {
@@ -68,14 +69,22 @@ public struct ImageTowerConfig: Codable, Equatable, Sendable {
     }
 
     func validate() throws {
-        guard width > 0, mlpWidth > 0, depth > 0, heads > 0, channels > 0 else {
-            throw ConfigError("vision_config: sizes must be positive")
-        }
+        let tower = "vision_config"
+        try ConfigLimits.check(tower, ("hidden_size", width, ConfigLimits.width), ("intermediate_size", mlpWidth, ConfigLimits.mlpWidth),
+                               ("num_hidden_layers", depth, ConfigLimits.depth), ("num_attention_heads", heads, ConfigLimits.heads),
+                               ("image_size", imageSize, ConfigLimits.imageSize), ("patch_size", patchSize, ConfigLimits.imageSize))
+        guard channels == 3 else { throw ConfigError("vision_config: num_channels \(channels) is not supported (only 3, RGB)") }
         guard width % heads == 0 else {
             throw ConfigError("vision_config: hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
         }
-        guard patchSize > 0, imageSize % patchSize == 0 else {
+        guard patchSize <= imageSize, imageSize % patchSize == 0 else {
             throw ConfigError("vision_config: image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
+        }
+        guard tokens <= ConfigLimits.positions else {
+            throw ConfigError("vision_config: \(tokens) patches per image, over the limit of \(ConfigLimits.positions)")
+        }
+        guard layerNormEpsilon.isFinite, layerNormEpsilon > 0 else {
+            throw ConfigError("vision_config: layer_norm_eps \(layerNormEpsilon) must be a positive number")
         }
         guard activation == "gelu_pytorch_tanh" || activation == "gelu_new" else {
             throw ConfigError("vision_config: hidden_act '\(activation)' is not supported (only the tanh GELU)")
@@ -168,9 +177,24 @@ public struct TextTowerConfig: Codable, Equatable, Sendable {
     }
 
     func validate() throws {
-        guard vocabularySize > 0, width > 0, mlpWidth > 0, depth > 0, heads > 0,
-              length > 0, embeddingWidth > 0 else {
-            throw ConfigError("text_config: sizes must be positive")
+        try ConfigLimits.check("text_config", ("vocab_size", vocabularySize, ConfigLimits.vocabulary),
+                               ("hidden_size", width, ConfigLimits.width), ("intermediate_size", mlpWidth, ConfigLimits.mlpWidth),
+                               ("num_hidden_layers", depth, ConfigLimits.depth), ("num_attention_heads", heads, ConfigLimits.heads),
+                               ("max_position_embeddings", length, ConfigLimits.positions),
+                               ("projection_size", embeddingWidth, ConfigLimits.width))
+        guard layerNormEpsilon.isFinite, layerNormEpsilon > 0 else {
+            throw ConfigError("text_config: layer_norm_eps \(layerNormEpsilon) must be a positive number")
+        }
+        // Released configs carry CLIP's bos/eos defaults (49406/49407) outside a 32k vocabulary:
+        // they are used only when padding is masked (pooling at EOS), so only then must they fit.
+        for (key, id) in [("pad_token_id", padID), ("bos_token_id", bosID), ("eos_token_id", eosID)] {
+            guard (0...Int(Int32.max)).contains(id) else { throw ConfigError("text_config: \(key) \(id) is not a token id") }
+        }
+        guard padID < vocabularySize else {
+            throw ConfigError("text_config: pad_token_id \(padID) is outside the vocabulary of \(vocabularySize)")
+        }
+        guard !maskPadding || eosID < vocabularySize else {
+            throw ConfigError("text_config: eos_token_id \(eosID) is outside the vocabulary of \(vocabularySize) (mask_padding pools at EOS)")
         }
         guard width % heads == 0 else {
             throw ConfigError("text_config: hidden_size \(width) is not a multiple of num_attention_heads \(heads)")
@@ -224,8 +248,8 @@ public struct SigLIPConfig: Codable, Equatable, Sendable {
 
     public static func read(from url: URL) throws -> SigLIPConfig {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError("\(url.path): cannot read (\(error.localizedDescription))")
+        do { data = try RegularFile.contents(of: url, limit: RegularFile.Limit.json) } catch let error as SigLIPError {
+            throw ConfigError(error.description)
         }
         do {
             let config = try JSONDecoder().decode(SigLIPConfig.self, from: data)
@@ -249,5 +273,31 @@ extension KeyedDecodingContainer {
     /// The value at `key`, or `fallback` when config.json leaves it out (Hugging Face's defaults).
     func decode<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+}
+
+/// Bounds on every size a configuration may give (from config.json, a `--config` file or
+/// flags). Far above any released SigLIP (So400m: width 1152, MLP 4304, depth 27, 16 heads,
+/// 512 px; Gemma's 256k vocabulary), and low enough that no product of them in the model's
+/// shapes overflows. Whether a model that passes fits in memory is checked separately
+/// (`MemoryEstimate`).
+public enum ConfigLimits {
+    public static let width = 16_384
+    public static let mlpWidth = 65_536
+    public static let depth = 1_024
+    public static let heads = 1_024
+    public static let imageSize = 8_192
+    /// Image patches, or text positions.
+    public static let positions = 65_536
+    public static let vocabulary = 1 << 22
+    /// Recursion rounds, in training and at inference.
+    public static let rounds = 64
+
+    /// Each `(key, value, limit)`: 1 ≤ value ≤ limit.
+    static func check(_ tower: String, _ sizes: (String, Int, Int)...) throws {
+        for (key, value, limit) in sizes {
+            guard value >= 1 else { throw ConfigError("\(tower): \(key) \(value) must be positive") }
+            guard value <= limit else { throw ConfigError("\(tower): \(key) \(value) is over the limit of \(limit)") }
+        }
     }
 }

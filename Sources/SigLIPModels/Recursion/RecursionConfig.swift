@@ -94,7 +94,9 @@ public struct RecursionConfig: Codable, Equatable, Sendable {
     }
 
     func validate(depth: Int, tower: String) throws {
-        guard rounds >= 1 else { throw ConfigError("\(tower).recursion: rounds must be at least 1") }
+        guard (1...ConfigLimits.rounds).contains(rounds) else {
+            throw ConfigError("\(tower).recursion: rounds \(rounds) must be in 1…\(ConfigLimits.rounds)")
+        }
         guard (0...1).contains(skipProbability) else { throw ConfigError("\(tower).recursion: skip_probability must be in [0, 1]") }
         let k = split(depth: depth)
         guard (0...depth).contains(k) else { throw ConfigError("\(tower).recursion: split_blocks \(k) outside 0…\(depth)") }

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SigLIPBase
 import SigLIPCore
 import SigLIPModels
@@ -43,70 +48,77 @@ public struct RunDirectory: Sendable {
         try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(summary), to: summaryFile)
     }
 
-    /// Writes a checkpoint atomically and removes all but the newest `keep`.
+    /// Writes a checkpoint atomically and removes all but the newest `keep`. A failure (a full
+    /// disk, an I/O error) throws `SigLIPError` naming the checkpoint and leaves the complete
+    /// checkpoints as they were.
     func writeCheckpoint(step: Int, keep: Int, _ write: (URL) throws -> Void) throws -> URL {
         let fm = FileManager.default
-        try fm.createDirectory(at: checkpointsFolder, withIntermediateDirectories: true)
         let final = checkpointsFolder.appendingPathComponent(checkpointName(step: step))
-        let temporary = checkpointsFolder.appendingPathComponent(".tmp-" + checkpointName(step: step))
-        try? fm.removeItem(at: temporary)
-        try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
-        try write(temporary)
-        for name in try fm.contentsOfDirectory(atPath: temporary.path) { AtomicFile.sync(temporary.appendingPathComponent(name)) }
-        try? fm.removeItem(at: final)
-        try fm.moveItem(at: temporary, to: final)
+        let temporary = checkpointsFolder.appendingPathComponent(Self.temporaryPrefix + checkpointName(step: step))
+        do {
+            try fm.createDirectory(at: checkpointsFolder, withIntermediateDirectories: true)
+            try? fm.removeItem(at: temporary)
+            try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
+            try write(temporary)
+            for name in try fm.contentsOfDirectory(atPath: temporary.path) { AtomicFile.sync(temporary.appendingPathComponent(name)) }
+            try? fm.removeItem(at: final)
+            try fm.moveItem(at: temporary, to: final)
+        } catch {
+            try? fm.removeItem(at: temporary)
+            let reason = (error as? SigLIPError)?.description ?? error.localizedDescription
+            throw SigLIPError(path: final.path, problem: "cannot write the checkpoint (\(reason)); the previous checkpoints are intact",
+                              kind: .unwritable)
+        }
         AtomicFile.sync(checkpointsFolder)
         for old in checkpoints().dropLast(keep) { try? fm.removeItem(at: old) }
         return final
     }
-}
 
-/// What a checkpoint records besides the weights and the optimiser moments: enough to continue
-/// the run exactly.
-public struct TrainerState: Codable, Equatable, Sendable {
-    public var step: Int
-    public var examplesSeen: Int
-    public var flopsSpent: Double
-    /// The input pipeline's position (its own Codable form, as JSON).
-    public var dataPosition: Data
-    public var generator: SeededGenerator
-    public var optimizerStep: Int
-    /// Lines of metrics.jsonl written up to this checkpoint (a resumed run truncates to it).
-    public var metricsLines: Int
-    public var skippedFiles: Int
-    public var evaluations: [EvaluationRecord]
-    /// Budget in steps the run was started with (resuming keeps it).
-    public var totalSteps: Int
-}
+    static let temporaryPrefix = ".tmp-"
 
-/// One periodic zero-shot evaluation.
-public struct EvaluationRecord: Codable, Equatable, Sendable {
-    public var step: Int
-    public var examples: Int
-    public var flops: Double
-    public var rounds: Int
-    public var top1: Double
-    public var top5: Double
-    public var images: Int
-    public var classes: Int
+    /// Removes checkpoint folders a killed run left half-written (never a complete checkpoint).
+    func removeStaleTemporaryCheckpoints() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsFolder.path)) ?? []
+        for name in names where name.hasPrefix(Self.temporaryPrefix) {
+            try? FileManager.default.removeItem(at: checkpointsFolder.appendingPathComponent(name))
+        }
+    }
 
-    public init(step: Int, examples: Int, flops: Double, score: EvaluationScore) {
-        (self.step, self.examples, self.flops, self.rounds) = (step, examples, flops, score.rounds)
-        (self.top1, self.top5, self.images, self.classes) = (score.top1, score.top5, score.images, score.classes)
+    /// Takes the run directory for this process (created if needed): an exclusive lock on
+    /// `.lock`, held until the returned lock is released or the process ends (the kernel drops
+    /// it even after `kill -9`). A second run on the same directory is refused, naming the
+    /// holder's pid.
+    public func lock() throws -> RunLock {
+        try RunLock(file: url.appendingPathComponent(".lock"))
     }
 }
 
-/// What a periodic evaluation measures at one number of inference rounds (the trainer adds
-/// when it was taken to make an `EvaluationRecord`).
-public struct EvaluationScore: Equatable, Sendable {
-    public var rounds: Int
-    /// Top-1 and top-5 accuracy, as fractions.
-    public var top1: Double
-    public var top5: Double
-    public var images: Int
-    public var classes: Int
+/// An exclusive `flock` on a run directory's lock file, released on deinit.
+public final class RunLock {
+    private let descriptor: Int32
 
-    public init(rounds: Int, top1: Double, top5: Double, images: Int, classes: Int) {
-        (self.rounds, self.top1, self.top5, self.images, self.classes) = (rounds, top1, top5, images, classes)
+    init(file: URL) throws {
+        let folder = file.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw SigLIPError(path: folder.path, problem: "cannot create the run directory (\(error.localizedDescription))", kind: .unwritable)
+        }
+        let fd = open(file.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SigLIPError(path: file.path, problem: "cannot open the lock file (\(String(cString: strerror(errno))))", kind: .unwritable)
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            close(fd)
+            let holder = n > 0 ? String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            throw SigLIPError(path: folder.path, problem: "is in use by another run (pid \(holder)); wait for it to end or choose another --output",
+                              kind: .invalid)
+        }
+        let pid = Data("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        descriptor = fd
     }
+
+    deinit { close(descriptor) }
 }

@@ -59,6 +59,8 @@ public enum TrainingEvent {
     case step(StepRecord)
     case evaluated([EvaluationRecord])
     case checkpoint(URL)
+    /// `--resume` found the newest checkpoint damaged and continues from an older complete one.
+    case checkpointDamaged(URL, problem: String, resumingFrom: URL)
 }
 
 /// The end of a run.
@@ -116,7 +118,11 @@ public final class Trainer {
         } else if let examples = options.examples {
             totalSteps = (examples + batch - 1) / batch
         } else if let flops = options.flops {
-            totalSteps = Int(flops / (perExample * Double(batch)))
+            let steps = (flops / (perExample * Double(batch))).rounded(.down)
+            guard steps <= Double(TrainingOptions.Limits.steps) else {
+                throw TrainingError.badOptions("--flops: \(flops) FLOPs are \(steps) steps of this model, over the limit of \(TrainingOptions.Limits.steps)")
+            }
+            totalSteps = Int(steps)
         } else {
             var baseline = model.config
             baseline.imageTower.recursion = RecursionConfig()
@@ -150,12 +156,9 @@ public final class Trainer {
                                  generator: SeededGenerator(seed: options.seed ^ Trainer.roundsStreamSalt),
                                  optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)
         var lastCheckpoint: URL?
+        run.removeStaleTemporaryCheckpoints()
         if resume {
-            guard let latest = run.latestCheckpoint else {
-                throw TrainingError.badOptions("--resume: \(run.checkpointsFolder.path) has no checkpoint to resume from")
-            }
-            state = try restore(from: latest)
-            lastCheckpoint = latest
+            (state, lastCheckpoint) = try restoreNewestComplete()
         } else {
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
             try AtomicFile.write(try options.jsonData(), to: run.optionsFile)
@@ -231,21 +234,63 @@ public final class Trainer {
         }
     }
 
+    /// Restores the newest checkpoint that reads back whole. A damaged one (a corrupt or missing
+    /// file, a trainer state that does not add up) is reported and the one before it used; a
+    /// checkpoint of another model configuration is an error (the options differ, nothing is
+    /// damaged).
+    func restoreNewestComplete() throws -> (TrainerState, URL) {
+        let all = run.checkpoints()
+        guard let newest = all.last else {
+            throw TrainingError.badOptions("--resume: \(run.checkpointsFolder.path) has no checkpoint to resume from")
+        }
+        var firstProblem: String?
+        for dir in all.reversed() {
+            do {
+                let state = try restore(from: dir)
+                if let firstProblem { onEvent(.checkpointDamaged(newest, problem: firstProblem, resumingFrom: dir)) }
+                return (state, dir)
+            } catch let error as SigLIPError {
+                firstProblem = firstProblem ?? error.description
+            }
+        }
+        throw TrainingError.incompatibleCheckpoint("--resume: no complete checkpoint in \(run.checkpointsFolder.path); "
+                                                   + "the newest is damaged: \(firstProblem ?? "")")
+    }
+
     func restore(from dir: URL) throws -> TrainerState {
-        let saved = try SigLIPConfig.read(from: dir.appendingPathComponent(Checkpoint.configFile))
+        let saved: SigLIPConfig
+        do { saved = try SigLIPConfig.read(from: dir.appendingPathComponent(Checkpoint.configFile)) } catch let error as ConfigError {
+            throw SigLIPError(path: dir.path, problem: error.description, kind: .corrupt)
+        }
         guard saved == model.config else {
             throw TrainingError.incompatibleCheckpoint(
                 "\(dir.path) was trained with another model configuration than these options describe; resume with the run's own options (\(run.optionsFile.path))")
         }
+        let stateURL = dir.appendingPathComponent(RunDirectory.stateFile)
+        let state: TrainerState
+        do {
+            state = try RunJSON.decoder().decode(TrainerState.self, from: RegularFile.contents(of: stateURL, limit: RegularFile.Limit.json))
+        } catch let error as SigLIPError {
+            throw error
+        } catch {
+            throw SigLIPError(path: stateURL.path, problem: "unreadable trainer state (\(describeDecoding(error)))", kind: .corrupt)
+        }
+        try state.check(batchSize: options.batchSize, maxSteps: TrainingOptions.Limits.steps, maxRounds: ConfigLimits.rounds,
+                        file: stateURL.path)
         try Checkpoint.loadWeights(into: model.parameters, from: dir.appendingPathComponent(Checkpoint.weightsFile))
         try optimizer.restore(from: dir.appendingPathComponent(RunDirectory.optimizerFile))
-        let stateURL = dir.appendingPathComponent(RunDirectory.stateFile)
-        do {
-            return try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL))
-        } catch {
-            throw TrainingError.incompatibleCheckpoint("\(stateURL.path): unreadable trainer state (\(error))")
+        guard optimizer.step == state.optimizerStep else {
+            throw SigLIPError(path: dir.appendingPathComponent(RunDirectory.optimizerFile).path,
+                              problem: "optimiser step \(optimizer.step) differs from the trainer state's \(state.optimizerStep)", kind: .corrupt)
         }
+        return state
     }
+
+}
+
+/// A decoding error's path and message, without Foundation's nesting.
+func describeDecoding(_ error: Error) -> String {
+    (error as? DecodingError).map(describe) ?? error.localizedDescription
 }
 
 /// metrics.jsonl: one JSON object per line, appended and flushed as the run goes.
@@ -256,28 +301,54 @@ public final class MetricsLog {
     private let encoder = RunJSON.encoder(pretty: false)
 
     /// Opens the log keeping only its first `keepingLines` lines (what a checkpoint had seen).
+    /// A log that cannot be read, or holds fewer lines than the checkpoint saw, is an error:
+    /// it is never silently emptied.
     init(url: URL, keepingLines: Int) throws {
         self.url = url
-        let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-        let kept = existing.split(separator: "\n", omittingEmptySubsequences: true).prefix(keepingLines)
+        var kept: [Substring] = []
+        if keepingLines > 0 {
+            let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.metrics)
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw SigLIPError(path: url.path, problem: "is not valid UTF-8; cannot resume its metrics", kind: .corrupt)
+            }
+            kept = Array(text.split(separator: "\n", omittingEmptySubsequences: true).prefix(keepingLines))
+            guard kept.count == keepingLines else {
+                throw SigLIPError(path: url.path, problem: "holds \(kept.count) lines but the checkpoint was written after \(keepingLines)",
+                                  kind: .corrupt)
+            }
+        }
         try AtomicFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
         lines = kept.count
-        handle = try FileHandle(forWritingTo: url)
-        handle.seekToEndOfFile()
+        do {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+        } catch {
+            throw SigLIPError(path: url.path, problem: "cannot open for appending (\(error.localizedDescription))", kind: .unwritable)
+        }
     }
 
     deinit { try? handle.close() }
 
-    /// Reads a metrics.jsonl back: its step lines and its evaluation lines, in file order.
+    /// Reads a metrics.jsonl back: its step lines and its evaluation lines, in file order. A
+    /// line that is not a metrics record is an error naming the file and the line.
     public static func read(_ url: URL) throws -> (steps: [StepRecord], evaluations: [EvaluationRecord]) {
         var steps: [StepRecord] = [], evaluations: [EvaluationRecord] = []
         let decoder = RunJSON.decoder()
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            let data = Data(line.utf8)
-            if line.hasPrefix("{\"eval\"") {
-                evaluations.append(try decoder.decode([String: EvaluationRecord].self, from: data)["eval"]!)
-            } else {
-                steps.append(try decoder.decode(StepRecord.self, from: data))
+        let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.metrics)
+        for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
+            do {
+                if line.starts(with: Data("{\"eval\"".utf8)) {
+                    guard let record = try decoder.decode([String: EvaluationRecord].self, from: line)["eval"] else {
+                        throw SigLIPError(path: url.path, problem: "line \(number + 1): an \"eval\" line without its record")
+                    }
+                    evaluations.append(record)
+                } else {
+                    steps.append(try decoder.decode(StepRecord.self, from: line))
+                }
+            } catch let error as SigLIPError {
+                throw error
+            } catch {
+                throw SigLIPError(path: url.path, problem: "line \(number + 1) is not a metrics record", kind: .corrupt)
             }
         }
         return (steps, evaluations)
@@ -290,7 +361,11 @@ public final class MetricsLog {
     }
 
     private func write<T: Encodable>(_ value: T) throws {
-        handle.write(try encoder.encode(value) + Data("\n".utf8))
+        do {
+            try handle.write(contentsOf: try encoder.encode(value) + Data("\n".utf8))
+        } catch {
+            throw SigLIPError(path: url.path, problem: "cannot append (\(error.localizedDescription))", kind: .unwritable)
+        }
         lines += 1
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPModels
 
 /// Everything that defines a training run. Read from a JSON file (keys as below), overridden by
@@ -76,8 +77,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// is an error.
     public static func read(from url: URL) throws -> TrainingOptions {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TrainingError.badOptions("\(url.path): cannot read (\(error.localizedDescription))")
+        do { data = try RegularFile.contents(of: url, limit: RegularFile.Limit.json) } catch let error as SigLIPError {
+            throw TrainingError.badOptions(error.description)
         }
         guard let given = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TrainingError.badOptions("\(url.path): not a JSON object")
@@ -110,29 +111,75 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
-    /// Checks the options for mistakes a run would only find late.
+    /// Bounds of the run's counts (steps, examples per step, …): far above any CPU run, and low
+    /// enough that no product of them (examples seen, FLOPs, data positions) overflows.
+    public enum Limits {
+        public static let steps = 1_000_000_000
+        public static let batchSize = 1 << 20
+        public static let workers = 256
+        public static let keepCheckpoints = 10_000
+    }
+
+    /// Checks every option for a value that is out of range or would only fail late; each
+    /// problem names the option as the command line spells it.
     public func validate() throws {
+        func fail(_ option: String, _ problem: String) -> TrainingError { .badOptions("--\(option): \(problem)") }
+        func inRange<T: Comparable>(_ option: String, _ value: T, _ range: ClosedRange<T>) throws {
+            guard range.contains(value) else { throw fail(option, "\(value) is outside \(range.lowerBound)…\(range.upperBound)") }
+        }
         let budgets = [steps != nil, examples != nil, flops != nil, matchBaselineSteps != nil].filter { $0 }.count
         guard budgets == 1 else {
             throw TrainingError.badOptions("give exactly one training budget: steps, examples, flops or match-baseline-steps (got \(budgets))")
         }
         guard batchSize >= 2 else { throw TrainingError.badOptions("batch size must be at least 2 (the sigmoid loss needs negatives)") }
+        try inRange("batch-size", batchSize, 2...Limits.batchSize)
+        if let steps { try inRange("steps", steps, 1...Limits.steps) }
+        if let matchBaselineSteps { try inRange("match-baseline-steps", matchBaselineSteps, 1...Limits.steps) }
+        if let examples { try inRange("examples", examples, 1...Limits.steps * batchSize) }
+        if let flops, !(flops.isFinite && flops > 0) { throw fail("flops", "\(flops) is not a positive number") }
         guard rounds >= 1, textRounds >= 1 else { throw TrainingError.badOptions("rounds must be at least 1") }
-        guard evalRounds.allSatisfy({ $0 >= 1 }) else { throw TrainingError.badOptions("eval rounds must be at least 1") }
-        guard checkpointEvery >= 1, keepCheckpoints >= 1, evalEvery >= 1, workers >= 1 else {
-            throw TrainingError.badOptions("checkpoint-every, keep-checkpoints, eval-every and workers must be at least 1")
+        try inRange("rounds", rounds, 1...ConfigLimits.rounds)
+        try inRange("text-rounds", textRounds, 1...ConfigLimits.rounds)
+        if skipProbability.isNaN { throw fail("skip-probability", "is not a number") }
+        try inRange("skip-probability", skipProbability, 0...1)
+        guard !evalRounds.isEmpty else { throw fail("eval-rounds", "the list is empty") }
+        for r in evalRounds { try inRange("eval-rounds", r, 1...ConfigLimits.rounds) }
+        try inRange("eval-every", evalEvery, 1...Limits.steps)
+        try inRange("checkpoint-every", checkpointEvery, 1...Limits.steps)
+        try inRange("keep-checkpoints", keepCheckpoints, 1...Limits.keepCheckpoints)
+        try inRange("workers", workers, 1...Limits.workers)
+        try inRange("warmup-steps", warmupSteps, 0...Limits.steps)
+        // Optimiser values: finite and in the range where AdamW means something.
+        for (option, value) in [("learning-rate", learningRate), ("weight-decay", weightDecay), ("gradient-clip-norm", gradientClipNorm),
+                                ("beta1", beta1), ("beta2", beta2), ("initial-log-scale", initialLogScale),
+                                ("initial-bias", initialBias ?? 0)] where !value.isFinite {
+            throw fail(option, "\(value) is not a finite number")
         }
+        guard learningRate > 0, learningRate <= 10 else { throw fail("learning-rate", "\(learningRate) is outside (0, 10]") }
+        try inRange("weight-decay", weightDecay, 0...10)
+        guard gradientClipNorm > 0 else { throw fail("gradient-clip-norm", "\(gradientClipNorm) must be positive") }
+        guard (0..<1).contains(beta1) else { throw fail("beta1", "\(beta1) is outside [0, 1)") }
+        guard (0..<1).contains(beta2) else { throw fail("beta2", "\(beta2) is outside [0, 1)") }
+        // exp(t) must stay finite in Float: t ≤ 80 (t is clamped to log 100 in use anyway).
+        try inRange("initial-log-scale", initialLogScale, -80...80)
+        if let initialBias { try inRange("initial-bias", initialBias, -1000...1000) }
+        guard !output.isEmpty else { throw fail("output", "is empty") }
         _ = try modelConfig(vocabularySize: 2)
     }
 
-    /// The model configuration these options describe, for a tokenizer of `vocabularySize`.
-    public func modelConfig(vocabularySize: Int) throws -> SigLIPConfig {
-        do { return try makeModelConfig(vocabularySize: vocabularySize) } catch let error as ConfigError {
+    /// The model configuration these options describe, for a tokenizer of `vocabularySize`
+    /// whose EOS and pad ids are `eosID` and `padID` (the text tower pools at that EOS when
+    /// padding is masked, so the two must agree).
+    public func modelConfig(vocabularySize: Int, eosID: Int = 1, padID: Int = 1) throws -> SigLIPConfig {
+        do { return try makeModelConfig(vocabularySize: vocabularySize, eosID: eosID, padID: padID) } catch let error as ConfigError {
             throw TrainingError.badOptions(error.description)
         }
     }
 
-    private func makeModelConfig(vocabularySize: Int) throws -> SigLIPConfig {
+    private func makeModelConfig(vocabularySize: Int, eosID: Int, padID: Int) throws -> SigLIPConfig {
+        if let depth, !(1...ConfigLimits.depth).contains(depth) {
+            throw ConfigError("--depth \(depth) is outside 1…\(ConfigLimits.depth)")
+        }
         var vision = try ImageTowerConfig(preset: model, imageSize: imageSize)
         var text = try TextTowerConfig(preset: model, vocabularySize: vocabularySize, length: textLength)
         if let depth {
@@ -143,7 +190,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
                                            skipProbability: skipProbability, adapter: adapter)
         text.recursion = RecursionConfig(signature: try RecursionSignature(parsing: textSignature), rounds: textRounds)
         text.maskPadding = maskPadding
-        (text.padID, text.eosID, text.bosID) = (1, 1, 0)
+        (text.padID, text.eosID, text.bosID) = (padID, eosID, 0)
         let config = SigLIPConfig(vision: vision, text: text)
         try config.validate()
         return config

@@ -1,28 +1,78 @@
 #!/usr/bin/env bash
-# Builds and runs a libFuzzer target per decoder (PNG, JPEG) over the C shim and SigLIPImage.
+# Builds and runs the libFuzzer targets: the image decoders (PNG, JPEG) and every other reader of
+# user files — the tar index, the SentencePiece model reader, the safetensors reader, config.json
+# and trainer_state.json.
 #
-#   fuzz/run.sh [seconds-per-target]     (default 60)
+#   fuzz/run.sh [seconds-per-target] [target ...]     (default 60 s; all targets)
 #
-# The C shim is compiled by the toolchain's clang with -fsanitize=fuzzer-no-link,address, the
-# Swift sources with swiftc -sanitize=fuzzer,address. libpng/libjpeg are the system builds
-# (not instrumented): coverage guides through our code only. Seeds: the test fixtures and the
-# malformed corpus. Work files go to .build-fuzz/ (crash inputs land there too).
+# Each target is one module: its harness (fuzz/<Name>Fuzzer.swift) compiled with swiftc
+# -sanitize=fuzzer,address together with the library sources it exercises, copied to
+# .build-fuzz/src/<target>/ with the imports of our own modules removed (they are one module
+# here). The C image shim is compiled by the toolchain's clang with -fsanitize=fuzzer-no-link,
+# address; libpng/libjpeg are the system builds (not instrumented). Seeds: the test fixtures.
+# Work files and crash inputs go to .build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
+shift || true
+TARGETS=("${@:-png jpeg tar sentencepiece safetensors config trainerstate}")
+read -r -a TARGETS <<< "${TARGETS[*]}"
 OUT=.build-fuzz
 SWIFT_BIN="$(dirname "$(command -v swiftc)")"
 CLANG="$SWIFT_BIN/clang"
 mkdir -p "$OUT/module" "$OUT/obj"
 
-# A module map so the Swift sources can `import CImageCodecs` outside SwiftPM.
+# The sources of each target (besides Sources/SigLIPBase, which every target takes).
+sources() {
+    case "$1" in
+        png|jpeg) echo Sources/SigLIPImage/*.swift ;;
+        tar) echo Sources/SigLIPData/TarIndex.swift Sources/SigLIPData/ReadOnlyFile.swift ;;
+        sentencepiece) echo Sources/SigLIPText/*.swift ;;
+        safetensors) echo Sources/SigLIPCore/IO/SafeTensors.swift Sources/SigLIPCore/IO/SafeTensorsHeader.swift Sources/SigLIPCore/IO/StrictJSON.swift ;;
+        config) echo Sources/SigLIPModels/Config/*.swift Sources/SigLIPModels/Recursion/RecursionConfig.swift \
+                     Sources/SigLIPModels/Recursion/RecursionSignature.swift Sources/SigLIPCore/Random/Random.swift ;;
+        trainerstate) echo Sources/SigLIPTraining/Run/TrainerState.swift Sources/SigLIPTraining/Run/RunJSON.swift \
+                           Sources/SigLIPCore/Random/Random.swift ;;
+    esac
+}
+harness() {
+    case "$1" in
+        png|jpeg) echo fuzz/DecodeFuzzer.swift ;;
+        tar) echo fuzz/TarFuzzer.swift ;;
+        sentencepiece) echo fuzz/SentencePieceFuzzer.swift ;;
+        safetensors) echo fuzz/SafeTensorsFuzzer.swift ;;
+        config) echo fuzz/ConfigFuzzer.swift ;;
+        trainerstate) echo fuzz/TrainerStateFuzzer.swift ;;
+    esac
+}
+# Seed corpus of each target.
+seed() {
+    local corpus="$2"
+    case "$1" in
+        png) cp Tests/SigLIPImageTests/Resources/fixtures/*.png Tests/SigLIPImageTests/Resources/malformed/*.png "$corpus"/ ;;
+        jpeg) cp Tests/SigLIPImageTests/Resources/fixtures/*.jpg Tests/SigLIPImageTests/Resources/malformed/*.jpg "$corpus"/ ;;
+        tar) # small members only: a real shard's first 64 KiB and a pax/long-name archive
+            head -c 65536 "$(ls datasets/default/train/*.tar | head -1)" > "$corpus/shard-head.tar"
+            (cd "$OUT" && rm -rf tarseed && mkdir -p tarseed && cd tarseed && printf 'a caption' > "$(printf 'k%.0s' {1..120}).txt" \
+                && printf 'x' > b.png && tar --format=pax -cf "../../$corpus/pax.tar" . && tar --format=gnu -cf "../../$corpus/gnu.tar" .) ;;
+        sentencepiece) cp Tests/SigLIPTextTests/Resources/*.model "$corpus"/ ;;
+        safetensors) { find Tests -name '*.safetensors' -size -200k | head -20 | xargs -r -I{} cp {} "$corpus"/; } || true
+            printf '\x1e\x00\x00\x00\x00\x00\x00\x00{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}\x00\x00\x80\x3f' > "$corpus/one.safetensors" ;;
+        config) cp datasets/default/*/config.json "$corpus"/ 2>/dev/null || true
+            find Tests -name config.json | head -20 | while read -r f; do cp "$f" "$corpus/$(echo "$f" | tr / _)"; done
+            printf '{"vision_config":{"recursion":{"signature":"A^r B","rounds":3,"adapter":"linear"}},"text_config":{"mask_padding":true}}' > "$corpus/rins.json" ;;
+        trainerstate)
+            printf '{"step":2,"examplesSeen":16,"flopsSpent":1.5e9,"dataPosition":"eyJlcG9jaCI6MCwib2Zmc2V0IjoxNn0=","generator":{"state":[1,2,3,4]},"optimizerStep":2,"metricsLines":3,"skippedFiles":0,"evaluations":[{"step":2,"examples":16,"flops":1e9,"rounds":1,"top1":"nan","top5":0.5,"images":10,"classes":5}],"totalSteps":4}' > "$corpus/state.json" ;;
+    esac
+}
+
+# The C shim, for the image targets.
 cat > "$OUT/module/module.modulemap" <<MAP
 module CImageCodecs {
-    header "$PWD/Sources/CImageCodecs/include/image_codecs.h"
+    umbrella "$PWD/Sources/CImageCodecs/include"
     export *
 }
 MAP
-
 for source in Sources/CImageCodecs/*.c; do
     # SIGLIP_FUZZING: PNG CRCs are ignored so that mutations get past the chunk checks.
     "$CLANG" -c -g -O1 -fsanitize=fuzzer-no-link,address -DSIGLIP_FUZZING -I Sources/CImageCodecs/include \
@@ -30,24 +80,32 @@ for source in Sources/CImageCodecs/*.c; do
 done
 
 status=0
-for format in PNG JPEG; do
-    lower=$(echo "$format" | tr 'A-Z' 'a-z')
-    binary="$OUT/${lower}_fuzzer"
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -D "FUZZ_$format" -module-name SigLIPImageFuzz \
-        -I "$OUT/module" fuzz/DecodeFuzzer.swift Sources/SigLIPImage/*.swift "$OUT"/obj/*.o \
-        -lpng16 -ljpeg -o "$binary" 2> "$OUT/${lower}_build.log" \
-        || { cat "$OUT/${lower}_build.log"; exit 1; }  # (ld.gold warns about local asan symbols; harmless)
-    corpus="$OUT/corpus_$lower"
+for target in "${TARGETS[@]}"; do
+    src="$OUT/src/$target"
+    rm -rf "$src" && mkdir -p "$src"
+    for file in Sources/SigLIPBase/*.swift $(sources "$target") $(harness "$target"); do
+        # One module here: drop the imports of our own modules (sed keeps line numbers).
+        sed -E 's/^(@_exported |@testable )?import SigLIP[A-Za-z]*$//' "$file" > "$src/$(basename "$file")"
+    done
+    binary="$OUT/${target}_fuzzer"
+    flags=(-sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz_$target")
+    extra=()
+    case "$target" in
+        png) flags+=(-D FUZZ_PNG -I "$OUT/module"); extra=("$OUT"/obj/*.o -lpng16 -ljpeg) ;;
+        jpeg) flags+=(-D FUZZ_JPEG -I "$OUT/module"); extra=("$OUT"/obj/*.o -lpng16 -ljpeg) ;;
+    esac
+    swiftc "${flags[@]}" "$src"/*.swift "${extra[@]}" -o "$binary" 2> "$OUT/${target}_build.log" \
+        || { cat "$OUT/${target}_build.log"; exit 1; }   # (ld.gold warns about local asan symbols; harmless)
+    corpus="$OUT/corpus_$target"
     mkdir -p "$corpus"
-    if [ "$format" = PNG ]; then ext=png; else ext=jpg; fi
-    cp Tests/SigLIPImageTests/Resources/fixtures/*."$ext" Tests/SigLIPImageTests/Resources/malformed/*."$ext" "$corpus"/
-    echo "== $format: fuzzing for $SECONDS_PER_TARGET s"
+    seed "$target" "$corpus"
+    echo "== $target: fuzzing for $SECONDS_PER_TARGET s"
     if ! "$binary" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=65536 -print_final_stats=1 -artifact_prefix="$OUT/${lower}_" 2> "$OUT/${lower}.log"; then
-        echo "!! $format fuzzer found a problem: see $OUT/${lower}.log"
+        -max_len=65536 -print_final_stats=1 -artifact_prefix="$OUT/${target}_" 2> "$OUT/${target}.log"; then
+        echo "!! $target fuzzer found a problem: see $OUT/${target}.log"
         status=1
     fi
-    grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)" "$OUT/${lower}.log" || true
-    tail -n 3 "$OUT/${lower}.log"
+    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$OUT/${target}.log" || true
+    tail -n 2 "$OUT/${target}.log"
 done
 exit $status

@@ -74,8 +74,7 @@ extension Commands {
         process.terminationHandler = { _ in done.signal() }
         try process.run()
         let timedOut = done.wait(timeout: .now() + seconds) == .timedOut
-        if timedOut {
-            process.interrupt()
+        if timedOut {   // kill -9: no handler runs, as when a machine dies
             kill(process.processIdentifier, SIGKILL)
             done.wait()
         }

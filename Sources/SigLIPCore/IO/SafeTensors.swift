@@ -63,7 +63,9 @@ public final class SafeTensorsFile: Sendable {
     public init(contentsOf url: URL) throws {
         self.url = url
         let fail = { (problem: String) in SigLIPError(path: url.path, problem: problem) }
-        _ = try RegularFile.requireRegular(url.path)
+        let size = try RegularFile.requireRegular(url.path)
+        // (Checked before mapping: Foundation leaks a page when it maps an empty file.)
+        guard size >= 8 else { throw fail("file is \(size) bytes, shorter than the 8-byte header length") }
         do {
             bytes = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {

@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "SigLIPTestSupport", path: "Tests/SigLIPTestSupport"),
         .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore"]),
         .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPCore", "SigLIPLayers"]),
-        .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPTestSupport", "SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
+        .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPTraining"]),
         .testTarget(name: "SigLIPChartsTests", dependencies: ["SigLIPCharts", "SigLIPImage"]),
         .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPBase", "CImageCodecs", "SigLIPImage"], resources: [.copy("Resources")]),

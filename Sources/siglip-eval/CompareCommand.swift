@@ -27,7 +27,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Write the comparison as JSON to this file.") var json: String?
 
     func validate() throws {
-        guard bootstrap >= 100 else { throw ValidationError("--bootstrap must be at least 100") }
+        guard (100...10_000_000).contains(bootstrap) else { throw ValidationError("--bootstrap \(bootstrap) is outside 100…10000000") }
         if results != nil {
             guard arm != nil, againstArm != nil, runs.isEmpty, against.isEmpty else {
                 throw ValidationError("--results takes --arm and --against-arm (and no --runs/--against)")

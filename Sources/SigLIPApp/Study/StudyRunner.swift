@@ -67,7 +67,7 @@ public final class StudyRunner {
         }
         guard let budgets = plan.budgets else { return (unique(sweep + grid), []) }
         guard grid.allSatisfy(hasResult) else { return (unique(sweep + grid), ["budgets"]) }
-        let best = try bestRecursiveArm(grid)
+        let best = budgets.arms.contains(StudyPlan.Budgets.bestRecursive) ? try bestRecursiveArm(grid) : ""
         let extra = try budgets.arms.map { $0 == StudyPlan.Budgets.bestRecursive ? best : $0 }.flatMap { arm in
             try budgets.multipliers.map { try planned("budgets", arm: arm, seed: budgets.seed, learningRate: rates[arm]!, budget: $0) }
         }
@@ -111,8 +111,9 @@ public final class StudyRunner {
             for rate in plan.sweep.learningRates {
                 let run = try planned("sweep", arm: arm, seed: plan.sweep.seed, learningRate: rate, budget: 1)
                 guard hasResult(run) else { return nil }
-                let score = try devScore(run)
-                if score > best[arm]?.score ?? -1 { best[arm] = (rate, score) }
+                let measured = try devScore(run)
+                let score = measured.isNaN ? -1 : measured   // a NaN result never wins, but a rate is always chosen
+                if best[arm] == nil || score > best[arm]!.score { best[arm] = (rate, score) }
             }
         }
         return Dictionary(uniqueKeysWithValues: plan.arms.map { arm in
@@ -129,7 +130,10 @@ public final class StudyRunner {
             let mean = scores.reduce(0, +) / Double(max(scores.count, 1))
             if best == nil || mean > best!.score { best = (arm, mean) }
         }
-        return best!.arm
+        guard let best else {
+            throw SigLIPError(path: "study plan", problem: "the budgets name the best recursive arm, but the plan has no arm besides the baseline")
+        }
+        return best.arm
     }
 
     /// Top-1 on the periodic benchmark's dev split at the run's training rounds (or at 1 round

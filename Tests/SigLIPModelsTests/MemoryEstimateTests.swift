@@ -1,0 +1,49 @@
+import Foundation
+import SigLIPBase
+import SigLIPCore
+import SigLIPModels
+import Testing
+
+/// `MemoryEstimate` against measurement: the activation estimate of a training step must not
+/// be below what the arena actually holds at its high-water mark (or a configuration that fits
+/// the estimate could still run out), nor far above it (or runs that fit would be refused).
+@Suite("Memory estimate") struct MemoryEstimateTests {
+    static func config(signature: String, rounds: Int, imageSize: Int, length: Int) throws -> SigLIPConfig {
+        var vision = try ImageTowerConfig(preset: "Ti/8", imageSize: imageSize)
+        vision.depth = 2
+        vision.recursion = RecursionConfig(signature: try RecursionSignature(parsing: signature), rounds: rounds)
+        var text = try TextTowerConfig(preset: "Ti", vocabularySize: 64, length: length)
+        text.depth = 2
+        return SigLIPConfig(vision: vision, text: text)
+    }
+
+    @Test(arguments: [("A B", 1, 16, 8, 4), ("A^r B", 3, 32, 16, 6), ("(A B)^r", 2, 24, 12, 8)])
+    func activationEstimateBoundsTheMeasuredHighWaterMark(_ signature: String, _ rounds: Int, _ imageSize: Int,
+                                                          _ length: Int, _ batch: Int) throws {
+        let config = try Self.config(signature: signature, rounds: rounds, imageSize: imageSize, length: length)
+        let model = try SigLIPModel(config: config)
+        model.initialize(seed: 1)
+        let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
+        let ids = (0..<(batch * length)).map { Int32($0 % 60 + 2) }
+        let ctx = model.makeContext()
+        model.parameters.zeroGradients()
+        _ = model.lossAndGradients(pixels: Tensor(pixels.data, [batch, imageSize, imageSize, 3]), ids: ids, ctx)
+        let measured = ctx.arena.highWaterMark * 4
+        let estimate = MemoryEstimate.training(config, batch: batch)
+        #expect(estimate.activationBytes >= measured, "\(signature): estimate \(estimate.activationBytes) < measured \(measured)")
+        #expect(estimate.activationBytes <= 3 * measured, "\(signature): estimate \(estimate.activationBytes) > 3 × \(measured)")
+        #expect(estimate.parameterBytes == model.parameters.count * 8)
+        #expect(MemoryEstimate.parameterCount(config) == model.parameters.count)
+    }
+
+    @Test func aModelThatCannotFitIsRefusedBeforeAllocation() throws {
+        var vision = try ImageTowerConfig(preset: "B/16", imageSize: 224)
+        vision.width = 16_384
+        vision.mlpWidth = 65_536
+        vision.heads = 16
+        vision.depth = 1_000
+        var text = try TextTowerConfig(preset: "B", vocabularySize: 32_000, length: 64)
+        text.projectionWidth = 16_384
+        #expect(throws: SigLIPError.self) { try SigLIPModel(config: SigLIPConfig(vision: vision, text: text)) }
+    }
+}

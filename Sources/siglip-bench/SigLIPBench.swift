@@ -48,7 +48,7 @@ struct SigLIPBench: ParsableCommand {
     var gemm: GEMMBackend?
 
     mutating func run() throws {
-        if let threads { ComputeThreads.set(threads) }
+        if let threads { try ComputeThreads.set(flag: threads) }
         if let gemm { GEMMBackend.select(gemm) }
         if let level = instructionSet {
             let chosen = InstructionSet.select(level)

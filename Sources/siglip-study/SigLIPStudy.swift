@@ -29,7 +29,7 @@ struct SigLIPStudy: ParsableCommand {
     mutating func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
-            if let threads { ComputeThreads.set(threads) }
+            if let threads { try ComputeThreads.set(flag: threads) }
             let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)))
             let (runs, pending) = try runner.plannedRuns()
             print("siglip-study: \(runner.plan.name): \(runs.count) runs planned"

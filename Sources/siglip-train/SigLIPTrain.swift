@@ -34,10 +34,7 @@ struct SigLIPTrain: ParsableCommand {
     mutating func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)   // one line at a time, also into a file or pipe
         do {
-            if let threads {
-                guard (1...256).contains(threads) else { throw TrainingError.badOptions("--threads \(threads) is outside 1…256") }
-                ComputeThreads.set(threads)
-            }
+            if let threads { try ComputeThreads.set(flag: threads) }
             // A resumed run starts from its own saved options (then --config or flags may change
             // what does not affect the model); a new run from --config or the defaults.
             var options = TrainingOptions()

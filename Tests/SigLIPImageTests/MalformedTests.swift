@@ -31,6 +31,7 @@ let malformedExpectations: [String: (fragment: String, kind: SigLIPError.Kind)] 
     "jpeg_bomb_pixels.jpg": ("JPEG: image is 60000x60000, more than the limit of 100000000 pixels", .tooLarge),
     "png_bomb_density.png": ("PNG: declares 9000x9000 pixels but holds only", .tooLarge),
     "jpeg_bomb_density.jpg": ("JPEG: declares 9000x9000 pixels but holds only", .tooLarge),
+    "jpeg_many_scans.jpg": ("progressive JPEG has more than 100 scans", .tooLarge),
 ]
 
 @Suite struct MalformedTests {

@@ -48,6 +48,14 @@ def jpeg_with_size(jpeg: bytes, width: int, height: int) -> bytes:
     raise ValueError("no SOF marker")
 
 
+def with_repeated_last_scan(jpeg: bytes, times: int) -> bytes:
+    """A progressive JPEG whose last scan (SOS header and entropy-coded data, up to EOI) is
+    repeated: a CPU-exhaustion attack by scan count."""
+    last_sos = jpeg.rfind(b"\xff\xda")
+    eoi = jpeg.rfind(b"\xff\xd9")
+    return jpeg[:last_sos] + jpeg[last_sos:eoi] * times + jpeg[eoi:]
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.iterdir():
@@ -90,6 +98,7 @@ def main() -> None:
         # Under the pixel limit, but far more pixels than the bytes could encode.
         "png_bomb_density.png": png_with_ihdr(png, 9_000, 9_000),
         "jpeg_bomb_density.jpg": jpeg_with_size(jpeg, 9_000, 9_000),
+        "jpeg_many_scans.jpg": with_repeated_last_scan(progressive, 150),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)

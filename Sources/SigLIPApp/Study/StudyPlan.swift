@@ -1,5 +1,7 @@
 import Foundation
 import SigLIPBase
+import SigLIPModels
+import SigLIPTraining
 
 /// A study written down as data (e.g. `evals/rins/study.json`): the data and benchmarks, the
 /// options every run shares, the arms, the seeds, a learning-rate sweep and extra budgets.
@@ -94,7 +96,7 @@ public struct StudyPlan: Codable, Sendable {
         guard benchmarks.contains(where: { $0.name == periodic && $0.kind == .classification }) else {
             throw fail("the periodic benchmark '\(periodic)' is not a classification benchmark of the plan")
         }
-        guard baselineSteps >= 1, !seeds.isEmpty, !evalRounds.isEmpty, evalRounds.allSatisfy({ $0 >= 1 }) else {
+        guard (1...TrainingOptions.Limits.steps).contains(baselineSteps), !seeds.isEmpty, !evalRounds.isEmpty, evalRounds.allSatisfy({ (1...ConfigLimits.rounds).contains($0) }) else {
             throw fail("baseline_steps, seeds and eval_rounds must be given (steps and rounds at least 1)")
         }
         for name in sweep.arms where !armNames.contains(name) { throw fail("sweep arm '\(name)' is not an arm") }

@@ -1,4 +1,5 @@
 import CBLAS
+import SigLIPBase
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose {
@@ -174,4 +175,10 @@ public enum ComputeThreads {
     }
 
     public static var current: Int { ParallelSettings.threads }
+
+    /// `--threads` as a user gives it: 1…256, or an error naming the flag.
+    public static func set(flag count: Int) throws {
+        guard (1...256).contains(count) else { throw SigLIPError(path: "--threads", problem: "\(count) is outside 1…256") }
+        set(count)
+    }
 }

@@ -33,6 +33,7 @@ public enum StudyReport {
             let grid = StudyPlots.gridRuns(all, plan: plan, rates: rates)
             lines += gridTable(grid, plan: plan)
             lines += try comparisons(grid, plan: plan, runner: runner, replicates: replicates)
+            lines += try budgets(all, plan: plan, rates: rates, runner: runner, replicates: replicates)
             if !grid.isEmpty {
                 let plots = runner.results.appendingPathComponent("plots")
                 try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
@@ -137,6 +138,57 @@ public enum StudyReport {
             }
         }
         return lines + ["", "An arm without recursion is evaluated at 1 round only (more rounds run the same blocks).", ""]
+    }
+
+    /// The gain against training compute: at each budget (the grid's 1× and the plan's extra
+    /// multipliers; the budgets' seed only), the baseline and the recursive arm the budgets ran,
+    /// their test figures at the arm's training rounds, and the paired difference with a
+    /// bootstrap interval over items (one seed pair: no seed-level interval).
+    static func budgets(_ all: [StudyResultSummary], plan: StudyPlan, rates: [String: Float], runner: StudyRunner,
+                        replicates: Int) throws -> [String] {
+        guard let budgets = plan.budgets else { return [] }
+        let seed = budgets.seed
+        let baselineRuns = all.filter { $0.arm == plan.baseline && $0.seed == seed && $0.learningRate == rates[plan.baseline] }
+        let others = Set(all.filter { $0.phase == "budgets" && $0.arm != plan.baseline }.map(\.arm)).sorted()
+        guard let arm = others.first else { return [] }
+        let armRuns = all.filter { $0.arm == arm && $0.seed == seed && $0.learningRate == rates[arm] }
+        let multipliers = ([1] + budgets.multipliers).sorted()
+        let metrics = plan.benchmarks.flatMap { b in b.kind == .classification ? [(b.name, "top1")] : [(b.name, "i2t_r1"), (b.name, "t2i_r1")] }
+        let trainedRounds = plan.arms.first { $0.name == arm }.flatMap { arm -> Int? in
+            if case .integer(let r)? = arm.options["rounds"] { return r } else { return nil }
+        } ?? 1
+        var lines = ["## Budgets: the gain against training compute (seed \(seed), test split)", "",
+                     "The baseline and \(arm) (the best recursive arm on dev) at \(multipliers.map { "\($0)×" }.joined(separator: ", ")) "
+                        + "the baseline's \(plan.baselineSteps) steps, each arm at the same training FLOPs as the baseline of its budget. "
+                        + "\(arm) is read at its training rounds (\(trainedRounds)); Δ = \(arm) − baseline in points, with a 95% bootstrap "
+                        + "interval over items (one seed pair).", "",
+                     "| budget | training FLOPs | " + metrics.map { "\($0.0) \($0.1): baseline / \(arm) / Δ [95% CI]" }.joined(separator: " | ") + " |",
+                     "|---|---|" + String(repeating: "---|", count: metrics.count)]
+        for m in multipliers {
+            guard let b = baselineRuns.first(where: { $0.budget == m }), let a = armRuns.first(where: { $0.budget == m }) else {
+                lines.append("| \(m)× | … |" + String(repeating: " … |", count: metrics.count))
+                continue
+            }
+            let runA = try StudyResultFile.read(runner.results.appendingPathComponent(a.name + ".json"))
+            let runB = try StudyResultFile.read(runner.results.appendingPathComponent(b.name + ".json"))
+            let rows = (try? PairedComparison.compare([runA], [runB], replicates: replicates, split: "test").rows) ?? []
+            let cells = metrics.map { benchmark, metric -> String in
+                guard let row = rows.first(where: { row in
+                    row.benchmark == benchmark && row.metric == metric && Self.covers(row.rounds, trainedRounds)
+                }) else { return "—" }
+                return String(format: "%.2f / %.2f / %+.2f [%+.2f, %+.2f]", 100 * row.meanB, 100 * row.meanA, 100 * row.difference,
+                              100 * row.bootstrap.low, 100 * row.bootstrap.high)
+            }
+            lines.append("| \(m)× | \(String(format: "%.2e", b.trainingFLOPs)) | " + cells.joined(separator: " | ") + " |")
+        }
+        return lines + [""]
+    }
+
+    /// Whether a comparison row's rounds ("2", or "1–3") include `r`.
+    static func covers(_ rounds: String, _ r: Int) -> Bool {
+        let bounds = rounds.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard let low = bounds.first else { return false }
+        return (low...(bounds.count > 1 ? max(low, bounds[1]) : low)).contains(r)
     }
 
     static func comparisons(_ grid: [StudyResultSummary], plan: StudyPlan, runner: StudyRunner, replicates: Int) throws -> [String] {

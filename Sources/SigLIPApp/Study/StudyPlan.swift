@@ -88,6 +88,12 @@ public struct StudyPlan: Codable, Sendable {
         return plan
     }
 
+    /// The recursion rounds an arm trains with (its `rounds` option; 1 when it has none).
+    public func trainingRounds(of arm: String) -> Int {
+        if case .integer(let r)? = arms.first(where: { $0.name == arm })?.options["rounds"] { return r }
+        return 1
+    }
+
     func validate(source: String) throws {
         func fail(_ problem: String) -> SigLIPError { SigLIPError(path: source, problem: problem) }
         let armNames = arms.map(\.name)

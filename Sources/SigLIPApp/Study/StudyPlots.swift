@@ -142,14 +142,16 @@ enum StudyPlots {
     static func gainChart(_ accuracy: LineChart, baseline: String) -> LineChart {
         let base = accuracy.series.first { $0.name == baseline }?.points ?? []
         let series = accuracy.series.filter { $0.name != baseline }.map { s in
-            LineChart.Series(name: "\(s.name) − \(baseline)", points: zip(base, s.points).map { ($0.0, $1.1 - $0.1) },
+            LineChart.Series(name: "\(s.name) - \(baseline)", points: zip(base, s.points).map { ($0.0, $1.1 - $0.1) },
                              color: s.color, showsMarkers: true)
         }
+        // ASCII only: the chart font has no minus sign or delta.
         return LineChart(title: "Gain over the baseline at equal compute", xLabel: "training FLOPs",
-                         yLabel: "Δ top-1 (points)", series: series, xScale: .log10)
+                         yLabel: "gain in top-1 (points)", series: series, xScale: .log10)
     }
 
-    /// Test top-1 on the periodic benchmark at each budget (seed of the budgets), per arm there.
+    /// Test top-1 on the periodic benchmark at each budget (seed of the budgets), per arm there,
+    /// at the arm's training rounds (as the report's budgets table reads it).
     static func budgetChart(_ all: [StudyResultSummary], plan: StudyPlan, rates: [String: Float], multipliers: [Double]) -> LineChart {
         let seed = plan.budgets!.seed
         let arms = plan.arms.map(\.name).filter { arm in all.contains { $0.arm == arm && $0.budget != 1 && $0.seed == seed } }
@@ -158,13 +160,11 @@ enum StudyPlots {
                 guard let run = all.first(where: { $0.arm == arm && $0.seed == seed && $0.budget == m && rates[arm] == $0.learningRate }) else {
                     return nil
                 }
-                let rounds = run.figures.filter { $0.benchmark == plan.periodic && $0.split == "test" && $0.metric == "top1" }
-                    .map(\.rounds).max() ?? 1
-                return run.value(plan.periodic, "test", rounds: rounds, "top1").map { (run.trainingFLOPs, 100 * $0) }
+                return run.value(plan.periodic, "test", rounds: plan.trainingRounds(of: arm), "top1").map { (run.trainingFLOPs, 100 * $0) }
             }
             return LineChart.Series(name: arm, points: points, color: .series(i), showsMarkers: true)
         }
-        return LineChart(title: "\(plan.periodic) test top-1 against training budget (seed \(seed))", xLabel: "training FLOPs",
+        return LineChart(title: "\(plan.periodic) test top-1 at the training rounds (seed \(seed))", xLabel: "training FLOPs",
                          yLabel: "top-1 (%)", series: series, xScale: .log10)
     }
 }

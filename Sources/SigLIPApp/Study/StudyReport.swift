@@ -154,9 +154,7 @@ public enum StudyReport {
         let armRuns = all.filter { $0.arm == arm && $0.seed == seed && $0.learningRate == rates[arm] }
         let multipliers = ([1] + budgets.multipliers).sorted()
         let metrics = plan.benchmarks.flatMap { b in b.kind == .classification ? [(b.name, "top1")] : [(b.name, "i2t_r1"), (b.name, "t2i_r1")] }
-        let trainedRounds = plan.arms.first { $0.name == arm }.flatMap { arm -> Int? in
-            if case .integer(let r)? = arm.options["rounds"] { return r } else { return nil }
-        } ?? 1
+        let trainedRounds = plan.trainingRounds(of: arm)
         var lines = ["## Budgets: the gain against training compute (seed \(seed), test split)", "",
                      "The baseline and \(arm) (the best recursive arm on dev) at \(multipliers.map { "\($0)×" }.joined(separator: ", ")) "
                         + "the baseline's \(plan.baselineSteps) steps, each arm at the same training FLOPs as the baseline of its budget. "

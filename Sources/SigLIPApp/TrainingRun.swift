@@ -38,7 +38,7 @@ public final class TrainingRun {
         }
         let tokenizerURL = URL(fileURLWithPath: options.tokenizer)
         let tokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
-        let dataset = try openImageTextDataset(at: URL(fileURLWithPath: options.data))
+        let dataset = try openImageTextDataset(at: URL(fileURLWithPath: options.data), maxImageBytes: options.maxImageBytes)
         guard options.batchSize <= dataset.count else {
             throw TrainingError.badOptions("batch size \(options.batchSize) is larger than the \(dataset.count) examples in \(options.data)")
         }
@@ -70,8 +70,11 @@ public final class TrainingRun {
 
         let preprocess = Preprocess(size: options.imageSize, randomFlip: options.randomFlip)
         let makeSource: (Data?) throws -> TrainingBatchSource = { start in
+            var limits = DecodeLimits.default
+            (limits.maxPixels, limits.maxFileBytes) = (options.maxImagePixels, options.maxImageBytes)
             let configuration = PipelineConfiguration(batchSize: options.batchSize, preprocess: preprocess, seed: options.seed,
-                                                      workers: options.workers, start: try PipelineBatches.position(from: start))
+                                                      workers: options.workers, start: try PipelineBatches.position(from: start),
+                                                      decodeLimits: limits)
             let pipeline = try ImageTextPipeline(dataset: dataset, tokenizer: tokenizer, configuration: configuration) {
                 onNotice(.skippedSample(name: $0.name, reason: $0.reason))
             }

@@ -21,10 +21,12 @@ public struct CaptionManifest: ImageTextDataset {
 
     public let url: URL
     public let entries: [Entry]
+    /// Image files larger than this are skipped as bad samples.
+    public let maxImageBytes: Int
     public var count: Int { entries.count }
     public var indexSkipped: [SkippedEntry] { [] }
 
-    public init(url: URL) throws {
+    public init(url: URL, maxImageBytes: Int = SampleLimits.maxImageBytes) throws {
         let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.manifest)
         guard let text = String(data: data, encoding: .utf8) else {
             throw SigLIPError(path: url.path, problem: "manifest is not valid UTF-8")
@@ -57,6 +59,7 @@ public struct CaptionManifest: ImageTextDataset {
         guard !entries.isEmpty else { throw SigLIPError(path: url.path, problem: "no samples") }
         self.url = url
         self.entries = entries
+        self.maxImageBytes = maxImageBytes
     }
 
     public func sample(at index: Int) throws -> ImageTextSample {
@@ -65,7 +68,7 @@ public struct CaptionManifest: ImageTextDataset {
         let caption = entry.caption.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !caption.isEmpty else { throw SigLIPError(path: entry.path, problem: "empty caption", kind: .badSample) }
         let bytes: Data
-        do { bytes = try RegularFile.contents(of: entry.url, limit: SampleLimits.maxImageBytes) } catch let error as SigLIPError {
+        do { bytes = try RegularFile.contents(of: entry.url, limit: maxImageBytes) } catch let error as SigLIPError {
             throw SigLIPError(path: entry.path, problem: "cannot read image \(entry.url.path) (\(error.problem))", kind: .badSample)
         }
         return ImageTextSample(imageBytes: bytes, name: entry.path, caption: caption)

@@ -30,7 +30,8 @@ public struct ImageTextSample: Sendable, Equatable {
 /// Per-sample byte limits of the training data (README, "Limits"): one sample can never take
 /// more than this much memory before it is decoded.
 public enum SampleLimits {
-    /// An image file or tar member larger than this is skipped as a bad sample (64 MiB).
+    /// An image file or tar member larger than this is skipped as a bad sample (64 MiB; the
+    /// default of `siglip-train --max-image-bytes`).
     public static let maxImageBytes = DecodeLimits.default.maxFileBytes
     /// A caption file or tar member larger than this is skipped as a bad sample (1 MiB).
     public static let maxCaptionFileBytes = 1 << 20
@@ -89,7 +90,8 @@ enum ImageExtensions {
 /// - a folder of WebDataset `.tar` shards (sorted by name), or a single `.tar` file;
 /// - a `.jsonl` or `.tsv` caption manifest (paths relative to its folder);
 /// - a folder containing `captions.jsonl` or `captions.tsv`.
-public func openImageTextDataset(at url: URL) throws -> any ImageTextDataset {
+/// Image files or members over `maxImageBytes` are skipped as bad samples.
+public func openImageTextDataset(at url: URL, maxImageBytes: Int = SampleLimits.maxImageBytes) throws -> any ImageTextDataset {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -97,19 +99,19 @@ public func openImageTextDataset(at url: URL) throws -> any ImageTextDataset {
     }
     if !isDirectory.boolValue {
         switch url.pathExtension.lowercased() {
-        case "tar": return try WebDatasetShards(urls: [url])
-        case "jsonl", "tsv": return try CaptionManifest(url: url)
+        case "tar": return try WebDatasetShards(urls: [url], maxImageBytes: maxImageBytes)
+        case "jsonl", "tsv": return try CaptionManifest(url: url, maxImageBytes: maxImageBytes)
         default:
             throw SigLIPError(path: url.path, problem: "not a .tar shard or a .jsonl/.tsv caption manifest")
         }
     }
     for manifest in ["captions.jsonl", "captions.tsv"] {
         let candidate = url.appendingPathComponent(manifest)
-        if fm.fileExists(atPath: candidate.path) { return try CaptionManifest(url: candidate) }
+        if fm.fileExists(atPath: candidate.path) { return try CaptionManifest(url: candidate, maxImageBytes: maxImageBytes) }
     }
     let shards = try WebDatasetShards.shardFiles(in: url)
     guard !shards.isEmpty else {
         throw SigLIPError(path: url.path, problem: "no .tar shards, captions.jsonl or captions.tsv in this folder")
     }
-    return try WebDatasetShards(urls: shards)
+    return try WebDatasetShards(urls: shards, maxImageBytes: maxImageBytes)
 }

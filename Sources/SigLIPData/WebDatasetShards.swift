@@ -25,13 +25,15 @@ public struct WebDatasetShards: ImageTextDataset {
     public let indexSkipped: [SkippedEntry]
     /// Samples per shard, in the order of `urls`.
     public let samplesPerShard: [Int]
+    /// Image members larger than this are skipped as bad samples.
+    public let maxImageBytes: Int
     private let files: [ReadOnlyFile]
     private let entries: [Entry]
 
     public var count: Int { entries.count }
 
     /// Indexes the given shards (in this order).
-    public init(urls: [URL]) throws {
+    public init(urls: [URL], maxImageBytes: Int = SampleLimits.maxImageBytes) throws {
         guard !urls.isEmpty else { throw SigLIPError(path: "", problem: "no .tar shards given") }
         var files: [ReadOnlyFile] = []
         var entries: [Entry] = []
@@ -46,6 +48,7 @@ public struct WebDatasetShards: ImageTextDataset {
             perShard.append(entries.count - before)
         }
         self.urls = urls
+        self.maxImageBytes = maxImageBytes
         self.files = files
         self.entries = entries
         self.indexSkipped = skipped
@@ -53,10 +56,10 @@ public struct WebDatasetShards: ImageTextDataset {
     }
 
     /// Every `*.tar` in `folder`, sorted by name.
-    public init(folder: URL) throws {
+    public init(folder: URL, maxImageBytes: Int = SampleLimits.maxImageBytes) throws {
         let shards = try Self.shardFiles(in: folder)
         guard !shards.isEmpty else { throw SigLIPError(path: folder.path, problem: "no .tar shards in this folder") }
-        try self.init(urls: shards)
+        try self.init(urls: shards, maxImageBytes: maxImageBytes)
     }
 
     static func shardFiles(in folder: URL) throws -> [URL] {
@@ -81,8 +84,8 @@ public struct WebDatasetShards: ImageTextDataset {
         let file = files[entry.shard]
         let label = urls[entry.shard].lastPathComponent
         let imageName = "\(label):\(entry.image.name)"
-        guard entry.image.size <= SampleLimits.maxImageBytes else {
-            throw SigLIPError(path: imageName, problem: "image member is \(entry.image.size) bytes, over the limit of \(SampleLimits.maxImageBytes)",
+        guard entry.image.size <= maxImageBytes else {
+            throw SigLIPError(path: imageName, problem: "image member is \(entry.image.size) bytes, over the limit of \(maxImageBytes) (--max-image-bytes)",
                               kind: .badSample)
         }
         guard entry.caption.size <= SampleLimits.maxCaptionFileBytes else {

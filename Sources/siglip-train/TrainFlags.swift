@@ -27,6 +27,8 @@ struct TrainFlags: ParsableArguments {
     @Option(help: "Rounds for the periodic evaluation, e.g. 1,2.") var evalRounds: String?
     @Option(help: "Random horizontal flips: true or false.") var randomFlip: Bool?
     @Option(help: "Decoding worker threads.") var workers: Int?
+    @Option(help: "Skip training images larger than this many bytes (default 64 MiB).") var maxImageBytes: Int?
+    @Option(help: "Skip training images with more pixels than this (default 100 million).") var maxImagePixels: Int?
 
     @Option(help: "Examples per step.") var batchSize: Int?
     @Option(help: "Peak learning rate.") var learningRate: Float?
@@ -75,6 +77,8 @@ struct TrainFlags: ParsableArguments {
         }
         if let randomFlip { o.randomFlip = randomFlip }
         if let workers { o.workers = workers }
+        if let maxImageBytes { o.maxImageBytes = maxImageBytes }
+        if let maxImagePixels { o.maxImagePixels = maxImagePixels }
         if let batchSize { o.batchSize = batchSize }
         if let learningRate { o.learningRate = learningRate }
         if let warmupSteps { o.warmupSteps = warmupSteps }

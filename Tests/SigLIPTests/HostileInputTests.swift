@@ -72,6 +72,8 @@ import Testing
         (["--steps", "2", "--text-length", "0"], "max_position_embeddings 0 must be positive"),
         (["--steps", "2", "--text-length", "10000000"], "max_position_embeddings 10000000 is over the limit"),
         (["--steps", "2", "--threads", "0"], "--threads"),
+        (["--steps", "2", "--max-image-bytes", "0"], "--max-image-bytes: 0 is outside"),
+        (["--steps", "2", "--max-image-bytes", "10"], "fewer good examples (0) than one batch"),
         (["--steps", "2", "--model", "B/16", "--image-size", "4096", "--batch-size", "1024"], "needs about"),
     ])
     func valuesOutOfRangeAreRefused(_ arguments: [String], _ fragment: String) throws {

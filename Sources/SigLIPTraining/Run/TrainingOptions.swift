@@ -39,6 +39,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// caption that names a direction ("right arrow").
     public var randomFlip = false
     public var workers = 2
+    /// Training images larger than this (file or tar member, in bytes) or with more pixels are
+    /// skipped as bad samples (README, "Bad input, limits and faults").
+    public var maxImageBytes = 64 << 20
+    public var maxImagePixels = 100_000_000
 
     // Optimisation (DESIGN.md §4.8; the bias init for small batches, §6.1; β2, §6.3).
     public var batchSize = 128
@@ -148,6 +152,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try inRange("checkpoint-every", checkpointEvery, 1...Limits.steps)
         try inRange("keep-checkpoints", keepCheckpoints, 1...Limits.keepCheckpoints)
         try inRange("workers", workers, 1...Limits.workers)
+        try inRange("max-image-bytes", maxImageBytes, 1...(1 << 32))
+        try inRange("max-image-pixels", maxImagePixels, 1...1_000_000_000)
         try inRange("warmup-steps", warmupSteps, 0...Limits.steps)
         // Optimiser values: finite and in the range where AdamW means something.
         for (option, value) in [("learning-rate", learningRate), ("weight-decay", weightDecay), ("gradient-clip-norm", gradientClipNorm),

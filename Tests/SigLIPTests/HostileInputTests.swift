@@ -226,7 +226,8 @@ import Testing
                                seconds: 30)
     }
 
-    /// A shard whose one over-long caption member is skipped and counted; training goes on.
+    /// A shard with an over-long caption member and a pixel bomb (each skipped and counted) and
+    /// a PNG carrying a text-chunk bomb (trained on): training goes on within the memory cap.
     @Test func oversizedMemberIsACountedSkip() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -236,8 +237,17 @@ import Testing
             bytes += Self.tarHeader(name: name, sizeField: Self.octal(data.count)) + data
             bytes += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
         }
-        for i in 0..<10 {
-            member(String(format: "%07d.png", i), [UInt8](png))
+        // Sample 5 carries 256 MiB of compressed text in a zTXt chunk (skipped unread: the
+        // sample trains); sample 7 is a JPEG declaring 9000×9000 pixels in a few KB (skipped).
+        let resources = Commands.repository.appendingPathComponent("Tests/SigLIPImageTests/Resources")
+        let textBomb = try Data(contentsOf: resources.appendingPathComponent("ancillary/png_ztxt_bomb.png"))
+        let pixelBomb = try Data(contentsOf: resources.appendingPathComponent("malformed/jpeg_bomb_density.jpg"))
+        for i in 0..<12 {
+            switch i {
+            case 5: member(String(format: "%07d.png", i), [UInt8](textBomb))
+            case 7: member(String(format: "%07d.jpg", i), [UInt8](pixelBomb))
+            default: member(String(format: "%07d.png", i), [UInt8](png))
+            }
             member(String(format: "%07d.txt", i), i == 3 ? [UInt8](repeating: 97, count: 2 << 20) : Array("grey square \(i)".utf8))
         }
         bytes += [UInt8](repeating: 0, count: 1024)
@@ -247,6 +257,8 @@ import Testing
                                                                            "--output", folder.appendingPathComponent("run").path])
         #expect(result.status == 0 && !result.signalled, "\(result)")
         #expect(result.stderr.contains("0000003.txt: caption member is 2097152 bytes, over the limit"), "\(result)")
+        #expect(result.stderr.contains("0000007.jpg") && result.stderr.contains("a decompression bomb"), "\(result)")
+        #expect(!result.stderr.contains("0000005.png"), "the zTXt bomb trains: \(result)")
         #expect(result.stdout.contains("files skipped"), "\(result.stdout)")
     }
 

@@ -47,8 +47,9 @@ public final class TrainingRun {
 
         let config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize,
                                              eosID: Int(tokenizer.eosID), padID: Int(tokenizer.padID))
-        try MemoryEstimate.training(config, batch: options.batchSize)
-            .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)")
+        try MemoryEstimate.training(config, batch: options.batchSize, microBatches: options.accumulate)
+            .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)"
+                   + (options.accumulate > 1 ? " --accumulate \(options.accumulate)" : ""))
         // Every input is checked: take the run directory (the first thing written), then look again
         // for a run in it, now that no other process can start one.
         lock = try run.lock()

@@ -28,11 +28,17 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     public var totalBytes: Int { parameterBytes + optimizerBytes + activationBytes }
 
-    /// One training step of batch `batch` at the configured training rounds.
-    public static func training(_ config: SigLIPConfig, batch: Int) -> MemoryEstimate {
+    /// One training step of batch `batch` at the configured training rounds; with
+    /// `microBatches` > 1, one micro-batch's activations plus the whole batch's embeddings,
+    /// their gradients and logits.
+    public static func training(_ config: SigLIPConfig, batch: Int, microBatches: Int = 1) -> MemoryEstimate {
         let p = Double(parameterCount(config))
-        return MemoryEstimate(parameterBytes: bytes(p * 2), optimizerBytes: bytes(p * 2),
-                              activationBytes: bytes(activationFloats(config, batch: batch, rounds: nil)))
+        var activations = activationFloats(config, batch: batch / max(microBatches, 1), rounds: nil)
+        if microBatches > 1 {
+            let b = Double(batch)
+            activations += 4 * b * Double(config.imageTower.width) + 3 * b * b
+        }
+        return MemoryEstimate(parameterBytes: bytes(p * 2), optimizerBytes: bytes(p * 2), activationBytes: bytes(activations))
     }
 
     /// Encoding `batch` images and texts at `rounds` rounds (nil: as configured), no gradients.

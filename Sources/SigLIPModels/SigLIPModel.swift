@@ -82,4 +82,60 @@ public final class SigLIPModel {
         return StepResult(loss: value, logits: logits, imageEmbeddings: img, textEmbeddings: txt, imagePooled: imagePooled,
                           textPooled: textPooled, visionHidden: vc.lastHiddenState, textHidden: tc.lastHiddenState)
     }
+
+    /// What an accumulated step computes: the loss over all B pairs and their embeddings.
+    public struct AccumulatedResult {
+        public let loss: Float
+        public let imageEmbeddings: Tensor   // [B, E], normalised
+        public let textEmbeddings: Tensor    // [B, E]
+    }
+
+    /// The exact sigmoid loss over a batch of B pairs, and its gradients, holding the towers'
+    /// activations of only one of `microBatches` micro-batches (of B / microBatches pairs) at a
+    /// time (DESIGN.md §5.1):
+    ///
+    /// 1. every micro-batch's embeddings, without keeping activations;
+    /// 2. the loss over all B × B logits, and its gradient with respect to every embedding
+    ///    (and t, b) — this is the whole loss, not a sum of per-micro-batch losses;
+    /// 3. per micro-batch, the towers again with activations, and their backward from that
+    ///    micro-batch's rows of the embedding gradients.
+    ///
+    /// Equal to `lossAndGradients` on the whole batch up to float rounding (a test holds the
+    /// difference). Gradients ACCUMULATE into `parameters.gradients`. The arena keeps only the
+    /// B×E embeddings, their gradients and the B×B logits beyond one micro-batch's activations.
+    public func lossAndGradients(pixels: Tensor, ids: [Int32], microBatches: Int, imageRounds: Int? = nil, textRounds: Int? = nil,
+                                 _ ctx: Context) -> AccumulatedResult {
+        let batch = pixels.shape[0], length = config.textTower.length
+        precondition(microBatches >= 1 && batch % microBatches == 0, "batch \(batch) does not split into \(microBatches) micro-batches")
+        let n = batch / microBatches, e = config.imageTower.width
+        let pixelsPer = pixels.count / batch
+        func pixelSlice(_ k: Int) -> Tensor { Tensor(pixels.data + k * n * pixelsPer, [n] + pixels.shape.dropFirst()) }
+        func idSlice(_ k: Int) -> [Int32] { Array(ids[(k * n * length)..<((k + 1) * n * length)]) }
+        let img = ctx.arena.tensor([batch, e]), txt = ctx.arena.tensor([batch, e])
+        for k in 0..<microBatches {
+            let mark = ctx.arena.mark()
+            let i = L2Normalize.forward(imageTower.forward(pixelSlice(k), rounds: imageRounds, keepActivations: false, ctx).0, ctx)
+            let t = L2Normalize.forward(textTower.forward(idSlice(k), batch: n, rounds: textRounds, keepActivations: false, ctx).0, ctx)
+            (img.data + k * n * e).update(from: i.data, count: n * e)
+            (txt.data + k * n * e).update(from: t.data, count: n * e)
+            ctx.arena.release(to: mark)
+        }
+        let logits = loss.logits(images: img, texts: txt, ctx)
+        let value = SigmoidLoss.loss(logits: logits)
+        let dImg = ctx.arena.tensor(img.shape), dTxt = ctx.arena.tensor(txt.shape)
+        loss.backward(SigmoidLoss.logitGradient(logits: logits, ctx), images: img, texts: txt, into: dImg, dTxt, .overwrite, ctx)
+        for k in 0..<microBatches {
+            let mark = ctx.arena.mark()
+            let (imagePooled, vc) = imageTower.forward(pixelSlice(k), rounds: imageRounds, ctx)
+            let dImagePooled = ctx.arena.tensor(imagePooled.shape)
+            L2Normalize.backward(Tensor(dImg.data + k * n * e, [n, e]), input: imagePooled, into: dImagePooled, .overwrite, ctx)
+            imageTower.backward(dImagePooled, vc, ctx)
+            let (textPooled, tc) = textTower.forward(idSlice(k), batch: n, rounds: textRounds, ctx)
+            let dTextPooled = ctx.arena.tensor(textPooled.shape)
+            L2Normalize.backward(Tensor(dTxt.data + k * n * e, [n, e]), input: textPooled, into: dTextPooled, .overwrite, ctx)
+            textTower.backward(dTextPooled, tc, ctx)
+            ctx.arena.release(to: mark)
+        }
+        return AccumulatedResult(loss: value, imageEmbeddings: img, textEmbeddings: txt)
+    }
 }

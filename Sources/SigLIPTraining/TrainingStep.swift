@@ -38,16 +38,26 @@ public final class TrainingStep {
 
     /// pixels: [B, H, W, 3] in [-1, 1]; ids: [B, L] token ids; the recursion rounds of each
     /// tower (nil: as configured). Throws `NonFiniteError` before updating anything.
-    public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil) throws -> Metrics {
+    /// With `microBatches` > 1, the batch's towers run one micro-batch at a time against the
+    /// exact loss over the whole batch (`SigLIPModel.lossAndGradients(…, microBatches:)`).
+    public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil, microBatches: Int = 1) throws -> Metrics {
         model.parameters.zeroGradients()   // nothing to do after the previous step's update consumed them
-        let result = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
-        let imageCosine = Self.meanPairwiseCosine(result.imageEmbeddings)
-        let textCosine = Self.meanPairwiseCosine(result.textEmbeddings)
+        let loss: Float, imageCosine: Float, textCosine: Float
+        if microBatches == 1 {
+            let result = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
+            (loss, imageCosine, textCosine) = (result.loss, Self.meanPairwiseCosine(result.imageEmbeddings),
+                                               Self.meanPairwiseCosine(result.textEmbeddings))
+        } else {
+            let result = model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, imageRounds: imageRounds,
+                                                textRounds: textRounds, context)
+            (loss, imageCosine, textCosine) = (result.loss, Self.meanPairwiseCosine(result.imageEmbeddings),
+                                               Self.meanPairwiseCosine(result.textEmbeddings))
+        }
         context.arena.reset()
         let norm = AdamW.globalNorm(model.parameters.gradients)
-        guard result.loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: result.loss, gradientNorm: norm) }
+        guard loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: loss, gradientNorm: norm) }
         let report = optimizer.update(model.parameters, gradientNorm: norm, consumingGradients: true)
-        return Metrics(loss: result.loss, gradientNorm: norm, learningRate: report.learningRate,
+        return Metrics(loss: loss, gradientNorm: norm, learningRate: report.learningRate,
                        logScale: context.value(model.loss.logScale)[0], bias: context.value(model.loss.bias)[0],
                        imageCosine: imageCosine, textCosine: textCosine)
     }

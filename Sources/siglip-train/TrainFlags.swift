@@ -31,6 +31,7 @@ struct TrainFlags: ParsableArguments {
     @Option(help: "Skip training images with more pixels than this (default 100 million).") var maxImagePixels: Int?
 
     @Option(help: "Examples per step.") var batchSize: Int?
+    @Option(help: "Gradient accumulation: run the batch in N micro-batches against the exact loss over the whole batch.") var accumulate: Int?
     @Option(help: "Peak learning rate.") var learningRate: Float?
     @Option(help: "Linear warm-up steps.") var warmupSteps: Int?
     @Option(help: "Decoupled weight decay (on weight matrices).") var weightDecay: Float?
@@ -80,6 +81,7 @@ struct TrainFlags: ParsableArguments {
         if let maxImageBytes { o.maxImageBytes = maxImageBytes }
         if let maxImagePixels { o.maxImagePixels = maxImagePixels }
         if let batchSize { o.batchSize = batchSize }
+        if let accumulate { o.accumulate = accumulate }
         if let learningRate { o.learningRate = learningRate }
         if let warmupSteps { o.warmupSteps = warmupSteps }
         if let weightDecay { o.weightDecay = weightDecay }

@@ -179,7 +179,8 @@ public final class Trainer {
             let textRounds = drawTrainingRounds(model.config.textTower.recursion, using: &state.generator)
             let measured: TrainingStep.Metrics
             do {
-                measured = try step.run(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds, textRounds: textRounds)
+                measured = try step.run(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds, textRounds: textRounds,
+                                        microBatches: options.accumulate)
             } catch let error as TrainingStep.NonFiniteError {
                 throw TrainingError.nonFinite(step: state.step + 1, loss: error.loss, gradientNorm: error.gradientNorm,
                                               lastCheckpoint: lastCheckpoint?.path)

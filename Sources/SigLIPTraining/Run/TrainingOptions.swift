@@ -46,6 +46,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     // Optimisation (DESIGN.md §4.8; the bias init for small batches, §6.1; β2, §6.3).
     public var batchSize = 128
+    /// Gradient accumulation: the batch's towers run in this many micro-batches of
+    /// batchSize / accumulate pairs, against the exact sigmoid loss over the whole batch.
+    public var accumulate = 1
     public var learningRate: Float = 1e-3
     public var warmupSteps = 50
     public var weightDecay: Float = 1e-4
@@ -137,6 +140,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         }
         guard batchSize >= 2 else { throw TrainingError.badOptions("batch size must be at least 2 (the sigmoid loss needs negatives)") }
         try inRange("batch-size", batchSize, 2...Limits.batchSize)
+        try inRange("accumulate", accumulate, 1...batchSize)
+        guard batchSize % accumulate == 0 else {
+            throw fail("accumulate", "\(accumulate) does not divide the batch size \(batchSize) into equal micro-batches")
+        }
         if let steps { try inRange("steps", steps, 1...Limits.steps) }
         if let matchBaselineSteps { try inRange("match-baseline-steps", matchBaselineSteps, 1...Limits.steps) }
         if let examples { try inRange("examples", examples, 1...Limits.steps * batchSize) }

@@ -36,6 +36,24 @@ import Testing
         #expect(MemoryEstimate.parameterCount(config) == model.parameters.count)
     }
 
+    /// With micro-batches: one micro-batch's activations plus the whole batch's embeddings.
+    @Test(arguments: [2, 3, 6])
+    func accumulatedEstimateBoundsTheMeasuredHighWaterMark(_ microBatches: Int) throws {
+        let (batch, imageSize, length) = (6, 24, 12)
+        let config = try Self.config(signature: "A^r B", rounds: 2, imageSize: imageSize, length: length)
+        let model = try SigLIPModel(config: config)
+        model.initialize(seed: 1)
+        let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
+        let ids = (0..<(batch * length)).map { Int32($0 % 60 + 2) }
+        let ctx = model.makeContext()
+        model.parameters.zeroGradients()
+        _ = model.lossAndGradients(pixels: Tensor(pixels.data, [batch, imageSize, imageSize, 3]), ids: ids,
+                                   microBatches: microBatches, ctx)
+        let measured = ctx.arena.highWaterMark * 4
+        let estimate = MemoryEstimate.training(config, batch: batch, microBatches: microBatches).activationBytes
+        #expect(estimate >= measured && estimate <= 3 * measured, "estimate \(estimate), measured \(measured)")
+    }
+
     @Test func aModelThatCannotFitIsRefusedBeforeAllocation() throws {
         var vision = try ImageTowerConfig(preset: "B/16", imageSize: 224)
         vision.width = 16_384

@@ -69,6 +69,34 @@ public struct SigmoidLoss {
              c: dTexts.data, ldc: e)
     }
 
+    /// The loss and gradients of one block of the B × B logit matrix: images [n, E] of a batch
+    /// against a block of its texts [m, E], the positives on the block's diagonal when
+    /// `positives` (the images' own texts), every pair negative otherwise. The block's share
+    /// of the loss, −(1/B) Σ log σ(z L), is returned (`batch` = B, the whole batch's size);
+    /// dImages [n, E] and dTexts [m, E] are written as `write` says; dt and db accumulate.
+    /// Summed over every block of a batch this is exactly `loss(logits:)` and `backward` on the
+    /// whole matrix while holding n × m logits at a time: the building block of gradient
+    /// accumulation (DESIGN.md §5.1) and of a loss spread over several processes.
+    public func blockLossAndGradients(images: Tensor, texts: Tensor, positives: Bool, batch: Int,
+                                      into dImages: Tensor, _ dTexts: Tensor, _ write: GradientWrite, _ ctx: Context) -> Float {
+        let (n, m) = (images.rows, texts.rows)
+        let mark = ctx.arena.mark()
+        let logits = self.logits(images: images, texts: texts, ctx)
+        let g = ctx.arena.tensor([n, m])
+        var total = 0.0
+        for i in 0..<n {
+            for j in 0..<m {
+                let z: Float = positives && i == j ? 1 : -1
+                let l = logits.data[i * m + j]
+                total -= Double(Self.logSigmoid(z * l))
+                g.data[i * m + j] = -z * Self.sigmoid(-z * l) / Float(batch)
+            }
+        }
+        backward(g, images: images, texts: texts, into: dImages, dTexts, write, ctx)
+        ctx.arena.release(to: mark)
+        return Float(total / Double(batch))
+    }
+
     /// log σ(x) = min(x, 0) - log(1 + exp(-|x|)), stable for any x.
     @inlinable public static func logSigmoid(_ x: Float) -> Float { min(x, 0) - log1pf(expf(-abs(x))) }
 

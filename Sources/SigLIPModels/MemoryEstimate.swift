@@ -30,13 +30,13 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     /// One training step of batch `batch` at the configured training rounds; with
     /// `microBatches` > 1, one micro-batch's activations plus the whole batch's embeddings,
-    /// their gradients and logits.
+    /// their gradients and one block of logits.
     public static func training(_ config: SigLIPConfig, batch: Int, microBatches: Int = 1) -> MemoryEstimate {
         let p = Double(parameterCount(config))
         var activations = activationFloats(config, batch: batch / max(microBatches, 1), rounds: nil)
         if microBatches > 1 {
-            let b = Double(batch)
-            activations += 4 * b * Double(config.imageTower.width) + 3 * b * b
+            let b = Double(batch), n = b / Double(microBatches)
+            activations += 4 * b * Double(config.imageTower.width) + 3 * n * n
         }
         return MemoryEstimate(parameterBytes: bytes(p * 2), optimizerBytes: bytes(p * 2), activationBytes: bytes(activations))
     }

@@ -95,14 +95,16 @@ public final class SigLIPModel {
     /// time (DESIGN.md §5.1):
     ///
     /// 1. every micro-batch's embeddings, without keeping activations;
-    /// 2. the loss over all B × B logits, and its gradient with respect to every embedding
-    ///    (and t, b) — this is the whole loss, not a sum of per-micro-batch losses;
+    /// 2. the loss over all B × B logits, one micro-batch × micro-batch block at a time
+    ///    (`SigmoidLoss.blockLossAndGradients`), and its gradient with respect to every
+    ///    embedding (and t, b) — the whole loss, not a sum of per-micro-batch losses;
     /// 3. per micro-batch, the towers again with activations, and their backward from that
     ///    micro-batch's rows of the embedding gradients.
     ///
     /// Equal to `lossAndGradients` on the whole batch up to float rounding (a test holds the
-    /// difference). Gradients ACCUMULATE into `parameters.gradients`. The arena keeps only the
-    /// B×E embeddings, their gradients and the B×B logits beyond one micro-batch's activations.
+    /// difference). Gradients ACCUMULATE into `parameters.gradients`. Beyond one micro-batch's
+    /// activations the arena keeps only the B × E embeddings, their gradients and one block of
+    /// (B / microBatches)² logits.
     public func lossAndGradients(pixels: Tensor, ids: [Int32], microBatches: Int, imageRounds: Int? = nil, textRounds: Int? = nil,
                                  _ ctx: Context) -> AccumulatedResult {
         let batch = pixels.shape[0], length = config.textTower.length
@@ -120,10 +122,17 @@ public final class SigLIPModel {
             (txt.data + k * n * e).update(from: t.data, count: n * e)
             ctx.arena.release(to: mark)
         }
-        let logits = loss.logits(images: img, texts: txt, ctx)
-        let value = SigmoidLoss.loss(logits: logits)
-        let dImg = ctx.arena.tensor(img.shape), dTxt = ctx.arena.tensor(txt.shape)
-        loss.backward(SigmoidLoss.logitGradient(logits: logits, ctx), images: img, texts: txt, into: dImg, dTxt, .overwrite, ctx)
+        // The loss over all B × B pairs, one n × n block at a time.
+        let dImg = ctx.arena.zeros(img.shape), dTxt = ctx.arena.zeros(txt.shape)
+        var total = 0.0
+        for i in 0..<microBatches {
+            for j in 0..<microBatches {
+                total += Double(loss.blockLossAndGradients(
+                    images: Tensor(img.data + i * n * e, [n, e]), texts: Tensor(txt.data + j * n * e, [n, e]), positives: i == j,
+                    batch: batch, into: Tensor(dImg.data + i * n * e, [n, e]), Tensor(dTxt.data + j * n * e, [n, e]), .accumulate, ctx))
+            }
+        }
+        let value = Float(total)
         for k in 0..<microBatches {
             let mark = ctx.arena.mark()
             let (imagePooled, vc) = imageTower.forward(pixelSlice(k), rounds: imageRounds, ctx)

@@ -186,6 +186,49 @@ import Testing
         GradientCheck.expectAllPass(results, "SigmoidLoss")
     }
 
+    /// The loss in blocks (images of block i against texts of block j): the sum over blocks is
+    /// the whole-matrix loss, and its gradients pass finite differences.
+    @Test func sigmoidLossInBlocks() {
+        var fixture = Fixture(seed: 5)
+        let layout = ParameterLayout()
+        let loss = SigmoidLoss(layout, initialLogScale: 1.2, initialBias: -1.5)
+        let store = ParameterStore(layout: layout)
+        store.initialize(using: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let (blocks, n, e) = (3, 2, 5)
+        let images = fixture.random([blocks * n, e]), texts = fixture.random([blocks * n, e])
+        func block(_ t: Tensor, _ k: Int) -> Tensor { Tensor(t.data + k * n * e, [n, e]) }
+        func blocked(into dImages: Tensor, _ dTexts: Tensor) -> Double {
+            var total = 0.0
+            for i in 0..<blocks {
+                for j in 0..<blocks {
+                    total += Double(loss.blockLossAndGradients(images: block(images, i), texts: block(texts, j), positives: i == j,
+                                                               batch: blocks * n, into: block(dImages, i), block(dTexts, j),
+                                                               .accumulate, ctx))
+                }
+            }
+            return total
+        }
+        let whole = Double(SigmoidLoss.loss(logits: loss.logits(images: images, texts: texts, ctx)))
+        let scratchImages = ctx.arena.zeros(images.shape), scratchTexts = ctx.arena.zeros(texts.shape)
+        #expect(abs(blocked(into: scratchImages, scratchTexts) - whole) <= 1e-6 * abs(whole))
+        store.zeroGradients()
+        let dImages = ctx.arena.zeros(images.shape), dTexts = ctx.arena.zeros(texts.shape)
+        _ = blocked(into: dImages, dTexts)
+        let results = GradientCheck.run(store: store, inputs: [
+            .init(name: "images", value: images, gradient: dImages),
+            .init(name: "texts", value: texts, gradient: dTexts),
+        ]) {
+            let mark = ctx.arena.mark()
+            defer { ctx.arena.release(to: mark) }
+            let (a, b) = (ctx.arena.zeros(images.shape), ctx.arena.zeros(texts.shape))
+            let saved = Array(store.gradients.buffer)   // the probe must not add to the checked gradients
+            defer { store.gradients.buffer.update(fromContentsOf: saved) }
+            return blocked(into: a, b)
+        }
+        GradientCheck.expectAllPass(results, "SigmoidLoss in blocks")
+    }
+
     /// The checker itself must fail on a wrong gradient (here scaled by 1.1).
     @Test func checkerRejectsAWrongGradient() {
         var fixture = Fixture(seed: 5)

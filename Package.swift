@@ -72,7 +72,7 @@ let package = Package(
             "SigLIP", "SigLIPBase", "SigLIPEval", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-bench", dependencies: [
-            "SigLIP", "SigLIPTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPTraining", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "siglip-study", dependencies: [

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import SigLIP
+import SigLIPApp
 import SigLIPTraining
 
 /// `siglip-bench`: times a training step or an inference forward of named configurations and
 /// reports model-FLOP utilisation against the sgemm throughput measured in the same run.
 @main
 struct SigLIPBench: ParsableCommand {
+    static func main() { mainWithOneLineErrors() }
     static let configuration = CommandConfiguration(
         commandName: "siglip-bench",
         abstract: "Benchmark SigLIP training and inference on the CPU.")

@@ -75,6 +75,14 @@ public enum RegularFile {
         try contents(of: url.path, limit: limit)
     }
 
+    /// The whole file as UTF-8 text (`what` names it in the error when it is not UTF-8).
+    public static func text(of url: URL, limit: Int, what: String) throws -> String {
+        guard let text = String(data: try contents(of: url, limit: limit), encoding: .utf8) else {
+            throw SigLIPError(path: url.path, problem: "\(what) is not valid UTF-8", kind: .corrupt)
+        }
+        return text
+    }
+
     /// Refuses what is not a regular file, without reading it (for files then memory-mapped).
     public static func requireRegular(_ path: String) throws -> Int {
         let (fd, size) = try open(path)

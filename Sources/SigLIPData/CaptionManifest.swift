@@ -27,10 +27,7 @@ public struct CaptionManifest: ImageTextDataset {
     public var indexSkipped: [SkippedEntry] { [] }
 
     public init(url: URL, maxImageBytes: Int = SampleLimits.maxImageBytes) throws {
-        let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.manifest)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SigLIPError(path: url.path, problem: "manifest is not valid UTF-8")
-        }
+        let text = try RegularFile.text(of: url, limit: RegularFile.Limit.manifest, what: "the manifest")
         let folder = url.deletingLastPathComponent()
         let isJSONL: Bool
         switch url.pathExtension.lowercased() {

@@ -46,8 +46,7 @@ public struct ClassificationDataset: Sendable {
             examples += files.map { Example(url: dir.appendingPathComponent($0), label: label) }
         }
         if let classNamesFile {
-            let text: String
-            text = try readText(classNamesFile, what: "class names")
+            let text = try RegularFile.text(of: classNamesFile, limit: RegularFile.Limit.json, what: "the class names file")
             var lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             while lines.last == "" { lines.removeLast() }
             guard lines.count == folders.count else {
@@ -70,8 +69,7 @@ public struct ClassificationDataset: Sendable {
 public enum PromptTemplates {
     /// Reads a `templates.txt`; every non-empty line must contain `{}`.
     public static func read(from url: URL) throws -> [String] {
-        let text: String
-        text = try readText(url, what: "templates")
+        let text = try RegularFile.text(of: url, limit: RegularFile.Limit.json, what: "the templates file")
         let lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
         guard !lines.isEmpty else { throw SigLIPError(path: url.path, problem: "no templates") }
         if let bad = lines.firstIndex(where: { !$0.contains("{}") }) {
@@ -79,13 +77,4 @@ public enum PromptTemplates {
         }
         return lines
     }
-}
-
-/// A small UTF-8 text file (class names, templates): a regular file within the JSON limit.
-func readText(_ url: URL, what: String) throws -> String {
-    let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.json)
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw SigLIPError(path: url.path, problem: "\(what) file is not valid UTF-8")
-    }
-    return text
 }

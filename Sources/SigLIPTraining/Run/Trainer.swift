@@ -308,10 +308,7 @@ public final class MetricsLog {
         self.url = url
         var kept: [Substring] = []
         if keepingLines > 0 {
-            let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.metrics)
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw SigLIPError(path: url.path, problem: "is not valid UTF-8; cannot resume its metrics", kind: .corrupt)
-            }
+            let text = try RegularFile.text(of: url, limit: RegularFile.Limit.metrics, what: "the metrics log")
             kept = Array(text.split(separator: "\n", omittingEmptySubsequences: true).prefix(keepingLines))
             guard kept.count == keepingLines else {
                 throw SigLIPError(path: url.path, problem: "holds \(kept.count) lines but the checkpoint was written after \(keepingLines)",

@@ -31,3 +31,11 @@ extension ParsableCommand {
         }
     }
 }
+
+/// "1, 2,3" → [1, 2, 3]; nil when the text is empty or any entry is not a whole number (a list
+/// flag such as `--eval-rounds` or `--rounds` is never silently shortened).
+public func parseIntegerList(_ text: String) -> [Int]? {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !parts.isEmpty, !parts.contains(nil) else { return nil }
+    return parts.compactMap { $0 }
+}

@@ -33,9 +33,7 @@ public final class TrainingRun {
         self.options = options
         self.resume = resume
         run = RunDirectory(URL(fileURLWithPath: options.output))
-        if !resume, !run.checkpoints().isEmpty {
-            throw TrainingError.badOptions("\(run.url.path) already holds a run; pass --resume to continue it or choose another --output")
-        }
+        try Self.refuseExistingRun(in: run, resume: resume)   // early, before the inputs are read; again below, under the lock
         let tokenizerURL = URL(fileURLWithPath: options.tokenizer)
         let tokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
         let dataset = try openImageTextDataset(at: URL(fileURLWithPath: options.data), maxImageBytes: options.maxImageBytes)
@@ -53,9 +51,7 @@ public final class TrainingRun {
         // Every input is checked: take the run directory (the first thing written), then look again
         // for a run in it, now that no other process can start one.
         lock = try run.lock()
-        if !resume, !run.checkpoints().isEmpty {
-            throw TrainingError.badOptions("\(run.url.path) already holds a run; pass --resume to continue it or choose another --output")
-        }
+        try Self.refuseExistingRun(in: run, resume: resume)
         let model: SigLIPModel
         if let initFrom = options.initFrom {
             model = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
@@ -98,6 +94,13 @@ public final class TrainingRun {
         }
         trainer = try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: run, makeSource: makeSource,
                               evaluate: evaluate, onEvent: onEvent)
+    }
+
+    /// A new run (not `--resume`) must not start in a directory that already holds checkpoints.
+    private static func refuseExistingRun(in run: RunDirectory, resume: Bool) throws {
+        if !resume, !run.checkpoints().isEmpty {
+            throw TrainingError.badOptions("\(run.url.path) already holds a run; pass --resume to continue it or choose another --output")
+        }
     }
 
     /// Trains to the end of the budget, then writes the summary and the curves.

@@ -32,21 +32,20 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// `microBatches` > 1, one micro-batch's activations plus the whole batch's embeddings,
     /// their gradients and one block of logits.
     public static func training(_ config: SigLIPConfig, batch: Int, microBatches: Int = 1) -> MemoryEstimate {
-        let p = Double(parameterCount(config))
-        var activations = activationFloats(config, batch: batch / max(microBatches, 1), rounds: nil)
+        var estimate = model(parameterCount: parameterCount(config))
+        estimate.optimizerBytes = estimate.parameterBytes   // two moments per parameter, as weights + gradients
+        var activations = activationFloats(config, batch: batch / max(microBatches, 1))
         if microBatches > 1 {
             let b = Double(batch), n = b / Double(microBatches)
             activations += 4 * b * Double(config.imageTower.width) + 3 * n * n
         }
-        return MemoryEstimate(parameterBytes: bytes(p * 2), optimizerBytes: bytes(p * 2), activationBytes: bytes(activations))
+        estimate.activationBytes = bytes(activations)
+        return estimate
     }
 
-    /// Encoding `batch` images and texts at `rounds` rounds (nil: as configured), no gradients.
-    public static func inference(_ config: SigLIPConfig, batch: Int, rounds: Int? = nil) -> MemoryEstimate {
-        let p = Double(parameterCount(config))
-        // Without kept activations only a few blocks' worth is live at once: bound it by two.
-        let perBlock = activationFloats(config, batch: batch, rounds: 1, blocks: 2)
-        return MemoryEstimate(parameterBytes: bytes(p * 2), optimizerBytes: 0, activationBytes: bytes(perBlock))
+    /// A model's weights and their gradients alone (what `SigLIPModel` allocates).
+    public static func model(parameterCount: Int) -> MemoryEstimate {
+        MemoryEstimate(parameterBytes: bytes(Double(parameterCount) * 2), optimizerBytes: 0, activationBytes: 0)
     }
 
     /// The parameters of the model `config` describes (the layout, without allocating it).
@@ -58,11 +57,12 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         return layout.totalCount
     }
 
-    static func activationFloats(_ config: SigLIPConfig, batch: Int, rounds: Int?, blocks: Double? = nil) -> Double {
+    /// A training step's kept activations at the configured training rounds.
+    static func activationFloats(_ config: SigLIPConfig, batch: Int) -> Double {
         let b = Double(batch)
         func tower(width: Int, mlp: Int, heads: Int, tokens: Int, depth: Int, recursion: RecursionConfig) -> Double {
             let t = b * Double(tokens), d = Double(width), n = Double(tokens)
-            let applications = blocks ?? recursion.blockApplications(depth: depth, rounds: Double(rounds ?? recursion.rounds))
+            let applications = recursion.blockApplications(depth: depth, rounds: Double(recursion.rounds))
             return applications * (14 * t * d + 3 * t * Double(mlp) + 3 * b * Double(heads) * n * n) + 4 * t * d
         }
         let v = config.imageTower, x = config.textTower

@@ -20,8 +20,7 @@ public final class SigLIPModel {
         textTower = TextTower(layout, config: config.textTower)
         loss = SigmoidLoss(layout)
         // Weights and gradients, checked before they are allocated.
-        try MemoryEstimate(parameterBytes: layout.totalCount * 8, optimizerBytes: 0, activationBytes: 0)
-            .check("the model configuration (\(layout.totalCount) parameters)")
+        try MemoryEstimate.model(parameterCount: layout.totalCount).check("the model configuration (\(layout.totalCount) parameters)")
         parameters = ParameterStore(layout: layout)
     }
 

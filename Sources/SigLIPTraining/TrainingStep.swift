@@ -42,17 +42,16 @@ public final class TrainingStep {
     /// exact loss over the whole batch (`SigLIPModel.lossAndGradients(…, microBatches:)`).
     public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil, microBatches: Int = 1) throws -> Metrics {
         model.parameters.zeroGradients()   // nothing to do after the previous step's update consumed them
-        let loss: Float, imageCosine: Float, textCosine: Float
+        let (loss, images, texts): (Float, Tensor, Tensor)
         if microBatches == 1 {
-            let result = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
-            (loss, imageCosine, textCosine) = (result.loss, Self.meanPairwiseCosine(result.imageEmbeddings),
-                                               Self.meanPairwiseCosine(result.textEmbeddings))
+            let r = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
+            (loss, images, texts) = (r.loss, r.imageEmbeddings, r.textEmbeddings)
         } else {
-            let result = model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, imageRounds: imageRounds,
-                                                textRounds: textRounds, context)
-            (loss, imageCosine, textCosine) = (result.loss, Self.meanPairwiseCosine(result.imageEmbeddings),
-                                               Self.meanPairwiseCosine(result.textEmbeddings))
+            let r = model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, imageRounds: imageRounds,
+                                           textRounds: textRounds, context)
+            (loss, images, texts) = (r.loss, r.imageEmbeddings, r.textEmbeddings)
         }
+        let imageCosine = Self.meanPairwiseCosine(images), textCosine = Self.meanPairwiseCosine(texts)
         context.arena.reset()
         let norm = AdamW.globalNorm(model.parameters.gradients)
         guard loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: loss, gradientNorm: norm) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SigLIP
+import SigLIPApp
 
 struct SigLIPEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,9 +27,8 @@ struct RoundsList: ExpressibleByArgument {
     /// The rounds of a comma-separated list, or nil when it is empty or any entry is not a
     /// whole number of rounds within the limit.
     static func parse(_ text: String) -> [Int]? {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ (1...ConfigLimits.rounds).contains($0 ?? 0) }) else { return nil }
-        return parts.map { $0! }
+        guard let values = parseIntegerList(text), values.allSatisfy({ (1...ConfigLimits.rounds).contains($0) }) else { return nil }
+        return values
     }
 }
 

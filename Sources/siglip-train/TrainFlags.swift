@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import SigLIPApp
 import SigLIPModels
 import SigLIPTraining
 
@@ -70,8 +71,7 @@ struct TrainFlags: ParsableArguments {
         if noEval { o.evalData = nil }
         if let evalEvery { o.evalEvery = evalEvery }
         if let evalRounds {
-            let parts = evalRounds.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, let values = parts as? [Int] else {
+            guard let values = parseIntegerList(evalRounds) else {
                 throw TrainingError.badOptions("--eval-rounds: '\(evalRounds)' is not a comma-separated list of whole numbers")
             }
             o.evalRounds = values

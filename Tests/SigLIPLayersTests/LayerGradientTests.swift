@@ -156,13 +156,18 @@ import Testing
         GradientCheck.expectAllPass(results, "TokenEmbedding")
     }
 
-    @Test func sigmoidLoss() {
-        var fixture = Fixture(seed: 4)
+    /// A sigmoid loss (t 1.2, b −1.5) with its own parameter store, over the fixture's arena.
+    static func lossFixture(_ fixture: inout Fixture) -> (SigmoidLoss, ParameterStore, Context) {
         let layout = ParameterLayout()
         let loss = SigmoidLoss(layout, initialLogScale: 1.2, initialBias: -1.5)
         let store = ParameterStore(layout: layout)
         store.initialize(using: &fixture.generator)
-        let ctx = Context(parameters: store, arena: fixture.arena)
+        return (loss, store, Context(parameters: store, arena: fixture.arena))
+    }
+
+    @Test func sigmoidLoss() {
+        var fixture = Fixture(seed: 4)
+        let (loss, store, ctx) = Self.lossFixture(&fixture)
         let rawImages = fixture.random([4, 6]), rawTexts = fixture.random([4, 6])
         func value() -> Double {
             let img = L2Normalize.forward(rawImages, ctx), txt = L2Normalize.forward(rawTexts, ctx)
@@ -190,11 +195,7 @@ import Testing
     /// the whole-matrix loss, and its gradients pass finite differences.
     @Test func sigmoidLossInBlocks() {
         var fixture = Fixture(seed: 5)
-        let layout = ParameterLayout()
-        let loss = SigmoidLoss(layout, initialLogScale: 1.2, initialBias: -1.5)
-        let store = ParameterStore(layout: layout)
-        store.initialize(using: &fixture.generator)
-        let ctx = Context(parameters: store, arena: fixture.arena)
+        let (loss, store, ctx) = Self.lossFixture(&fixture)
         let (blocks, n, e) = (3, 2, 5)
         let images = fixture.random([blocks * n, e]), texts = fixture.random([blocks * n, e])
         func block(_ t: Tensor, _ k: Int) -> Tensor { Tensor(t.data + k * n * e, [n, e]) }

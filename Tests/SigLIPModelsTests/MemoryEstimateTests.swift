@@ -17,18 +17,31 @@ import Testing
         return SigLIPConfig(vision: vision, text: text)
     }
 
-    @Test(arguments: [("A B", 1, 16, 8, 4), ("A^r B", 3, 32, 16, 6), ("(A B)^r", 2, 24, 12, 8)])
-    func activationEstimateBoundsTheMeasuredHighWaterMark(_ signature: String, _ rounds: Int, _ imageSize: Int,
-                                                          _ length: Int, _ batch: Int) throws {
-        let config = try Self.config(signature: signature, rounds: rounds, imageSize: imageSize, length: length)
+    /// One training step of `config` (plain, or in `microBatches`): the arena's high-water mark
+    /// in bytes, and the model.
+    static func measuredStep(_ config: SigLIPConfig, batch: Int, microBatches: Int = 1) throws -> (bytes: Int, model: SigLIPModel) {
+        let (imageSize, length) = (config.imageTower.imageSize, config.textTower.length)
         let model = try SigLIPModel(config: config)
         model.initialize(seed: 1)
         let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
         let ids = (0..<(batch * length)).map { Int32($0 % 60 + 2) }
         let ctx = model.makeContext()
         model.parameters.zeroGradients()
-        _ = model.lossAndGradients(pixels: Tensor(pixels.data, [batch, imageSize, imageSize, 3]), ids: ids, ctx)
-        let measured = ctx.arena.highWaterMark * 4
+        let input = Tensor(pixels.data, [batch, imageSize, imageSize, 3])
+        if microBatches == 1 {
+            _ = model.lossAndGradients(pixels: input, ids: ids, ctx)
+        } else {
+            _ = model.lossAndGradients(pixels: input, ids: ids, microBatches: microBatches, ctx)
+        }
+        withExtendedLifetime(pixels) {}
+        return (ctx.arena.highWaterMark * 4, model)
+    }
+
+    @Test(arguments: [("A B", 1, 16, 8, 4), ("A^r B", 3, 32, 16, 6), ("(A B)^r", 2, 24, 12, 8)])
+    func activationEstimateBoundsTheMeasuredHighWaterMark(_ signature: String, _ rounds: Int, _ imageSize: Int,
+                                                          _ length: Int, _ batch: Int) throws {
+        let config = try Self.config(signature: signature, rounds: rounds, imageSize: imageSize, length: length)
+        let (measured, model) = try Self.measuredStep(config, batch: batch)
         let estimate = MemoryEstimate.training(config, batch: batch)
         #expect(estimate.activationBytes >= measured, "\(signature): estimate \(estimate.activationBytes) < measured \(measured)")
         #expect(estimate.activationBytes <= 3 * measured, "\(signature): estimate \(estimate.activationBytes) > 3 × \(measured)")
@@ -39,17 +52,9 @@ import Testing
     /// With micro-batches: one micro-batch's activations plus the whole batch's embeddings.
     @Test(arguments: [2, 3, 6])
     func accumulatedEstimateBoundsTheMeasuredHighWaterMark(_ microBatches: Int) throws {
-        let (batch, imageSize, length) = (6, 24, 12)
-        let config = try Self.config(signature: "A^r B", rounds: 2, imageSize: imageSize, length: length)
-        let model = try SigLIPModel(config: config)
-        model.initialize(seed: 1)
-        let pixels = FloatBuffer(count: batch * imageSize * imageSize * 3)
-        let ids = (0..<(batch * length)).map { Int32($0 % 60 + 2) }
-        let ctx = model.makeContext()
-        model.parameters.zeroGradients()
-        _ = model.lossAndGradients(pixels: Tensor(pixels.data, [batch, imageSize, imageSize, 3]), ids: ids,
-                                   microBatches: microBatches, ctx)
-        let measured = ctx.arena.highWaterMark * 4
+        let batch = 6
+        let config = try Self.config(signature: "A^r B", rounds: 2, imageSize: 24, length: 12)
+        let measured = try Self.measuredStep(config, batch: batch, microBatches: microBatches).bytes
         let estimate = MemoryEstimate.training(config, batch: batch, microBatches: microBatches).activationBytes
         #expect(estimate >= measured && estimate <= 3 * measured, "estimate \(estimate), measured \(measured)")
     }

@@ -118,8 +118,14 @@ public enum StudyReport {
         return (rounds.first { $0.rounds == trained } ?? rounds.min { $0.rounds < $1.rounds })?.value
     }
 
+    /// The (benchmark, metric) columns of the report's tables: top-1 for classification, R@1
+    /// both ways for retrieval.
+    static func headlineMetrics(_ plan: StudyPlan) -> [(String, String)] {
+        plan.benchmarks.flatMap { b in b.kind == .classification ? [(b.name, "top1")] : [(b.name, "i2t_r1"), (b.name, "t2i_r1")] }
+    }
+
     static func gridTable(_ grid: [StudyResultSummary], plan: StudyPlan) -> [String] {
-        let metrics = plan.benchmarks.flatMap { b in b.kind == .classification ? [(b.name, "top1")] : [(b.name, "i2t_r1"), (b.name, "t2i_r1")] }
+        let metrics = headlineMetrics(plan)
         var lines = ["## Test figures per arm (mean ± sd over seeds, %)", "",
                      "| arm | seeds | rounds | " + metrics.map { "\($0.0) \($0.1)" }.joined(separator: " | ") + " |",
                      "|---|---|---|" + String(repeating: "---|", count: metrics.count)]
@@ -153,7 +159,7 @@ public enum StudyReport {
         guard let arm = others.first else { return [] }
         let armRuns = all.filter { $0.arm == arm && $0.seed == seed && $0.learningRate == rates[arm] }
         let multipliers = ([1] + budgets.multipliers).sorted()
-        let metrics = plan.benchmarks.flatMap { b in b.kind == .classification ? [(b.name, "top1")] : [(b.name, "i2t_r1"), (b.name, "t2i_r1")] }
+        let metrics = headlineMetrics(plan)
         let trainedRounds = plan.trainingRounds(of: arm)
         var lines = ["## Budgets: the gain against training compute (seed \(seed), test split)", "",
                      "The baseline and \(arm) (the best recursive arm on dev) at \(multipliers.map { "\($0)×" }.joined(separator: ", ")) "

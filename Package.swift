@@ -33,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // A small C shim that turns libpng/libjpeg long-jumps into error codes.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         // The kernels that need wide vectors (GELU, softmax, LayerNorm, column sums, AdamW, our
@@ -52,12 +53,14 @@ let package = Package(
             "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
         ]),
         .target(name: "SigLIPTraining", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels"]),
+        // The MPI transport of data-parallel training (Open MPI); only the commands link it.
+        .target(name: "SigLIPMPI", dependencies: ["CMPI", "SigLIPBase", "SigLIPTraining"]),
         // Line charts drawn into an image (training curves, study plots).
         .target(name: "SigLIPCharts", dependencies: ["SigLIPImage"]),
         // The application: a training job wired from data, model, periodic evaluation and charts.
         .target(name: "SigLIPApp", dependencies: [
             "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
-            "SigLIPEval", "SigLIPTraining", "SigLIPCharts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIPEval", "SigLIPTraining", "SigLIPMPI", "SigLIPCharts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The importable library: encoders and their inputs.
         .target(name: "SigLIP", dependencies: [
@@ -66,13 +69,13 @@ let package = Package(
 
         // Commands: thin shells over the libraries.
         .executableTarget(name: "siglip-train", dependencies: [
-            "SigLIP", "SigLIPModels", "SigLIPEval", "SigLIPTraining", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPModels", "SigLIPEval", "SigLIPTraining", "SigLIPMPI", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-eval", dependencies: [
             "SigLIP", "SigLIPBase", "SigLIPEval", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "siglip-bench", dependencies: [
-            "SigLIP", "SigLIPTraining", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIP", "SigLIPTraining", "SigLIPMPI", "SigLIPApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "siglip-study", dependencies: [

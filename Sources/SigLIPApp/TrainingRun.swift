@@ -19,7 +19,7 @@ public final class TrainingRun {
     public let benchmark: ZeroShotBenchmark?
     private let resume: Bool
     /// This process's hold on the run directory, for the run's life.
-    private let lock: RunLock
+    private let lock: RunLock?
 
     /// What the job reports besides the trainer's events.
     public enum Notice {
@@ -27,9 +27,22 @@ public final class TrainingRun {
         case evaluationProgress(EvalProgress)
     }
 
-    public init(options: TrainingOptions, resume: Bool, onEvent: @escaping (TrainingEvent) -> Void = { _ in },
+    /// The ranks of a data-parallel run (nil: one process); rank 0 writes and evaluates.
+    public let group: ProcessGroup?
+    private var isLeader: Bool { (group?.rank ?? 0) == 0 }
+
+    /// - Parameter group: the ranks of a data-parallel run (`MPIGroup` under mpirun): each
+    ///   rank reads its shard of the data, rank 0 alone writes the run directory and evaluates.
+    public init(options: TrainingOptions, resume: Bool, group: ProcessGroup? = nil, onEvent: @escaping (TrainingEvent) -> Void = { _ in },
                 onNotice: @escaping (Notice) -> Void = { _ in }) throws {
         try options.validate()
+        let group = (group?.size ?? 1) > 1 ? group : nil
+        let ranks = group?.size ?? 1
+        self.group = group
+        guard options.batchSize % (ranks * options.accumulate) == 0 else {
+            throw TrainingError.badOptions("--batch-size \(options.batchSize) does not split over \(ranks) ranks"
+                                           + (options.accumulate > 1 ? " × \(options.accumulate) micro-batches" : ""))
+        }
         self.options = options
         self.resume = resume
         run = RunDirectory(URL(fileURLWithPath: options.output))
@@ -45,12 +58,12 @@ public final class TrainingRun {
 
         let config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize,
                                              eosID: Int(tokenizer.eosID), padID: Int(tokenizer.padID))
-        try MemoryEstimate.training(config, batch: options.batchSize, microBatches: options.accumulate)
+        try MemoryEstimate.training(config, batch: options.batchSize / ranks, microBatches: options.accumulate)
             .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)"
-                   + (options.accumulate > 1 ? " --accumulate \(options.accumulate)" : ""))
+                   + (ranks > 1 ? " over \(ranks) ranks" : "") + (options.accumulate > 1 ? " --accumulate \(options.accumulate)" : ""))
         // Every input is checked: take the run directory (the first thing written), then look again
         // for a run in it, now that no other process can start one.
-        lock = try run.lock()
+        lock = group == nil || group?.rank == 0 ? try run.lock() : nil
         try Self.refuseExistingRun(in: run, resume: resume)
         let model: SigLIPModel
         if let initFrom = options.initFrom {
@@ -69,16 +82,19 @@ public final class TrainingRun {
         let makeSource: (Data?) throws -> TrainingBatchSource = { start in
             var limits = DecodeLimits.default
             (limits.maxPixels, limits.maxFileBytes) = (options.maxImagePixels, options.maxImageBytes)
-            let configuration = PipelineConfiguration(batchSize: options.batchSize, preprocess: preprocess, seed: options.seed,
-                                                      workers: options.workers, start: try PipelineBatches.position(from: start),
-                                                      decodeLimits: limits)
+            let shard = DataShard(index: group?.rank ?? 0, count: ranks)
+            var configuration = PipelineConfiguration(batchSize: options.batchSize / ranks, preprocess: preprocess, seed: options.seed,
+                                                      workers: options.workers, shard: shard, decodeLimits: limits)
+            let shardLength = EpochOrder.pipeline(datasetCount: dataset.count, seed: options.seed, shard: shard,
+                                                  batchSize: configuration.batchSize).epochLength
+            configuration.start = try PipelineBatches.position(from: start).start(rank: shard.index, of: ranks, epochLength: shardLength)
             let pipeline = try ImageTextPipeline(dataset: dataset, tokenizer: tokenizer, configuration: configuration) {
                 onNotice(.skippedSample(name: $0.name, reason: $0.reason))
             }
-            return PipelineBatches(pipeline: pipeline, imageSize: options.imageSize)
+            return PipelineBatches(pipeline: pipeline, imageSize: options.imageSize, group: group)
         }
         var evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])?
-        if let benchmark {
+        if let benchmark, group == nil || group?.rank == 0 {
             let evalTokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
             // Rounds change nothing for a tower that does not recurse: evaluate it once.
             let rounds = config.imageTower.recursion.signature.isRecursive ? options.evalRounds : [options.evalRounds.min() ?? 1]
@@ -93,7 +109,7 @@ public final class TrainingRun {
             }
         }
         trainer = try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: run, makeSource: makeSource,
-                              evaluate: evaluate, onEvent: onEvent)
+                              evaluate: evaluate, group: group, onEvent: onEvent)
     }
 
     /// A new run (not `--resume`) must not start in a directory that already holds checkpoints.
@@ -106,6 +122,7 @@ public final class TrainingRun {
     /// Trains to the end of the budget, then writes the summary and the curves.
     public func train() throws -> TrainingSummary {
         var summary = try trainer.train(resume: resume)
+        guard isLeader else { return summary }
         let curves = try TrainingRun.curves(metrics: run.metricsFile, title: "SigLIP \(options.model), \(options.signature)"
                                             + (options.rounds > 1 ? " r=\(options.rounds)" : ""))
         try PNGEncoder.write(curves, to: run.curvesFile)

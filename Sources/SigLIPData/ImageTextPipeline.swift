@@ -48,10 +48,11 @@ public final class ImageTextPipeline {
         guard c.shard.count >= 1, (0..<c.shard.count).contains(c.shard.index) else {
             throw invalid("shard \(c.shard.index) of \(c.shard.count) does not exist")
         }
-        let order = EpochOrder(datasetCount: dataset.count, seed: c.seed, shuffle: c.shuffle, shard: c.shard)
+        let order = EpochOrder.pipeline(datasetCount: dataset.count, seed: c.seed, shuffle: c.shuffle, shard: c.shard, batchSize: c.batchSize)
         guard c.batchSize <= order.epochLength else {
-            throw invalid("batch size \(c.batchSize) is larger than the data (\(order.epochLength) examples"
-                          + (c.shard.count > 1 ? " in shard \(c.shard.index) of \(c.shard.count))" : ")"))
+            throw invalid(c.shard.count > 1
+                ? "the global batch of \(c.shard.count) × \(c.batchSize) is larger than the data (\(dataset.count) examples)"
+                : "batch size \(c.batchSize) is larger than the data (\(order.epochLength) examples)")
         }
         // The epoch bound keeps epoch × epochLength (in `advance`) far from overflowing.
         guard (0...(Int(Int32.max) / max(order.epochLength, 1))).contains(c.start.epoch),

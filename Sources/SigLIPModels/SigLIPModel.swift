@@ -89,29 +89,73 @@ public final class SigLIPModel {
         public let textEmbeddings: Tensor    // [B, E]
     }
 
+    /// The loss over a batch's normalised embeddings `images`, `texts` [B, E]: returns the loss,
+    /// writes ∂loss/∂images and ∂loss/∂texts into `dImages`, `dTexts` (zeroed, [B, E]) and
+    /// accumulates ∂loss/∂t, ∂loss/∂b into the context's gradients. `SigLIPModel.blockLoss` is
+    /// the loss over the batch itself; the data-parallel trainer passes the ring loss over every
+    /// rank's batch (`RingSigmoidLoss`).
+    public typealias EmbeddingLoss = (_ images: Tensor, _ texts: Tensor, _ dImages: Tensor, _ dTexts: Tensor, _ ctx: Context) throws -> Float
+
+    /// The sigmoid loss over all B × B pairs of the embeddings, one (B / microBatches)² block of
+    /// logits at a time (`SigmoidLoss.blockLossAndGradients`): the whole loss, not a sum of
+    /// per-micro-batch losses.
+    public func blockLoss(microBatches: Int) -> EmbeddingLoss {
+        { [loss] img, txt, dImg, dTxt, ctx in
+            let (batch, e) = (img.rows, img.lastDimension)
+            let n = batch / microBatches
+            var total = 0.0
+            for i in 0..<microBatches {
+                for j in 0..<microBatches {
+                    total += Double(loss.blockLossAndGradients(
+                        images: Tensor(img.data + i * n * e, [n, e]), texts: Tensor(txt.data + j * n * e, [n, e]), positives: i == j,
+                        batch: batch, into: Tensor(dImg.data + i * n * e, [n, e]), Tensor(dTxt.data + j * n * e, [n, e]), .accumulate, ctx))
+                }
+            }
+            return Float(total)
+        }
+    }
+
     /// The exact sigmoid loss over a batch of B pairs, and its gradients, holding the towers'
     /// activations of only one of `microBatches` micro-batches (of B / microBatches pairs) at a
     /// time (DESIGN.md §5.1):
     ///
     /// 1. every micro-batch's embeddings, without keeping activations;
-    /// 2. the loss over all B × B logits, one micro-batch × micro-batch block at a time
-    ///    (`SigmoidLoss.blockLossAndGradients`), and its gradient with respect to every
-    ///    embedding (and t, b) — the whole loss, not a sum of per-micro-batch losses;
+    /// 2. `embeddingLoss` over all B embeddings (by default the loss over all B × B logits,
+    ///    `blockLoss`), and its gradient with respect to every embedding (and t, b);
     /// 3. per micro-batch, the towers again with activations, and their backward from that
     ///    micro-batch's rows of the embedding gradients.
     ///
+    /// With one micro-batch the towers run once, keeping their activations through step 2.
     /// Equal to `lossAndGradients` on the whole batch up to float rounding (a test holds the
     /// difference). Gradients ACCUMULATE into `parameters.gradients`. Beyond one micro-batch's
-    /// activations the arena keeps only the B × E embeddings, their gradients and one block of
-    /// (B / microBatches)² logits.
+    /// activations the arena keeps only the B × E embeddings, their gradients and what the
+    /// embedding loss needs (one block of (B / microBatches)² logits by default).
     public func lossAndGradients(pixels: Tensor, ids: [Int32], microBatches: Int, imageRounds: Int? = nil, textRounds: Int? = nil,
-                                 _ ctx: Context) -> AccumulatedResult {
+                                 loss embeddingLoss: EmbeddingLoss? = nil, _ ctx: Context) throws -> AccumulatedResult {
         let batch = pixels.shape[0], length = config.textTower.length
         precondition(microBatches >= 1 && batch % microBatches == 0, "batch \(batch) does not split into \(microBatches) micro-batches")
+        let embeddingLoss = embeddingLoss ?? blockLoss(microBatches: microBatches)
         let n = batch / microBatches, e = config.imageTower.width
         let pixelsPer = pixels.count / batch
         func pixelSlice(_ k: Int) -> Tensor { Tensor(pixels.data + k * n * pixelsPer, [n] + pixels.shape.dropFirst()) }
         func idSlice(_ k: Int) -> [Int32] { Array(ids[(k * n * length)..<((k + 1) * n * length)]) }
+        func backward(_ k: Int, _ dImg: Tensor, _ dTxt: Tensor, image: (Tensor, ImageTower.Cache), text: (Tensor, TextTower.Cache)) {
+            let dImagePooled = ctx.arena.tensor(image.0.shape)
+            L2Normalize.backward(Tensor(dImg.data + k * n * e, [n, e]), input: image.0, into: dImagePooled, .overwrite, ctx)
+            imageTower.backward(dImagePooled, image.1, ctx)
+            let dTextPooled = ctx.arena.tensor(text.0.shape)
+            L2Normalize.backward(Tensor(dTxt.data + k * n * e, [n, e]), input: text.0, into: dTextPooled, .overwrite, ctx)
+            textTower.backward(dTextPooled, text.1, ctx)
+        }
+        if microBatches == 1 {
+            let image = imageTower.forward(pixels, rounds: imageRounds, ctx)
+            let text = textTower.forward(ids, batch: batch, rounds: textRounds, ctx)
+            let img = L2Normalize.forward(image.0, ctx), txt = L2Normalize.forward(text.0, ctx)
+            let dImg = ctx.arena.zeros(img.shape), dTxt = ctx.arena.zeros(txt.shape)
+            let value = try embeddingLoss(img, txt, dImg, dTxt, ctx)
+            backward(0, dImg, dTxt, image: image, text: text)
+            return AccumulatedResult(loss: value, imageEmbeddings: img, textEmbeddings: txt)
+        }
         let img = ctx.arena.tensor([batch, e]), txt = ctx.arena.tensor([batch, e])
         for k in 0..<microBatches {
             let mark = ctx.arena.mark()
@@ -121,27 +165,12 @@ public final class SigLIPModel {
             (txt.data + k * n * e).update(from: t.data, count: n * e)
             ctx.arena.release(to: mark)
         }
-        // The loss over all B × B pairs, one n × n block at a time.
         let dImg = ctx.arena.zeros(img.shape), dTxt = ctx.arena.zeros(txt.shape)
-        var total = 0.0
-        for i in 0..<microBatches {
-            for j in 0..<microBatches {
-                total += Double(loss.blockLossAndGradients(
-                    images: Tensor(img.data + i * n * e, [n, e]), texts: Tensor(txt.data + j * n * e, [n, e]), positives: i == j,
-                    batch: batch, into: Tensor(dImg.data + i * n * e, [n, e]), Tensor(dTxt.data + j * n * e, [n, e]), .accumulate, ctx))
-            }
-        }
-        let value = Float(total)
+        let value = try embeddingLoss(img, txt, dImg, dTxt, ctx)
         for k in 0..<microBatches {
             let mark = ctx.arena.mark()
-            let (imagePooled, vc) = imageTower.forward(pixelSlice(k), rounds: imageRounds, ctx)
-            let dImagePooled = ctx.arena.tensor(imagePooled.shape)
-            L2Normalize.backward(Tensor(dImg.data + k * n * e, [n, e]), input: imagePooled, into: dImagePooled, .overwrite, ctx)
-            imageTower.backward(dImagePooled, vc, ctx)
-            let (textPooled, tc) = textTower.forward(idSlice(k), batch: n, rounds: textRounds, ctx)
-            let dTextPooled = ctx.arena.tensor(textPooled.shape)
-            L2Normalize.backward(Tensor(dTxt.data + k * n * e, [n, e]), input: textPooled, into: dTextPooled, .overwrite, ctx)
-            textTower.backward(dTextPooled, tc, ctx)
+            backward(k, dImg, dTxt, image: imageTower.forward(pixelSlice(k), rounds: imageRounds, ctx),
+                     text: textTower.forward(idSlice(k), batch: n, rounds: textRounds, ctx))
             ctx.arena.release(to: mark)
         }
         return AccumulatedResult(loss: value, imageEmbeddings: img, textEmbeddings: txt)

@@ -40,18 +40,42 @@ public final class TrainingStep {
     /// tower (nil: as configured). Throws `NonFiniteError` before updating anything.
     /// With `microBatches` > 1, the batch's towers run one micro-batch at a time against the
     /// exact loss over the whole batch (`SigLIPModel.lossAndGradients(…, microBatches:)`).
-    public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil, microBatches: Int = 1) throws -> Metrics {
+    ///
+    /// With a `group` of K > 1 ranks (data parallelism, DESIGN.md §5.2) this rank's batch is
+    /// its 1/K of the global batch: the loss is the sigmoid loss over all K·B pairs (the text
+    /// embeddings travel around the ring, `RingSigmoidLoss`), the parameter gradients are summed
+    /// over the ranks in one all-reduce, and every rank takes the same AdamW step. The metrics
+    /// are the global loss and gradient norm; the collapse cosines are the ranks' mean.
+    public func run(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil, microBatches: Int = 1,
+                    group: ProcessGroup? = nil) throws -> Metrics {
         model.parameters.zeroGradients()   // nothing to do after the previous step's update consumed them
-        let (loss, images, texts): (Float, Tensor, Tensor)
-        if microBatches == 1 {
+        var ringLoss: SigLIPModel.EmbeddingLoss?
+        if let group, group.size > 1 {
+            ringLoss = { [model] img, txt, dImg, dTxt, ctx in
+                let r = try RingSigmoidLoss.run(model.loss, images: img, texts: txt, ring: group, ctx)
+                dImg.data.update(from: r.dImages, count: r.dImages.count)
+                dTxt.data.update(from: r.dTexts, count: r.dTexts.count)
+                return r.lossShare
+            }
+        }
+        var loss: Float
+        let images: Tensor, texts: Tensor
+        if microBatches == 1, ringLoss == nil {   // the whole B × B logits at once
             let r = model.lossAndGradients(pixels: pixels, ids: ids, imageRounds: imageRounds, textRounds: textRounds, context)
             (loss, images, texts) = (r.loss, r.imageEmbeddings, r.textEmbeddings)
         } else {
-            let r = model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, imageRounds: imageRounds,
-                                           textRounds: textRounds, context)
+            let r = try model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, imageRounds: imageRounds,
+                                               textRounds: textRounds, loss: ringLoss, context)
             (loss, images, texts) = (r.loss, r.imageEmbeddings, r.textEmbeddings)
         }
-        let imageCosine = Self.meanPairwiseCosine(images), textCosine = Self.meanPairwiseCosine(texts)
+        var imageCosine = Self.meanPairwiseCosine(images), textCosine = Self.meanPairwiseCosine(texts)
+        if let group, group.size > 1 {
+            let gradients = model.parameters.gradients
+            try group.allReduceSum(gradients.data, count: gradients.count)
+            let sums = try group.allReduceSum([Double(loss), Double(imageCosine), Double(textCosine)])
+            loss = Float(sums[0])
+            (imageCosine, textCosine) = (Float(sums[1] / Double(group.size)), Float(sums[2] / Double(group.size)))
+        }
         context.arena.reset()
         let norm = AdamW.globalNorm(model.parameters.gradients)
         guard loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: loss, gradientNorm: norm) }

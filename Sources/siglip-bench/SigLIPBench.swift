@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SigLIP
 import SigLIPApp
+import SigLIPMPI
 import SigLIPTraining
 
 /// `siglip-bench`: times a training step or an inference forward of named configurations and
@@ -37,6 +38,16 @@ struct SigLIPBench: ParsableCommand {
     @Flag(help: "Instead of the model: time the element-wise kernels, the optimiser, the thread hand-off and the GEMM shapes of the Ti/16-64 step.")
     var kernels = false
 
+    @Flag(help: "Under mpirun -np K: check the sigmoid loss over K ranks against one process, then time a ring exchange of embeddings and the gradient all-reduce.")
+    var ring = false
+
+    @Option(help: "With --ring: each rank's batch n and the embedding width E (default: ViT-B/16's batch 64 × 768).")
+    var ringBatch = 64
+    @Option(help: "With --ring: embedding width E.")
+    var ringWidth = 768
+    @Option(help: "With --ring: floats in the timed all-reduce (default: ViT-B/16 SigLIP's 203 million parameters).")
+    var allReduceFloats = 203_156_226
+
     @Option(help: "Scaling: run each configuration at these batch sizes instead of its own, e.g. 16,32,64,128.")
     var batchSizes: String?
 
@@ -61,6 +72,16 @@ struct SigLIPBench: ParsableCommand {
                 folder: URL(fileURLWithPath: decodeFolder), threadCounts: threads.map { [$0] },
                 pillowScript: pillow ? URL(fileURLWithPath: "evals/images/bench_decode.py") : nil)
             print(DecodeThroughput.table(rows))
+            return
+        }
+        if ring {
+            guard MPIGroup.isLaunched else { throw ValidationError("--ring runs under mpirun, e.g. mpirun -np 2 siglip-bench --ring") }
+            guard (1...65_536).contains(ringBatch), (1...65_536).contains(ringWidth), (1...(1 << 31)).contains(allReduceFloats) else {
+                throw ValidationError("--ring-batch and --ring-width must be 1…65536, --all-reduce-floats 1…2^31")
+            }
+            let settings = RingBenchmark.Settings(localBatch: ringBatch, width: ringWidth, allReduceFloats: allReduceFloats,
+                                                  steps: max(steps, 1), seed: 0, timeout: 300)
+            guard try RingBenchmark.run(settings) else { throw ExitCode.failure }
             return
         }
         if kernels {

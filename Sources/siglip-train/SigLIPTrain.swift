@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigLIP
+import SigLIPMPI
 import SigLIPTraining
 
 /// `siglip-train`: trains a SigLIP model (with RINS if asked) from scratch or from a checkpoint.
@@ -18,6 +19,10 @@ struct SigLIPTrain: ParsableCommand {
             zero-shot accuracy on the bundled held-out benchmark. Options come from --config FILE (JSON, \
             keys as in train_config.json) and are overridden by flags; the effective options are written \
             to OUTPUT/train_config.json.
+
+            Started by mpirun (mpirun -np K siglip-train ...), trains data-parallel over K ranks: \
+            --batch-size is the global batch, each rank takes 1/K of it from its part of the data, the \
+            sigmoid loss is over the whole global batch, rank 0 writes OUTPUT (docs/SCALING.md).
             """)
 
     @OptionGroup var flags: TrainFlags
@@ -28,11 +33,20 @@ struct SigLIPTrain: ParsableCommand {
     @Flag(help: "Continue the run in --output from its latest checkpoint.")
     var resume = false
 
-    @Option(help: "Threads for BLAS and the kernels (default: all cores).")
+    @Option(help: "Threads for BLAS and the kernels (default: all cores; under mpirun, per rank).")
     var threads: Int?
+
+    @Option(help: ArgumentHelp("Under mpirun: seconds a rank waits for the others in one exchange before it ends the job.",
+                               discussion: "Must exceed rank 0's slowest periodic evaluation and checkpoint."))
+    var mpiTimeout: Double = 600
 
     mutating func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)   // one line at a time, also into a file or pipe
+        guard mpiTimeout.isFinite, (1...86_400).contains(mpiTimeout) else {
+            throw ValidationError("--mpi-timeout: \(mpiTimeout) is not between 1 and 86400 seconds")
+        }
+        // MPI only when a launcher started this process; a plain run never initialises it.
+        let group = MPIGroup.isLaunched ? try MPIGroup(timeout: mpiTimeout, command: "siglip-train") : nil
         do {
             if let threads { try ComputeThreads.set(flag: threads) }
             // A resumed run starts from its own saved options (then --config or flags may change
@@ -45,10 +59,13 @@ struct SigLIPTrain: ParsableCommand {
                 options = try TrainingOptions.read(from: saved)
             }
             try flags.apply(to: &options)
-            try TrainingJob(options: options, resume: resume).run()
+            try TrainingJob(options: options, resume: resume, group: group).run()
+            group?.finish()
         } catch let error as ExitCode {
             throw error
         } catch {
+            // Under mpirun one rank's error ends every rank (Open MPI's abort), naming the rank.
+            if let group, group.size > 1 { group.abort("\(error)") }
             writeStandardError("siglip-train: error: \(error)\n")
             throw ExitCode.failure
         }

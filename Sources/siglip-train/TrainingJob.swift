@@ -2,6 +2,7 @@ import Foundation
 import SigLIP
 import SigLIPApp
 import SigLIPEval
+import SigLIPMPI
 import SigLIPTraining
 
 /// Runs a `TrainingRun` and shows it: a progress bar with rate and ETA on a terminal, plain
@@ -9,6 +10,8 @@ import SigLIPTraining
 struct TrainingJob {
     let options: TrainingOptions
     let resume: Bool
+    /// The ranks under mpirun (nil: one process); rank 0 alone prints.
+    let group: MPIGroup?
 
     func run() throws {
         let terminal = isatty(STDERR_FILENO) != 0
@@ -16,7 +19,8 @@ struct TrainingJob {
         var total = 0, first = 0
         var lastLine = Date.distantPast
         var chance: Double?
-        let training = try TrainingRun(options: options, resume: resume, onEvent: { event in
+        let ranks = group?.size ?? 1
+        let training = try TrainingRun(options: options, resume: resume, group: group, onEvent: { event in
             switch event {
             case .started(let steps, let resumedAt, let perExample, let match, let parameters):
                 total = steps
@@ -25,7 +29,7 @@ struct TrainingJob {
                       + "image tower \(options.signature)\(options.rounds > 1 ? " r=\(options.rounds)" : "")"
                       + (options.skipProbability > 0 ? " (stochastic, p_s \(options.skipProbability))" : "")
                       + (options.adapter != .none ? ", \(options.adapter) adapters" : "")
-                      + "; batch \(options.batchSize), \(steps) steps, \(scientific(perExample)) training FLOPs per example")
+                      + "; batch \(options.batchSize)" + (ranks > 1 ? " over \(ranks) ranks" : "") + ", \(steps) steps, \(scientific(perExample)) training FLOPs per example")
                 print(parameters)
                 if let resumedAt { print("resuming at step \(resumedAt)") }
                 if let match { print("compute matched: \(match.summary)") }
@@ -35,6 +39,7 @@ struct TrainingJob {
                 let text = String(format: "step %d/%d  loss %.4f  t %.2f  b %.2f  |g| %.3f  lr %.2e  %.0f img/s  cos img %.2f txt %.2f  ETA %@",
                                   r.step, total, r.loss, r.logScale, r.bias, r.gradientNorm, r.learningRate, r.imagesPerSecond,
                                   r.imageCosine, r.textCosine, duration(eta))
+                    + (r.communicationSeconds.map { String(format: "  comm %.0f ms", 1000 * $0) } ?? "")
                 if terminal {
                     writeStandardError("\r\u{1B}[K\(bar(Double(r.step) / Double(max(total, 1)))) \(text)")
                 } else if Date().timeIntervalSince(lastLine) >= 10 || r.step == total || r.step == first + 1 {
@@ -56,11 +61,13 @@ struct TrainingJob {
                                    + "resuming from \(shown(used.path))\n")
             }
         }, onNotice: { notice in
-            if case .skippedSample(let name, let reason) = notice {
-                writeStandardError("\(terminal ? "\r\u{1B}[K" : "")skipped \(name): \(reason)\n")
+            if case .skippedSample(let name, let reason) = notice {   // every rank reports its own
+                let rank = ranks > 1 ? "rank \(group!.rank): " : ""
+                writeStandardError("\(terminal ? "\r\u{1B}[K" : "")\(rank)skipped \(name): \(reason)\n")
             }
         })
         let summary = try training.train()
+        guard (group?.rank ?? 0) == 0 else { return }
         if terminal { writeStandardError("\n") }
         print("")
         print("done: \(summary.steps) steps, \(summary.examples) examples, \(scientific(summary.flops)) FLOPs in \(duration(summary.seconds))"

@@ -33,7 +33,7 @@ import Testing
         let reference = Array(model.parameters.gradients.buffer)
         ctx.arena.reset()
         model.parameters.zeroGradients()
-        let accumulated = model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, ctx)
+        let accumulated = try model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, ctx)
         let gradients = Array(model.parameters.gradients.buffer)
         #expect(abs(accumulated.loss - whole) <= 1e-6 * abs(whole), "loss \(accumulated.loss) vs \(whole)")
         // Per tensor: ‖a − b‖ ≤ 1e-5 ‖b‖ + 1e-6 ‖whole gradient‖ (the floor for tensors whose
@@ -59,7 +59,7 @@ import Testing
         for microBatches in [1, 3] {
             let ctx = model.makeContext()
             model.parameters.zeroGradients()
-            _ = model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, ctx)
+            _ = try model.lossAndGradients(pixels: pixels, ids: ids, microBatches: microBatches, ctx)
             marks.append(ctx.arena.highWaterMark)
         }
         #expect(marks[1] < marks[0], "high-water marks \(marks)")

@@ -31,7 +31,7 @@ import Testing
         if microBatches == 1 {
             _ = model.lossAndGradients(pixels: input, ids: ids, ctx)
         } else {
-            _ = model.lossAndGradients(pixels: input, ids: ids, microBatches: microBatches, ctx)
+            _ = try model.lossAndGradients(pixels: input, ids: ids, microBatches: microBatches, ctx)
         }
         withExtendedLifetime(pixels) {}
         return (ctx.arena.highWaterMark * 4, model)

@@ -45,11 +45,14 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var imageCosine: Float
     public var textCosine: Float
     public var imageRounds: Int
+    /// Data-parallel runs: seconds the step spent in communication between ranks (the ring
+    /// exchange, the all-reduce and gathers, waiting for slower ranks included); nil otherwise.
+    public var communicationSeconds: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case step, loss, learningRate = "lr", logScale = "t", bias = "b", gradientNorm = "grad_norm", imagesPerSecond = "images_per_s"
         case examples, flops, skippedFiles = "skipped_files", imageCosine = "image_cosine", textCosine = "text_cosine"
-        case imageRounds = "image_rounds"
+        case imageRounds = "image_rounds", communicationSeconds = "comm_s"
     }
 }
 
@@ -81,6 +84,13 @@ public struct TrainingSummary: Codable, Sendable {
 /// Trains a SigLIP model: a loop of steps (stochastic recursion rounds drawn from the run's
 /// generator, AdamW, NaN/Inf guard), metrics to JSONL, periodic evaluation and atomic
 /// checkpoints from which `resume` continues with exactly the same losses.
+///
+/// Data-parallel (a `group` of K > 1 ranks, DESIGN.md §5.2): every rank runs this loop on its
+/// part of each global batch of `options.batchSize`, draws the same recursion rounds from the
+/// same generator and takes the same optimiser step; rank 0 alone writes the run directory
+/// (metrics, checkpoints), evaluates and reports events. Every rank restores from the same
+/// checkpoint on resume, and the ranks' parameters are compared at the start and at every
+/// checkpoint.
 public final class Trainer {
     public let options: TrainingOptions
     public let model: SigLIPModel
@@ -93,22 +103,39 @@ public final class Trainer {
     let makeSource: (Data?) throws -> TrainingBatchSource
     let evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])?
     let onEvent: (TrainingEvent) -> Void
+    /// The ranks of a data-parallel run (nil: one process).
+    let group: ProcessGroup?
+    /// Whether this process writes the run directory and reports: rank 0, or the only process.
+    var isLeader: Bool { (group?.rank ?? 0) == 0 }
 
     /// - Parameters:
-    ///   - makeSource: opens the training batches, at a saved position (nil: the start).
-    ///   - evaluate: the periodic zero-shot evaluation (nil: none).
+    ///   - makeSource: opens the training batches, at a saved position (nil: the start); with
+    ///     a group, this rank's part of each global batch.
+    ///   - evaluate: the periodic zero-shot evaluation (nil: none); run by rank 0 only.
+    ///   - group: the ranks of a data-parallel run (nil or one rank: a single process).
     public init(options: TrainingOptions, model: SigLIPModel, tokenizerFile: URL, run: RunDirectory,
                 makeSource: @escaping (Data?) throws -> TrainingBatchSource,
                 evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])? = nil,
+                group: ProcessGroup? = nil,
                 onEvent: @escaping (TrainingEvent) -> Void = { _ in }) throws {
         try options.validate()
+        if let group, group.size > 1 {
+            guard options.batchSize % (group.size * options.accumulate) == 0 else {
+                throw TrainingError.badOptions("--batch-size \(options.batchSize) does not split over \(group.size) ranks"
+                                               + (options.accumulate > 1 ? " × \(options.accumulate) micro-batches" : ""))
+            }
+            self.group = group
+        } else {
+            self.group = nil
+        }
         self.options = options
         self.model = model
         self.run = run
         self.tokenizerFile = tokenizerFile
         self.makeSource = makeSource
         self.evaluate = evaluate
-        self.onEvent = onEvent
+        let leader = (self.group?.rank ?? 0) == 0
+        self.onEvent = leader ? onEvent : { _ in }
         let batch = options.batchSize
         let perExample = FLOPs.trainingExample(model.config, batch: batch)
         flopsPerExample = perExample
@@ -156,16 +183,17 @@ public final class Trainer {
                                  generator: SeededGenerator(seed: options.seed ^ Trainer.roundsStreamSalt),
                                  optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)
         var lastCheckpoint: URL?
-        run.removeStaleTemporaryCheckpoints()
+        if isLeader { run.removeStaleTemporaryCheckpoints() }
         if resume {
             (state, lastCheckpoint) = try restoreNewestComplete()
-        } else {
+        } else if isLeader {
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
             try AtomicFile.write(try options.jsonData(), to: run.optionsFile)
             try AtomicFile.write(Data(), to: run.metricsFile)
         }
+        try requireSameParameters(at: resume ? "the resumed checkpoint \(lastCheckpoint?.path ?? "")" : "the start")
         let source = try makeSource(resume ? state.dataPosition : nil)
-        let metrics = try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines)
+        let metrics = isLeader ? try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines) : nil
         onEvent(.started(totalSteps: state.totalSteps, resumedAt: resume ? state.step : nil,
                          flopsPerExample: flopsPerExample, computeMatch: computeMatch,
                          parameters: ParameterReport(model.parameters)))
@@ -174,13 +202,14 @@ public final class Trainer {
         var lastLoss = Float.nan
         while state.step < state.totalSteps {
             let stepStart = DispatchTime.now().uptimeNanoseconds
+            let communicationStart = group?.communicationSeconds
             let batch = try source.nextBatch()
             let imageRounds = drawTrainingRounds(model.config.imageTower.recursion, using: &state.generator)
             let textRounds = drawTrainingRounds(model.config.textTower.recursion, using: &state.generator)
             let measured: TrainingStep.Metrics
             do {
                 measured = try step.run(pixels: batch.pixels, ids: batch.ids, imageRounds: imageRounds, textRounds: textRounds,
-                                        microBatches: options.accumulate)
+                                        microBatches: options.accumulate, group: group)
             } catch let error as TrainingStep.NonFiniteError {
                 throw TrainingError.nonFinite(step: state.step + 1, loss: error.loss, gradientNorm: error.gradientNorm,
                                               lastCheckpoint: lastCheckpoint?.path)
@@ -196,24 +225,28 @@ public final class Trainer {
                 step: state.step, loss: measured.loss, learningRate: measured.learningRate, logScale: measured.logScale, bias: measured.bias,
                 gradientNorm: measured.gradientNorm, imagesPerSecond: Double(options.batchSize) / seconds,
                 examples: state.examplesSeen, flops: state.flopsSpent, skippedFiles: state.skippedFiles,
-                imageCosine: measured.imageCosine, textCosine: measured.textCosine, imageRounds: imageRounds)
+                imageCosine: measured.imageCosine, textCosine: measured.textCosine, imageRounds: imageRounds,
+                communicationSeconds: communicationStart.map { group!.communicationSeconds - $0 })
             lastLoss = measured.loss
-            try metrics.append(record)
+            try metrics?.append(record)
             onEvent(.step(record))
             let last = state.step == state.totalSteps
-            if let evaluate, state.step % options.evalEvery == 0 || last {
+            if isLeader, let evaluate, state.step % options.evalEvery == 0 || last {
                 let records = try evaluate(model, state.step).map {
                     EvaluationRecord(step: state.step, examples: state.examplesSeen, flops: state.flopsSpent, score: $0)
                 }
                 state.evaluations += records
-                try metrics.append(evaluations: records)
+                try metrics?.append(evaluations: records)
                 onEvent(.evaluated(records))
             }
             if state.step % options.checkpointEvery == 0 || last {
-                state.optimizerStep = optimizer.step
-                state.metricsLines = metrics.lines
-                lastCheckpoint = try writeCheckpoint(state)
-                onEvent(.checkpoint(lastCheckpoint!))
+                try requireSameParameters(at: "step \(state.step)")
+                if let metrics {
+                    state.optimizerStep = optimizer.step
+                    state.metricsLines = metrics.lines
+                    lastCheckpoint = try writeCheckpoint(state)
+                    onEvent(.checkpoint(lastCheckpoint!))
+                }
             }
         }
         let summary = TrainingSummary(
@@ -221,6 +254,18 @@ public final class Trainer {
             seconds: Date().timeIntervalSince(started), skippedFiles: state.skippedFiles, computeMatch: computeMatch?.summary,
             evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
         return summary
+    }
+
+    /// Data-parallel runs: every rank must hold the same parameters (the same initialisation or
+    /// checkpoint, the same summed gradients, the same update). Compares a hash of them.
+    func requireSameParameters(at moment: String) throws {
+        guard let group else { return }
+        let hash = model.parameters.values.buffer.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1.bitPattern)) &* 0x100_0000_01b3 }
+        let all = try group.allGather([Double(hash >> 32), Double(hash & 0xffff_ffff)])
+        if let other = all.firstIndex(where: { $0 != all[0] }) {
+            throw TrainingError.badOptions("at \(moment) rank \(other) holds other parameters than rank 0; "
+                                           + "the ranks must start from the same options and checkpoint")
+        }
     }
 
     // MARK: Checkpoints

@@ -55,8 +55,9 @@ extension Commands {
     /// Runs a built command in the repository root under an address-space cap (`ulimit -v`) and
     /// a wall-clock limit, with `shellSetup` (e.g. `ulimit -f 64`) run first in the same shell.
     /// Output goes to files, so a chatty process cannot block on a full pipe.
+    /// `launcher` (e.g. mpirun and its flags) starts the command when given.
     public static func runConfined(_ command: String, _ arguments: [String], memoryMiB: Int = 4096, seconds: Double = 60,
-                                   shellSetup: String = "") throws -> Confined {
+                                   shellSetup: String = "", launcher: [String] = []) throws -> Confined {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("confined-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -65,8 +66,9 @@ extension Commands {
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let program = products.appendingPathComponent(command).path
         process.arguments = ["-c", "ulimit -v \(memoryMiB * 1024); \(shellSetup)\nexec \"$0\" \"$@\"",
-                             products.appendingPathComponent(command).path] + arguments
+                             launcher.first ?? program] + launcher.dropFirst() + (launcher.isEmpty ? [] : [program]) + arguments
         process.currentDirectoryURL = repository
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
@@ -81,5 +83,25 @@ extension Commands {
         return Confined(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
                         timedOut: timedOut, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}
+
+extension Commands {
+    /// mpirun and its flags for `ranks` processes on this machine: more ranks than cores
+    /// allowed, and root allowed (CI runs as root).
+    public static func mpirun(_ ranks: Int) -> [String] {
+        ["mpirun", "-np", "\(ranks)", "--oversubscribe"] + (getuid() == 0 ? ["--allow-run-as-root"] : [])
+    }
+
+    /// Whether Open MPI's launcher is installed (README's install line puts it there).
+    public static var hasMPI: Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }
+    }
+
+    /// Runs a built command under `mpirun -np ranks` (no address-space cap: Open MPI maps large
+    /// shared-memory regions).
+    public static func runMPI(_ ranks: Int, _ command: String, _ arguments: [String], seconds: Double = 120) throws -> Confined {
+        try runConfined(command, arguments, memoryMiB: 1 << 20, seconds: seconds, launcher: mpirun(ranks))
     }
 }

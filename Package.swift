@@ -60,7 +60,7 @@ let package = Package(
         // The application: a training job wired from data, model, periodic evaluation and charts.
         .target(name: "SigLIPApp", dependencies: [
             "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
-            "SigLIPEval", "SigLIPTraining", "SigLIPMPI", "SigLIPCharts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SigLIPEval", "SigLIPTraining", "SigLIPCharts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The importable library: encoders and their inputs.
         .target(name: "SigLIP", dependencies: [

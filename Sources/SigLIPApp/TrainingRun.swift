@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 import SigLIPCharts
 import SigLIPCore
 import SigLIPData
@@ -25,6 +26,8 @@ public final class TrainingRun {
     public enum Notice {
         case skippedSample(name: String, reason: String)
         case evaluationProgress(EvalProgress)
+        /// `--init-from`: what was loaded from the pretrained model and what was added.
+        case initialized(from: String, PretrainedTransfer.Report)
     }
 
     /// The ranks of a data-parallel run (nil: one process); rank 0 writes and evaluates.
@@ -67,10 +70,15 @@ public final class TrainingRun {
         try Self.refuseExistingRun(in: run, resume: resume)
         let model: SigLIPModel
         if let initFrom = options.initFrom {
-            model = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
-            guard model.config == config else {
-                throw TrainingError.incompatibleCheckpoint("\(initFrom) has another model configuration than these options describe")
+            // The pretrained weights, into this run's configuration: a baseline checkpoint becomes
+            // a RINS model with zero adapters (DESIGN.md §5.3), anything else must match.
+            let pretrained = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
+            model = try SigLIPModel(config: config)
+            let report: PretrainedTransfer.Report
+            do { report = try PretrainedTransfer.transfer(from: pretrained, into: model, path: initFrom) } catch let error as SigLIPError {
+                throw TrainingError.incompatibleCheckpoint("--init-from \(error.path): \(error.problem)")
             }
+            onNotice(.initialized(from: initFrom, report))
         } else {
             model = try SigLIPModel(config: config)
             model.initialize(seed: options.seed)

@@ -61,9 +61,14 @@ struct TrainingJob {
                                    + "resuming from \(shown(used.path))\n")
             }
         }, onNotice: { notice in
-            if case .skippedSample(let name, let reason) = notice {   // every rank reports its own
+            switch notice {
+            case .skippedSample(let name, let reason):   // every rank reports its own
                 let rank = ranks > 1 ? "rank \(group!.rank): " : ""
                 writeStandardError("\(terminal ? "\r\u{1B}[K" : "")\(rank)skipped \(name): \(reason)\n")
+            case .initialized(let path, let report):
+                if (group?.rank ?? 0) == 0 { print("init from \(shown(path)): \(report)") }
+            case .evaluationProgress:
+                break
             }
         })
         let summary = try training.train()

@@ -38,7 +38,7 @@ import Testing
     /// one process takes on the whole batch (within 1e-5 of the largest parameter), and report
     /// its losses (1e-5 relative).
     @Test func twoRankStepsEqualTheWholeBatchStep() throws {
-        func makeStep() throws -> TrainingStep {
+        @Sendable func makeStep() throws -> TrainingStep {
             var vision = ImageTowerConfig()
             (vision.width, vision.mlpWidth, vision.depth, vision.heads) = (48, 96, 1, 3)
             (vision.imageSize, vision.patchSize) = (16, 8)
@@ -61,8 +61,11 @@ import Testing
         let losses = try (0..<4).map { _ in try whole.run(pixels: Tensor(pixels.data, [batch, 16, 16, 3]), ids: ids).loss }
 
         let group = InProcessRing.Group(size: 2)
-        let lock = NSLock()
-        var rankLosses = [[Float]](repeating: [], count: 2), rankParameters = [[Float]](repeating: [], count: 2)
+        final class Results: @unchecked Sendable {   // written under `lock` by the rank threads
+            let lock = NSLock()
+            var losses = [[Float]](repeating: [], count: 2), parameters = [[Float]](repeating: [], count: 2)
+        }
+        let results = Results()
         let finished = DispatchGroup()
         for r in 0..<2 {
             finished.enter()
@@ -73,12 +76,14 @@ import Testing
                 let mine = Tensor(pixels.data + r * half * pixelsPer, [half, 16, 16, 3])
                 let myIDs = Array(ids[(r * half * length)..<((r + 1) * half * length)])
                 let l = (0..<4).compactMap { _ in try? step.run(pixels: mine, ids: myIDs, group: group.ring(r)).loss }
-                lock.lock()
-                (rankLosses[r], rankParameters[r]) = (l, Array(step.model.parameters.values.buffer))
-                lock.unlock()
+                results.lock.lock()
+                (results.losses[r], results.parameters[r]) = (l, Array(step.model.parameters.values.buffer))
+                results.lock.unlock()
             }.start()
         }
         #expect(finished.wait(timeout: .now() + 120) == .success, "the ranks did not finish")
+        let rankLosses = results.losses
+        var rankParameters = results.parameters
         // The key projections' biases are left out: their gradient is zero in exact arithmetic (a
         // shift shared by every key does not change the softmax), so what they receive is rounding
         // noise, which Adam scales up to steps of ±lr whose signs depend on the summation order.

@@ -3,6 +3,7 @@ import SigLIPBase
 import SigLIPCore
 import SigLIPLayers
 import SigLIPModels
+import SigLIPText
 
 /// Embeddings as Hugging Face's `SiglipModel` returns them: `image_embeds` [N, E] and
 /// `text_embeds` [M, E] L2-normalised, and `logits_per_image` [N, M] = exp(t)·⟨img, txt⟩ + b
@@ -66,18 +67,21 @@ public enum Embedder {
         return result
     }
 
-    /// Image files and texts through the checkpoint's preprocessing and tokenizer (texts are
-    /// lowercased, not canonicalised). An unreadable image is an error: every row must be there.
+    /// Image files and texts through the checkpoint's preprocessing and tokenizer, as Hugging
+    /// Face's `SiglipProcessor` does: texts lowercased and canonicalised (ASCII punctuation
+    /// removed, whitespace collapsed, `SiglipTokenizer.canonicalize_text`), padded to L with
+    /// the pad id. An unreadable image is an error: every row must be there.
     public static func embed(checkpoint: EvalCheckpoint, images: [URL], texts: [String], rounds: Int? = nil) throws -> Embeddings {
         let s = checkpoint.model.config.imageTower.imageSize, stride = s * s * 3
         var pixels = [Float](repeating: 0, count: images.count * stride)
         let failures = images.isEmpty ? [] : pixels.withUnsafeMutableBufferPointer { buffer in
             ImageLoading.loadInParallel(count: images.count, stride: stride, into: buffer.baseAddress!) { i, slot in
-                try ImageLoading.load(images[i], size: s, into: slot)
+                try ImageLoading.load(images[i], size: s, filter: checkpoint.imageProcessor.resizeFilter, into: slot)
             }
         }
         if let failure = failures.compactMap({ $0 }).first { throw SigLIPError(path: "", problem: failure) }
         return try embed(model: checkpoint.model, pixels: pixels, imageCount: images.count,
-                         ids: checkpoint.tokenizer.encode(batch: texts), textCount: texts.count, rounds: rounds)
+                         ids: checkpoint.tokenizer.encode(batch: texts.map { TextCanonicalization.huggingFace.apply($0) }),
+                         textCount: texts.count, rounds: rounds)
     }
 }

@@ -13,11 +13,15 @@ public struct EvalCheckpoint {
     /// Length L = `text_config.max_position_embeddings`, lowercasing on, padding with EOS (1),
     /// no canonicalisation (the evaluators canonicalise class names and templates themselves).
     public let tokenizer: SigLIPTokenizer
+    /// How images are brought to the model's size: the directory's Hugging Face image processor
+    /// (bicubic for the released models) or, without one, bilinear as in training.
+    public let imageProcessor: ImageProcessorConfig
 
-    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, directory: URL) {
+    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, directory: URL, imageProcessor: ImageProcessorConfig = .training) {
         self.model = model
         self.tokenizer = tokenizer
         self.directory = directory
+        self.imageProcessor = imageProcessor
     }
 
     /// Loads model and tokenizer; a missing `spiece.model` or a tokenizer whose ids do not fit
@@ -49,11 +53,12 @@ public struct EvalCheckpoint {
         }
         let tokenizer = try SigLIPTokenizer(sentencePiece: sentencePiece, length: model.config.textTower.length,
                                             lowercase: true, canonicalization: .none, padID: sentencePiece.eosID)
-        return EvalCheckpoint(model: model, tokenizer: tokenizer, directory: directory)
+        return EvalCheckpoint(model: model, tokenizer: tokenizer, directory: directory,
+                              imageProcessor: try ImageProcessorConfig.read(directory: directory))
     }
 
     /// The adapter the evaluators use.
     public func encoder(textBatchSize: Int = 256) -> SigLIPEncoder {
-        SigLIPEncoder(model: model, tokenizer: tokenizer, textBatchSize: textBatchSize)
+        SigLIPEncoder(model: model, tokenizer: tokenizer, textBatchSize: textBatchSize, resizeFilter: imageProcessor.resizeFilter)
     }
 }

@@ -1,5 +1,6 @@
 import SigLIPBase
 import SigLIPCore
+import SigLIPImage
 import SigLIPLayers
 import SigLIPModels
 import SigLIPText
@@ -11,12 +12,14 @@ public final class SigLIPEncoder: ZeroShotEncoder {
     public let tokenizer: SigLIPTokenizer
     /// Texts per forward pass of the text tower.
     public let textBatchSize: Int
+    public let resizeFilter: ResizeFilter
     private let context: Context
 
-    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, textBatchSize: Int = 256) {
+    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, textBatchSize: Int = 256, resizeFilter: ResizeFilter = .bilinear) {
         self.model = model
         self.tokenizer = tokenizer
         self.textBatchSize = max(1, textBatchSize)
+        self.resizeFilter = resizeFilter
         context = model.makeContext()
     }
 

@@ -1,9 +1,12 @@
+import SigLIPImage
 /// The model side of the evaluators: images and texts to L2-normalised embeddings. The
 /// evaluators only see this protocol, so tests can supply hand-built embeddings with known
 /// answers; `SigLIPEncoder` adapts a `SigLIPModel` and its tokenizer.
 public protocol ZeroShotEncoder: AnyObject {
     /// The square input side: images are [H, W, 3] with H = W = `imageSize`.
     var imageSize: Int { get }
+    /// How images of another size are resized to `imageSize`.
+    var resizeFilter: ResizeFilter { get }
     /// E, the embedding width.
     var embeddingWidth: Int { get }
     /// The recursion rounds the image tower runs when none are asked for.
@@ -20,4 +23,9 @@ public protocol ZeroShotEncoder: AnyObject {
     func encodeTexts(_ texts: [String], rounds: Int) throws -> [Float]
     /// Inference FLOPs of the image tower per image at `rounds` rounds.
     func flopsPerImage(rounds: Int) -> Double
+}
+
+extension ZeroShotEncoder {
+    /// Bilinear, as in training, unless the encoder says otherwise.
+    public var resizeFilter: ResizeFilter { .bilinear }
 }

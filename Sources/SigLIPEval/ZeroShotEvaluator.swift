@@ -76,7 +76,8 @@ public enum ZeroShotEvaluator {
         progress(EvalProgress(phase: .images, done: 0, total: task.images.count))
         while start < task.images.count {
             let end = min(start + batchSize, task.images.count)
-            let failures = ImageLoading.loadBatch(Array(task.images[start..<end]), size: size, into: buffer.data)
+            let failures = ImageLoading.loadBatch(Array(task.images[start..<end]), size: size, filter: encoder.resizeFilter,
+                                                      into: buffer.data)
             var labels: [Int] = []
             for (i, failure) in failures.enumerated() {
                 if let failure {

@@ -8,7 +8,7 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Write image_embeds [N, D], text_embeds [M, D] and logits_per_image [N, M] to a safetensors file.",
         discussion: "Embeddings are L2-normalised, as Hugging Face's SiglipModel returns them. Images already at the "
-            + "model's resolution are used as they are; others are resized. Texts are lowercased, not canonicalised.")
+            + "model's resolution are used as they are; others are resized. Texts are lowercased and canonicalised as Hugging Face's SiglipProcessor does (punctuation removed, whitespace collapsed).")
 
     @OptionGroup var model: CheckpointOptions
     @Option(parsing: .upToNextOption, help: "Image files (PNG or JPEG).") var images: [String] = []

@@ -9,7 +9,7 @@
 // Data flow, one target per stage (docs/DESIGN.md §1 draws the graph and says what each owns):
 //   SigLIPBase (the error type, atomic writes) under everything
 //   CPNG/CJPEG → CImageCodecs → SigLIPImage (decode, preprocess)   SigLIPText (tokenizer)
-//   CBLAS + CKernels → SigLIPCore (buffers, GEMM, kernels) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
+//   CBLAS + CKernels + ZIPFoundation → SigLIPCore (buffers, GEMM, kernels, safetensors/npz) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
 //   SigLIPImage + SigLIPText → SigLIPData (data sets, input pipeline)
 //   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer): siblings
 //   SigLIPCharts (line charts) · SigLIPApp (a training job wired from all of them) → commands
@@ -27,6 +27,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The zip container of big_vision's .npz checkpoints (stored and deflated members).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries from the system (Debian package names as providers).
@@ -42,7 +44,7 @@ let package = Package(
 
         // Libraries, bottom up.
         .target(name: "SigLIPBase"),
-        .target(name: "SigLIPCore", dependencies: ["SigLIPBase", "CBLAS", "CKernels"]),
+        .target(name: "SigLIPCore", dependencies: ["SigLIPBase", "CBLAS", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "SigLIPLayers", dependencies: ["SigLIPCore"]),
         .target(name: "SigLIPModels", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers"]),
         .target(name: "SigLIPImage", dependencies: ["SigLIPBase", "CImageCodecs"]),

@@ -5,8 +5,8 @@ import SigLIPApp
 struct SigLIPEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siglip-eval",
-        abstract: "Evaluate SigLIP checkpoints: zero-shot classification (with RINS rounds), embeddings, retrieval; compare study runs; convert checkpoints; draw curves.",
-        subcommands: [ZeroShotCommand.self, EmbedCommand.self, RetrievalCommand.self, CompareCommand.self,
+        abstract: "Evaluate SigLIP checkpoints: zero-shot classification and few-shot linear probes (with RINS rounds), embeddings, retrieval; compare study runs; convert checkpoints; draw curves.",
+        subcommands: [ZeroShotCommand.self, FewShotCommand.self, EmbedCommand.self, RetrievalCommand.self, CompareCommand.self,
                       ConvertCommand.self, CurvesCommand.self])
 }
 

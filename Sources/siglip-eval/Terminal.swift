@@ -66,3 +66,17 @@ func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
         throw SigLIPError(path: path, problem: "cannot write the JSON report (\(error.localizedDescription))")
     }
 }
+
+/// The rounds to evaluate `encoder` at (nil: 1 up to its training rounds), announced on the
+/// terminal as `role: path (rounds …)`. A model whose image tower does not recurse runs the
+/// same blocks at every rounds value, so it is evaluated once, at the smallest asked for.
+func roundsToEvaluate(_ encoder: any ZeroShotEncoder, asked rounds: [Int]?, path: String, role: String) -> [Int] {
+    var values = rounds ?? Array(1...max(1, encoder.defaultRounds))
+    if !encoder.imageTowerRecurses && values.count > 1 {
+        Terminal.note("note: \(path) has no recursion in its image tower: rounds \(values.map(String.init).joined(separator: ",")) "
+                      + "all run the same blocks, so it is evaluated once")
+        values = [values.min()!]
+    }
+    Terminal.note("\(role): \(path) (rounds \(values.map(String.init).joined(separator: ",")))")
+    return values
+}

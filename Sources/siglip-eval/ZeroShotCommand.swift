@@ -67,13 +67,7 @@ struct ZeroShotCommand: ParsableCommand {
         throws -> (result: CheckpointResult, skipped: [SkippedImage]) {
         let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: path))
         let encoder = checkpoint.encoder()
-        var values = rounds ?? Array(1...max(1, encoder.defaultRounds))
-        if !encoder.imageTowerRecurses && values.count > 1 {
-            Terminal.note("note: \(path) has no recursion in its image tower: rounds \(values.map(String.init).joined(separator: ",")) "
-                          + "all run the same blocks, so it is evaluated once")
-            values = [values.min()!]
-        }
-        Terminal.note("\(role): \(path) (rounds \(values.map(String.init).joined(separator: ",")))")
+        let values = roundsToEvaluate(encoder, asked: rounds, path: path, role: role)
         let display = ProgressDisplay(label: role == "baseline" ? "baseline " : "")
         let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: task, rounds: values, batchSize: batchSize,
                                                      progress: display.update)

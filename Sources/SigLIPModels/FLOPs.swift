@@ -28,38 +28,65 @@ public enum FLOPs {
     /// The image tower's forward on one image for `rounds` recursion rounds (nil: the
     /// configured training rounds).
     public static func imageForward(_ c: ImageTowerConfig, rounds: Double? = nil) -> Double {
-        let (n, d, m) = (Double(c.tokens), Double(c.width), Double(c.mlpWidth))
+        let (n, d) = (Double(c.tokens), Double(c.width))
         let patch = 2 * n * Double(c.channels * c.patchSize * c.patchSize) * d
         let encoder = encoder(depth: c.depth, tokens: c.tokens, width: c.width, mlpWidth: c.mlpWidth,
                               recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
-        let head = 2 * d * d + 2 * n * d * 2 * d + 2 * n * d * 2 + 2 * d * d + 2 * d * m * 2   // q, kv, attention, out, mlp
-        return patch + encoder + head
+        return patch + encoder + imageHead(c)
     }
+
+    /// The image tower's MAP head on one image: q, kv, attention, out, MLP.
+    static func imageHead(_ c: ImageTowerConfig) -> Double {
+        let (n, d, m) = (Double(c.tokens), Double(c.width), Double(c.mlpWidth))
+        return 2 * d * d + 2 * n * d * 2 * d + 2 * n * d * 2 + 2 * d * d + 2 * d * m * 2
+    }
+
+    /// The text tower's head (the projection of the pooled token).
+    static func textHead(_ c: TextTowerConfig) -> Double { 2 * Double(c.width * c.embeddingWidth) }
 
     /// The text tower's forward on one text of L tokens for `rounds` recursion rounds.
     public static func textForward(_ c: TextTowerConfig, rounds: Double? = nil) -> Double {
         let encoder = encoder(depth: c.depth, tokens: c.length, width: c.width,
                               mlpWidth: c.mlpWidth, recursion: c.recursion, rounds: rounds ?? Double(c.recursion.rounds))
-        return encoder + 2 * Double(c.width * c.embeddingWidth)
+        return encoder + textHead(c)
     }
 
     /// The logits of one example against a batch of B texts.
     public static func logits(embedding e: Int, batch: Int) -> Double { 2 * Double(e) * Double(batch) }
 
     /// One training example (forward + backward of both towers and the loss) in a batch of B,
-    /// at the expected rounds of stochastic RINS (1 + (r − 1)(1 − p_s) per tower).
-    public static func trainingExample(_ c: SigLIPConfig, batch: Int) -> Double {
-        let forward = imageForward(c.imageTower, rounds: c.imageTower.recursion.expectedTrainingRounds)
-            + textForward(c.textTower, rounds: c.textTower.recursion.expectedTrainingRounds)
-            + logits(embedding: c.textTower.embeddingWidth, batch: batch)
-        return forward * (1 + backwardToForwardRatio)
+    /// at the expected rounds of stochastic RINS (1 + (r − 1)(1 − p_s) per tower). A locked
+    /// tower (`lock`) costs its forward, plus the backward of its unlocked blocks and head.
+    public static func trainingExample(_ c: SigLIPConfig, batch: Int, lock: TowerLock? = nil) -> Double {
+        trainingExample(c, batch: batch, imageRounds: c.imageTower.recursion.expectedTrainingRounds,
+                        textRounds: c.textTower.recursion.expectedTrainingRounds, lock: lock)
     }
 
     /// One training step of a batch of B at the given rounds of each tower.
-    public static func trainingStep(_ c: SigLIPConfig, batch: Int, imageRounds: Int, textRounds: Int) -> Double {
-        let forward = imageForward(c.imageTower, rounds: Double(imageRounds)) + textForward(c.textTower, rounds: Double(textRounds))
-            + logits(embedding: c.textTower.embeddingWidth, batch: batch)
-        return Double(batch) * forward * (1 + backwardToForwardRatio)
+    public static func trainingStep(_ c: SigLIPConfig, batch: Int, imageRounds: Int, textRounds: Int, lock: TowerLock? = nil) -> Double {
+        Double(batch) * trainingExample(c, batch: batch, imageRounds: Double(imageRounds), textRounds: Double(textRounds), lock: lock)
+    }
+
+    static func trainingExample(_ c: SigLIPConfig, batch: Int, imageRounds: Double, textRounds: Double, lock: TowerLock?) -> Double {
+        let image = imageForward(c.imageTower, rounds: imageRounds), text = textForward(c.textTower, rounds: textRounds)
+        let forward = image + text + logits(embedding: c.textTower.embeddingWidth, batch: batch)
+        guard let lock else { return forward * (1 + backwardToForwardRatio) }
+        // The backward of everything but the locked tower, and of the locked tower's unlocked part.
+        let (locked, depth, recursion, rounds) = lock.tower == .image
+            ? (image, c.imageTower.depth, c.imageTower.recursion, imageRounds) : (text, c.textTower.depth, c.textTower.recursion, textRounds)
+        var unlocked = 0.0
+        if lock.unlockedBlocks > 0 {
+            let applications = lock.unlockedApplications(depth: depth, recursion: recursion, rounds: rounds)
+            switch lock.tower {
+            case .image:
+                let t = c.imageTower
+                unlocked = applications * block(tokens: t.tokens, width: t.width, mlpWidth: t.mlpWidth) + imageHead(t)
+            case .text:
+                let t = c.textTower
+                unlocked = applications * block(tokens: t.length, width: t.width, mlpWidth: t.mlpWidth) + textHead(t)
+            }
+        }
+        return forward + backwardToForwardRatio * (forward - locked + unlocked)
     }
 
     /// Inference FLOPs per image at `rounds` recursion rounds of the image tower.
@@ -79,9 +106,10 @@ public struct ComputeMatch: Sendable {
     /// examples / baselineExamples.
     public let exampleRatio: Double
 
-    public init(baseline: SigLIPConfig, baselineExamples: Int, candidate: SigLIPConfig, batch: Int) {
-        baselineFLOPs = FLOPs.trainingExample(baseline, batch: batch) * Double(baselineExamples)
-        candidateFLOPsPerExample = FLOPs.trainingExample(candidate, batch: batch)
+    /// `lock`: the tower lock both train with.
+    public init(baseline: SigLIPConfig, baselineExamples: Int, candidate: SigLIPConfig, batch: Int, lock: TowerLock? = nil) {
+        baselineFLOPs = FLOPs.trainingExample(baseline, batch: batch, lock: lock) * Double(baselineExamples)
+        candidateFLOPsPerExample = FLOPs.trainingExample(candidate, batch: batch, lock: lock)
         let batches = max(1, Int((baselineFLOPs / candidateFLOPsPerExample / Double(batch)).rounded(.down)))
         examples = batches * batch
         exampleRatio = Double(examples) / Double(max(baselineExamples, 1))

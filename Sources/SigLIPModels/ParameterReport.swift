@@ -8,6 +8,8 @@ public struct ParameterReport: Sendable, CustomStringConvertible {
     /// Adapters of both towers (included in the tower counts).
     public let adapters: Int
     public let total: Int
+    /// The parameters training updates (fewer than `total` when a tower is locked).
+    public let trainable: Int
 
     public init(_ store: ParameterStore) {
         func count(_ keep: (ParameterSpec) -> Bool) -> Int { store.specs.filter(keep).reduce(0) { $0 + $1.count } }
@@ -15,6 +17,7 @@ public struct ParameterReport: Sendable, CustomStringConvertible {
         textTower = count { $0.name.hasPrefix("text_model.") }
         adapters = count { $0.role == .adapter }
         total = store.count
+        trainable = store.trainableCount
     }
 
     /// Adapters as a fraction of the image tower.
@@ -23,6 +26,7 @@ public struct ParameterReport: Sendable, CustomStringConvertible {
     public var description: String {
         "parameters: image tower \(grouped(imageTower)), text tower \(grouped(textTower)), total \(grouped(total))"
             + (adapters > 0 ? String(format: "; adapters %@ (%.2f%% of the image tower)", grouped(adapters), 100 * adapterShare) : "")
+            + (trainable < total ? "; trainable \(grouped(trainable)) (the rest locked)" : "")
     }
 }
 

@@ -10,6 +10,8 @@ public final class SigLIPModel {
     public let imageTower: ImageTower
     public let textTower: TextTower
     public let loss: SigmoidLoss
+    /// The tower training leaves as it is (nil: both train), see `lock(_:)`.
+    public private(set) var towerLock: TowerLock?
 
     /// Builds the model with zeroed parameters; call `initialize(seed:)` or load a checkpoint.
     public init(config: SigLIPConfig) throws {
@@ -28,6 +30,37 @@ public final class SigLIPModel {
     public func initialize(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         parameters.initialize(using: &generator)
+    }
+
+    /// Locks a tower for training (LiT, DESIGN.md §5.4; nil: unlocks): its locked weights become
+    /// untrainable in the parameter store, and the training passes below run it forward only up
+    /// to its first unlocked block. Call before making an optimiser over the parameters.
+    public func lock(_ lock: TowerLock?) throws {
+        if let lock {
+            let (depth, recursion) = lock.tower == .image
+                ? (config.imageTower.depth, config.imageTower.recursion) : (config.textTower.depth, config.textTower.recursion)
+            try lock.check(depth: depth, recursion: recursion)
+            parameters.setTrainable { !lock.locks($0.name, depth: depth) }
+        } else {
+            parameters.setTrainable { _ in true }
+        }
+        towerLock = lock
+    }
+
+    /// How a training pass runs one tower under the lock.
+    struct TowerPass {
+        /// nil: nothing locked; n: the embeddings and the first n plan steps are locked.
+        let lockedSteps: Int?
+        /// False for a wholly locked tower: forward only, no activations kept, no backward.
+        let trains: Bool
+    }
+
+    func pass(_ tower: TowerLock.Tower, rounds: Int?) -> TowerPass {
+        guard let lock = towerLock, lock.tower == tower else { return TowerPass(lockedSteps: nil, trains: true) }
+        let steps = tower == .image
+            ? lock.lockedSteps(of: imageTower.plan(rounds: rounds), depth: config.imageTower.depth)
+            : lock.lockedSteps(of: textTower.plan(rounds: rounds), depth: config.textTower.depth)
+        return TowerPass(lockedSteps: steps, trains: steps != nil)
     }
 
     /// A context over this model's parameters with a fresh arena.
@@ -64,8 +97,11 @@ public final class SigLIPModel {
     public func lossAndGradients(pixels: Tensor, ids: [Int32], imageRounds: Int? = nil, textRounds: Int? = nil,
                                  _ ctx: Context) -> StepResult {
         let batch = pixels.shape[0]
-        let (imagePooled, vc) = imageTower.forward(pixels, rounds: imageRounds, ctx)
-        let (textPooled, tc) = textTower.forward(ids, batch: batch, rounds: textRounds, ctx)
+        let imagePass = pass(.image, rounds: imageRounds), textPass = pass(.text, rounds: textRounds)
+        let (imagePooled, vc) = imageTower.forward(pixels, rounds: imageRounds, keepActivations: imagePass.trains,
+                                                   lockedSteps: imagePass.lockedSteps, ctx)
+        let (textPooled, tc) = textTower.forward(ids, batch: batch, rounds: textRounds, keepActivations: textPass.trains,
+                                                 lockedSteps: textPass.lockedSteps, ctx)
         let img = L2Normalize.forward(imagePooled, ctx), txt = L2Normalize.forward(textPooled, ctx)
         let logits = loss.logits(images: img, texts: txt, ctx)
         let value = SigmoidLoss.loss(logits: logits)
@@ -73,11 +109,16 @@ public final class SigLIPModel {
         let dLogits = SigmoidLoss.logitGradient(logits: logits, ctx)
         let dImg = ctx.arena.tensor(img.shape), dTxt = ctx.arena.tensor(txt.shape)
         loss.backward(dLogits, images: img, texts: txt, into: dImg, dTxt, .overwrite, ctx)
-        let dTextPooled = ctx.arena.tensor(textPooled.shape), dImagePooled = ctx.arena.tensor(imagePooled.shape)
-        L2Normalize.backward(dTxt, input: textPooled, into: dTextPooled, .overwrite, ctx)
-        textTower.backward(dTextPooled, tc, ctx)
-        L2Normalize.backward(dImg, input: imagePooled, into: dImagePooled, .overwrite, ctx)
-        imageTower.backward(dImagePooled, vc, ctx)
+        if textPass.trains {
+            let dTextPooled = ctx.arena.tensor(textPooled.shape)
+            L2Normalize.backward(dTxt, input: textPooled, into: dTextPooled, .overwrite, ctx)
+            textTower.backward(dTextPooled, tc, ctx)
+        }
+        if imagePass.trains {
+            let dImagePooled = ctx.arena.tensor(imagePooled.shape)
+            L2Normalize.backward(dImg, input: imagePooled, into: dImagePooled, .overwrite, ctx)
+            imageTower.backward(dImagePooled, vc, ctx)
+        }
         return StepResult(loss: value, logits: logits, imageEmbeddings: img, textEmbeddings: txt, imagePooled: imagePooled,
                           textPooled: textPooled, visionHidden: vc.lastHiddenState, textHidden: tc.lastHiddenState)
     }
@@ -123,7 +164,7 @@ public final class SigLIPModel {
     /// 2. `embeddingLoss` over all B embeddings (by default the loss over all B × B logits,
     ///    `blockLoss`), and its gradient with respect to every embedding (and t, b);
     /// 3. per micro-batch, the towers again with activations, and their backward from that
-    ///    micro-batch's rows of the embedding gradients.
+    ///    micro-batch's rows of the embedding gradients (a wholly locked tower is not run again).
     ///
     /// With one micro-batch the towers run once, keeping their activations through step 2.
     /// Equal to `lossAndGradients` on the whole batch up to float rounding (a test holds the
@@ -139,28 +180,40 @@ public final class SigLIPModel {
         let pixelsPer = pixels.count / batch
         func pixelSlice(_ k: Int) -> Tensor { Tensor(pixels.data + k * n * pixelsPer, [n] + pixels.shape.dropFirst()) }
         func idSlice(_ k: Int) -> [Int32] { Array(ids[(k * n * length)..<((k + 1) * n * length)]) }
-        func backward(_ k: Int, _ dImg: Tensor, _ dTxt: Tensor, image: (Tensor, ImageTower.Cache), text: (Tensor, TextTower.Cache)) {
-            let dImagePooled = ctx.arena.tensor(image.0.shape)
-            L2Normalize.backward(Tensor(dImg.data + k * n * e, [n, e]), input: image.0, into: dImagePooled, .overwrite, ctx)
-            imageTower.backward(dImagePooled, image.1, ctx)
-            let dTextPooled = ctx.arena.tensor(text.0.shape)
-            L2Normalize.backward(Tensor(dTxt.data + k * n * e, [n, e]), input: text.0, into: dTextPooled, .overwrite, ctx)
-            textTower.backward(dTextPooled, text.1, ctx)
+        let imagePass = pass(.image, rounds: imageRounds), textPass = pass(.text, rounds: textRounds)
+        func image(_ pixels: Tensor, keep: Bool) -> (Tensor, ImageTower.Cache) {
+            imageTower.forward(pixels, rounds: imageRounds, keepActivations: keep, lockedSteps: imagePass.lockedSteps, ctx)
+        }
+        func text(_ ids: [Int32], batch: Int, keep: Bool) -> (Tensor, TextTower.Cache) {
+            textTower.forward(ids, batch: batch, rounds: textRounds, keepActivations: keep, lockedSteps: textPass.lockedSteps, ctx)
+        }
+        /// The backward of micro-batch k's trained towers, from their forward (nil: locked).
+        func backward(_ k: Int, _ dImg: Tensor, _ dTxt: Tensor, image: (Tensor, ImageTower.Cache)?, text: (Tensor, TextTower.Cache)?) {
+            if let image {
+                let dImagePooled = ctx.arena.tensor(image.0.shape)
+                L2Normalize.backward(Tensor(dImg.data + k * n * e, [n, e]), input: image.0, into: dImagePooled, .overwrite, ctx)
+                imageTower.backward(dImagePooled, image.1, ctx)
+            }
+            if let text {
+                let dTextPooled = ctx.arena.tensor(text.0.shape)
+                L2Normalize.backward(Tensor(dTxt.data + k * n * e, [n, e]), input: text.0, into: dTextPooled, .overwrite, ctx)
+                textTower.backward(dTextPooled, text.1, ctx)
+            }
         }
         if microBatches == 1 {
-            let image = imageTower.forward(pixels, rounds: imageRounds, ctx)
-            let text = textTower.forward(ids, batch: batch, rounds: textRounds, ctx)
-            let img = L2Normalize.forward(image.0, ctx), txt = L2Normalize.forward(text.0, ctx)
+            let imageOut = image(pixels, keep: imagePass.trains)
+            let textOut = text(ids, batch: batch, keep: textPass.trains)
+            let img = L2Normalize.forward(imageOut.0, ctx), txt = L2Normalize.forward(textOut.0, ctx)
             let dImg = ctx.arena.zeros(img.shape), dTxt = ctx.arena.zeros(txt.shape)
             let value = try embeddingLoss(img, txt, dImg, dTxt, ctx)
-            backward(0, dImg, dTxt, image: image, text: text)
+            backward(0, dImg, dTxt, image: imagePass.trains ? imageOut : nil, text: textPass.trains ? textOut : nil)
             return AccumulatedResult(loss: value, imageEmbeddings: img, textEmbeddings: txt)
         }
         let img = ctx.arena.tensor([batch, e]), txt = ctx.arena.tensor([batch, e])
         for k in 0..<microBatches {
             let mark = ctx.arena.mark()
-            let i = L2Normalize.forward(imageTower.forward(pixelSlice(k), rounds: imageRounds, keepActivations: false, ctx).0, ctx)
-            let t = L2Normalize.forward(textTower.forward(idSlice(k), batch: n, rounds: textRounds, keepActivations: false, ctx).0, ctx)
+            let i = L2Normalize.forward(image(pixelSlice(k), keep: false).0, ctx)
+            let t = L2Normalize.forward(text(idSlice(k), batch: n, keep: false).0, ctx)
             (img.data + k * n * e).update(from: i.data, count: n * e)
             (txt.data + k * n * e).update(from: t.data, count: n * e)
             ctx.arena.release(to: mark)
@@ -169,8 +222,8 @@ public final class SigLIPModel {
         let value = try embeddingLoss(img, txt, dImg, dTxt, ctx)
         for k in 0..<microBatches {
             let mark = ctx.arena.mark()
-            backward(k, dImg, dTxt, image: imageTower.forward(pixelSlice(k), rounds: imageRounds, ctx),
-                     text: textTower.forward(idSlice(k), batch: n, rounds: textRounds, ctx))
+            backward(k, dImg, dTxt, image: imagePass.trains ? image(pixelSlice(k), keep: true) : nil,
+                     text: textPass.trains ? text(idSlice(k), batch: n, keep: true) : nil)
             ctx.arena.release(to: mark)
         }
         return AccumulatedResult(loss: value, imageEmbeddings: img, textEmbeddings: txt)

@@ -9,8 +9,9 @@ import SigLIPCore
 ///     θ ← θ − lr·s(t) · m̂ / (√v̂ + ε) − wd·s(t) · θ       (decay on weight matrices only)
 ///
 /// where s(t) is the schedule multiplier and m̂, v̂ are bias-corrected. The decay is scaled by
-/// the schedule but not by the learning rate (big_vision's convention). Moments mirror the
-/// parameter layout.
+/// the schedule but not by the learning rate (big_vision's convention). Only the store's
+/// trainable parameters are updated (a locked tower's are not, DESIGN.md §5.4); the moments
+/// hold those alone, in layout order.
 public final class AdamW {
     public struct Settings: Codable, Equatable, Sendable {
         public var learningRate: Float = 1e-3
@@ -32,21 +33,32 @@ public final class AdamW {
 
     /// Updates done so far.
     public private(set) var step = 0
-    /// The layout as runs of parameters that share a decay flag.
-    private let runs: [(range: Range<Int>, decayed: Bool)]
+    /// The trainable parameters as runs that share a decay flag: their place in the layout and
+    /// where their moments start.
+    private let runs: [(range: Range<Int>, decayed: Bool, moments: Int)]
+    /// The trainable ranges of the layout (the store's, when this optimiser was made).
+    private let trainable: [Range<Int>]
 
+    /// Made over the store's trainable parameters as they are now.
     public init(parameters: ParameterStore, settings: Settings = Settings(), schedule: WarmupCosineSchedule) {
         self.settings = settings
         self.schedule = schedule
-        firstMoment = FloatBuffer(count: parameters.count)
-        secondMoment = FloatBuffer(count: parameters.count)
-        var runs: [(range: Range<Int>, decayed: Bool)] = []
+        trainable = parameters.trainableRanges
+        firstMoment = FloatBuffer(count: parameters.trainableCount)
+        secondMoment = FloatBuffer(count: parameters.trainableCount)
+        var runs: [(range: Range<Int>, decayed: Bool, moments: Int)] = []
+        var moments = 0
         for spec in parameters.specs {
-            let range = spec.offset..<(spec.offset + spec.count)
-            if let last = runs.last, last.decayed == spec.role.isDecayed, last.range.upperBound == range.lowerBound {
-                runs[runs.count - 1].range = last.range.lowerBound..<range.upperBound
-            } else {
-                runs.append((range, spec.role.isDecayed))
+            for part in trainable {
+                let (start, end) = (max(spec.offset, part.lowerBound), min(spec.offset + spec.count, part.upperBound))
+                guard start < end else { continue }
+                let range = start..<end
+                if let last = runs.last, last.decayed == spec.role.isDecayed, last.range.upperBound == range.lowerBound {
+                    runs[runs.count - 1].range = last.range.lowerBound..<range.upperBound
+                } else {
+                    runs.append((range, spec.role.isDecayed, moments))
+                }
+                moments += range.count
             }
         }
         self.runs = runs
@@ -61,14 +73,22 @@ public final class AdamW {
     /// ‖g‖ over all parameters: Float sums of squares over chunks of 4,096, summed in Double in
     /// chunk order (the same bits on any thread count).
     public static func globalNorm(_ gradients: FloatBuffer) -> Float {
-        let chunk = 4096, chunks = (gradients.count + chunk - 1) / chunk
-        var partial = [Double](repeating: 0, count: chunks)
+        globalNorm(gradients.data, over: [0..<gradients.count])
+    }
+
+    /// ‖g‖ over the store's trainable parameters (the others have no gradient).
+    public static func globalNorm(_ parameters: ParameterStore) -> Float {
+        globalNorm(parameters.gradients.data, over: parameters.trainableRanges)
+    }
+
+    /// ‖g‖ over `ranges` of `gradients`, each cut into chunks of 4,096 from its start.
+    static func globalNorm(_ gradients: UnsafeMutablePointer<Float>, over ranges: [Range<Int>]) -> Float {
+        let chunk = 4096
+        let chunks = ranges.flatMap { r in stride(from: r.lowerBound, to: r.upperBound, by: chunk).map { $0..<min($0 + chunk, r.upperBound) } }
+        var partial = [Double](repeating: 0, count: chunks.count)
         partial.withUnsafeMutableBufferPointer { partial in
-            parallelFor(chunks, costPerItem: 2 * chunk) { range in
-                for c in range {
-                    let start = c * chunk
-                    partial[c] = Double(Kernels.sumOfSquares(gradients.data + start, count: min(chunk, gradients.count - start)))
-                }
+            parallelFor(chunks.count, costPerItem: 2 * chunk) { range in
+                for c in range { partial[c] = Double(Kernels.sumOfSquares(gradients + chunks[c].lowerBound, count: chunks[c].count)) }
             }
         }
         return Float(partial.reduce(0, +).squareRoot())
@@ -80,7 +100,8 @@ public final class AdamW {
     /// computed it.
     @discardableResult
     public func update(_ parameters: ParameterStore, gradientNorm: Float? = nil, consumingGradients: Bool = false) -> Report {
-        let norm = gradientNorm ?? Self.globalNorm(parameters.gradients)
+        precondition(parameters.trainableRanges == trainable, "the trainable parameters changed after the optimiser was made")
+        let norm = gradientNorm ?? Self.globalNorm(parameters)
         var gradScale: Float = 1
         if let clip = settings.gradientClipNorm, norm > clip { gradScale = clip / norm }
         let s = schedule.multiplier(at: step)
@@ -101,7 +122,7 @@ public final class AdamW {
                     flushBelow: Self.flushBelow, zeroGradients: consumingGradients)
                 let start = run.range.lowerBound
                 Kernels.adamW(theta: parameters.values.data + start, gradients: gradients + start,
-                              firstMoment: firstMoment.data + start, secondMoment: secondMoment.data + start,
+                              firstMoment: firstMoment.data + run.moments, secondMoment: secondMoment.data + run.moments,
                               count: run.range.count, coefficients)
             }
         }

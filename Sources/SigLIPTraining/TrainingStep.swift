@@ -71,13 +71,15 @@ public final class TrainingStep {
         var imageCosine = Self.meanPairwiseCosine(images), textCosine = Self.meanPairwiseCosine(texts)
         if let group, group.size > 1 {
             let gradients = model.parameters.gradients
-            try group.allReduceSum(gradients.data, count: gradients.count)
+            for range in model.parameters.trainableRanges {
+                try group.allReduceSum(gradients.data + range.lowerBound, count: range.count)
+            }
             let sums = try group.allReduceSum([Double(loss), Double(imageCosine), Double(textCosine)])
             loss = Float(sums[0])
             (imageCosine, textCosine) = (Float(sums[1] / Double(group.size)), Float(sums[2] / Double(group.size)))
         }
         context.arena.reset()
-        let norm = AdamW.globalNorm(model.parameters.gradients)
+        let norm = AdamW.globalNorm(model.parameters)
         guard loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: loss, gradientNorm: norm) }
         let report = optimizer.update(model.parameters, gradientNorm: norm, consumingGradients: true)
         return Metrics(loss: loss, gradientNorm: norm, learningRate: report.learningRate,

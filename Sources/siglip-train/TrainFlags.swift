@@ -5,6 +5,7 @@ import SigLIPModels
 import SigLIPTraining
 
 extension AdapterKind: ExpressibleByArgument {}
+extension TowerLock.Tower: ExpressibleByArgument {}
 
 /// Every option of `TrainingOptions` as an optional flag: only the flags given override.
 struct TrainFlags: ParsableArguments {
@@ -52,6 +53,8 @@ struct TrainFlags: ParsableArguments {
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int?
     @Option(help: "Checkpoints to keep.") var keepCheckpoints: Int?
     @Option(help: "Start from the weights of this checkpoint directory.") var initFrom: String?
+    @Option(help: "Lock a tower (LiT): image or text; its weights are not trained.") var lock: TowerLock.Tower?
+    @Option(help: "With --lock: the locked tower's last K blocks, final norm and head still train.") var unlockedBlocks: Int?
 
     func apply(to o: inout TrainingOptions) throws {
         if let model { o.model = model }
@@ -98,5 +101,7 @@ struct TrainFlags: ParsableArguments {
         if let checkpointEvery { o.checkpointEvery = checkpointEvery }
         if let keepCheckpoints { o.keepCheckpoints = keepCheckpoints }
         if let initFrom { o.initFrom = initFrom }
+        if let lock { o.lock = lock }
+        if let unlockedBlocks { o.unlockedBlocks = unlockedBlocks }
     }
 }

@@ -75,6 +75,11 @@ import Testing
         (["--steps", "2", "--max-image-bytes", "0"], "--max-image-bytes: 0 is outside"),
         (["--steps", "2", "--max-image-bytes", "10"], "fewer good examples (0) than one batch"),
         (["--steps", "2", "--model", "B/16", "--image-size", "4096", "--batch-size", "1024"], "needs about"),
+        (["--steps", "2", "--lock", "both"], "--lock"),
+        (["--steps", "2", "--unlocked-blocks", "1"], "--unlocked-blocks: needs --lock image or --lock text"),
+        (["--steps", "2", "--lock", "text", "--unlocked-blocks", "2"], "--unlocked-blocks 2: the text tower has 1 blocks"),
+        (["--steps", "2", "--depth", "4", "--signature", "A^r B", "--rounds", "2", "--lock", "image", "--unlocked-blocks", "3"],
+         "the locked block 0 of the image tower runs after the first unlocked block"),
     ])
     func valuesOutOfRangeAreRefused(_ arguments: [String], _ fragment: String) throws {
         let output = try Self.folder()

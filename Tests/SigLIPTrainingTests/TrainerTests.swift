@@ -163,6 +163,49 @@ func temporaryRun() -> URL {
 
     /// `--accumulate 3` (3 micro-batches of 2) trains the run of batch 6: the same losses and,
     /// after 6 steps, the same parameters within float rounding (amplified a little by Adam).
+    /// `--lock image` (LiT): the image tower ends as it started, the text tower trains, the
+    /// optimiser holds moments for the trained weights only, the step's FLOPs count no image
+    /// backward, and a killed run resumes to the same metrics bit for bit.
+    @Test func lockedImageTowerStaysAsInitialisedAndResumes() throws {
+        let whole = temporaryRun(), killed = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: killed) }
+        var options = tinyOptions(output: whole, steps: 8)
+        options.lock = .image
+        let initial = try makeTrainer(options).model
+        let trainer = try makeTrainer(options)
+        _ = try trainer.train(resume: false)
+        let store = trainer.model.parameters
+        var changedText = false
+        for spec in store.specs {
+            let before = Array(initial.parameters.values.buffer[spec.offset..<(spec.offset + spec.count)])
+            let after = Array(store.values.buffer[spec.offset..<(spec.offset + spec.count)])
+            if spec.name.hasPrefix("vision_model.") { #expect(before == after, "\(spec.name) changed") }
+            if spec.name.hasPrefix("text_model.") && before != after { changedText = true }
+        }
+        #expect(changedText)
+        #expect(trainer.optimizer.firstMoment.count == store.trainableCount)
+        #expect(store.trainableCount == store.count - ParameterReport(store).imageTower)
+        let config = trainer.model.config
+        let flops = try MetricsLog.read(RunDirectory(whole).metricsFile).steps.last!.flops
+        #expect(flops == 8 * FLOPs.trainingStep(config, batch: 6, imageRounds: 1, textRounds: 1, lock: TowerLock(tower: .image)))
+        #expect(flops < 8 * FLOPs.trainingStep(config, batch: 6, imageRounds: 1, textRounds: 1))
+
+        options.output = killed.path
+        #expect(throws: SyntheticBatches.Killed.self) { try makeTrainer(options, failAt: 5).train(resume: false) }
+        _ = try makeTrainer(options).train(resume: true)
+        func strip(_ url: URL) throws -> [String] {
+            try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+                .map { $0.replacingOccurrences(of: #""images_per_s":[0-9.e+-]+,"#, with: "", options: .regularExpression) }
+        }
+        #expect(try strip(RunDirectory(whole).metricsFile) == strip(RunDirectory(killed).metricsFile))
+        var bad = tinyOptions(output: temporaryRun())
+        bad.unlockedBlocks = 1
+        #expect(throws: TrainingError.self) { try bad.validate() }
+        bad.lock = .text
+        bad.unlockedBlocks = 3
+        #expect(throws: TrainingError.self) { try bad.validate() }
+    }
+
     @Test func accumulatedMicroBatchesTrainTheWholeBatchRun() throws {
         let whole = temporaryRun(), accumulated = temporaryRun()
         defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: accumulated) }

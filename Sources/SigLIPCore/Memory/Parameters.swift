@@ -87,11 +87,39 @@ public final class ParameterStore {
     /// nothing to do.
     @usableFromInline let gradientsKnownZero = Atomic<Bool>(true)
 
+    /// The parameters that training updates, as ascending, disjoint ranges of the flat layout:
+    /// all of them unless some are frozen (`setTrainable`). Gradients outside these ranges are
+    /// never written, zeroed or read, so their pages are never touched (no physical memory).
+    public private(set) var trainableRanges: [Range<Int>]
+
     public init(layout: ParameterLayout) {
         self.layout = layout
         values = FloatBuffer(count: layout.totalCount)
-        gradientStorage = FloatBuffer(count: layout.totalCount)
+        gradientStorage = FloatBuffer(zeroPages: layout.totalCount)
+        trainableRanges = layout.totalCount > 0 ? [0..<layout.totalCount] : []
     }
+
+    /// The number of trainable parameters.
+    public var trainableCount: Int { trainableRanges.reduce(0) { $0 + $1.count } }
+
+    /// Makes the parameters for which `isTrainable` holds the trainable ones (adjacent ones
+    /// merged into one range). Set before an optimiser is made over this store.
+    public func setTrainable(where isTrainable: (ParameterSpec) -> Bool) {
+        zeroGradients()
+        var ranges: [Range<Int>] = []
+        for spec in layout.specs where isTrainable(spec) {
+            let range = spec.offset..<(spec.offset + spec.count)
+            if let last = ranges.last, last.upperBound == range.lowerBound {
+                ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                ranges.append(range)
+            }
+        }
+        trainableRanges = ranges
+    }
+
+    /// Whether the parameter at `offset` of the flat layout is trainable.
+    public func isTrainable(offset: Int) -> Bool { trainableRanges.contains { $0.contains(offset) } }
 
     /// The gradients, in the layout of `values`. Handing them out (here, or one parameter's by
     /// `gradient(_:)` or `gradientTensor(named:)`) counts as writing them.
@@ -120,12 +148,16 @@ public final class ParameterStore {
         spec(named: name).map { Tensor(gradients.data + $0.offset, $0.shape) }
     }
 
-    /// Zeroes every gradient, split over the compute threads (nothing to do when they are known
+    /// Zeroes every trainable parameter's gradient, split over the compute threads (nothing to do when they are known
     /// to be 0 already).
     public func zeroGradients() {
         if gradientsKnownZero.load(ordering: .relaxed) { return }
-        let g = gradientStorage.data, count = gradientStorage.count
-        parallelFor(count, costPerItem: 1) { range in (g + range.lowerBound).update(repeating: 0, count: range.count) }
+        let g = gradientStorage.data
+        for trainable in trainableRanges {
+            parallelFor(trainable.count, costPerItem: 1) { range in
+                (g + trainable.lowerBound + range.lowerBound).update(repeating: 0, count: range.count)
+            }
+        }
         gradientsKnownZero.store(true, ordering: .relaxed)
     }
 

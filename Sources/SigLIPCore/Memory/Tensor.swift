@@ -45,14 +45,31 @@ public struct Tensor {
 public final class FloatBuffer {
     public let data: UnsafeMutablePointer<Float>
     public let count: Int
+    /// The bytes mapped by `init(zeroPages:)` (0: allocated with `posix_memalign`).
+    private let mappedBytes: Int
 
     public init(count: Int, zeroed: Bool = true) {
         self.count = count
         data = FloatBuffer.allocateAligned(count: count)
+        mappedBytes = 0
         if zeroed { data.initialize(repeating: 0, count: count) }
     }
 
-    deinit { free(data) }
+    /// Zeroed memory whose pages the system provides on first write: the parts never written
+    /// (the gradients of a locked tower) take no physical memory.
+    public init(zeroPages count: Int) {
+        self.count = count
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        guard let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+            fatalError("out of memory mapping \(bytes) bytes")
+        }
+        mappedBytes = bytes
+        data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit {
+        if mappedBytes > 0 { munmap(data, mappedBytes) } else { free(data) }
+    }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
 

@@ -32,6 +32,8 @@ public struct ImageTower {
         let postNorm: LayerNorm.Cache
         let head: MAPHead.Cache
         public let lastHiddenState: Tensor   // [B, N, D], after post_layernorm
+        /// Whether the backward reaches the embeddings (no part of the tower is locked).
+        let trainsEmbeddings: Bool
     }
 
     /// The encoder plan for `rounds` recursion rounds (nil: the configured training rounds).
@@ -42,19 +44,24 @@ public struct ImageTower {
     /// pixels: [B, H, W, C] → embedding [B, D] (not normalised), running `rounds` recursion
     /// rounds (nil: the configured rounds).
     /// `keepActivations: false` (inference) frees each block's activations as it goes; the
-    /// cache then cannot be used for a backward.
-    public func forward(_ pixels: Tensor, rounds: Int? = nil, keepActivations: Bool = true, _ ctx: Context) -> (Tensor, Cache) {
+    /// cache then cannot be used for a backward. `lockedSteps` n (a partly locked tower,
+    /// `TowerLock`): the embeddings and the first n plan steps are locked, run forward only.
+    public func forward(_ pixels: Tensor, rounds: Int? = nil, keepActivations: Bool = true, lockedSteps: Int? = nil,
+                        _ ctx: Context) -> (Tensor, Cache) {
         precondition(pixels.shape.count == 4 && pixels.shape[1] == config.imageSize && pixels.shape[2] == config.imageSize,
                      "pixels \(pixels.shape) do not match the tower's \(config.imageSize)×\(config.imageSize) input")
         let (tokens, pc) = patchEmbedding.forward(pixels, ctx)
         positionEmbedding.forward(tokens, ctx)
-        let (encoded, ec) = encoder.forward(tokens, plan: plan(rounds: rounds), keepActivations: keepActivations, ctx)
+        let (encoded, ec) = encoder.forward(tokens, plan: plan(rounds: rounds), keepActivations: keepActivations,
+                                            forwardOnlySteps: lockedSteps ?? 0, ctx)
         let (normed, nc) = postNorm.forward(encoded, ctx)
         let (pooled, hc) = head.forward(normed, ctx)
-        return (pooled, Cache(patches: pc, encoder: ec, postNorm: nc, head: hc, lastHiddenState: normed))
+        return (pooled, Cache(patches: pc, encoder: ec, postNorm: nc, head: hc, lastHiddenState: normed,
+                              trainsEmbeddings: lockedSteps == nil))
     }
 
-    /// dEmbedding: [B, D]; accumulates every parameter gradient of the tower.
+    /// dEmbedding: [B, D]; accumulates the gradients of the tower's parameters (those the
+    /// forward's `lockedSteps` left unlocked).
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
         let shape = cache.lastHiddenState.shape
         let dNormed = ctx.arena.tensor(shape)
@@ -63,6 +70,7 @@ public struct ImageTower {
         postNorm.backward(dNormed, cache.postNorm, into: dEncoded, .overwrite, ctx)
         let dTokens = ctx.arena.tensor(shape)
         encoder.backward(dEncoded, cache.encoder, into: dTokens, .overwrite, ctx)
+        guard cache.trainsEmbeddings else { return }
         positionEmbedding.backward(dTokens, ctx)
         patchEmbedding.backward(dTokens, cache.patches, ctx)
     }

@@ -33,6 +33,8 @@ public struct TextTower {
         let finalNorm: LayerNorm.Cache
         let pooled: Tensor
         public let lastHiddenState: Tensor   // [B, L, D], after final_layer_norm
+        /// Whether the backward reaches the embeddings (no part of the tower is locked).
+        let trainsEmbeddings: Bool
     }
 
     /// The encoder plan for `rounds` recursion rounds (nil: the configured training rounds).
@@ -43,19 +45,23 @@ public struct TextTower {
     /// ids: [B, L] row-major (L = max_position_embeddings) → embedding [B, E] (not normalised),
     /// running `rounds` recursion rounds (nil: the configured rounds).
     /// `keepActivations: false` (inference) frees each block's activations as it goes; the
-    /// cache then cannot be used for a backward.
-    public func forward(_ ids: [Int32], batch: Int, rounds: Int? = nil, keepActivations: Bool = true, _ ctx: Context) -> (Tensor, Cache) {
+    /// cache then cannot be used for a backward. `lockedSteps` n (a partly locked tower,
+    /// `TowerLock`): the embeddings and the first n plan steps are locked, run forward only.
+    public func forward(_ ids: [Int32], batch: Int, rounds: Int? = nil, keepActivations: Bool = true, lockedSteps: Int? = nil,
+                        _ ctx: Context) -> (Tensor, Cache) {
         let length = config.length
         precondition(ids.count == batch * length, "text tower expects \(batch)×\(length) token ids, got \(ids.count)")
         let x = tokenEmbedding.forward(ids, batch: batch, length: length, ctx)
         positionEmbedding.forward(x, ctx)
         let positions = config.maskPadding ? eosPositions(ids, batch: batch) : nil
         let mask = positions.map { keyMask(lastRealToken: $0, ctx) }
-        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), keyMask: mask, keepActivations: keepActivations, ctx)
+        let (encoded, ec) = encoder.forward(x, plan: plan(rounds: rounds), keyMask: mask, keepActivations: keepActivations,
+                                            forwardOnlySteps: lockedSteps ?? 0, ctx)
         let (normed, nc) = finalNorm.forward(encoded, ctx)
         let pooled = LastTokenPooling.forward(normed, positions: positions, ctx)
         let y = head.forward(pooled, ctx)
-        return (y, Cache(ids: ids, poolPositions: positions, encoder: ec, finalNorm: nc, pooled: pooled, lastHiddenState: normed))
+        return (y, Cache(ids: ids, poolPositions: positions, encoder: ec, finalNorm: nc, pooled: pooled, lastHiddenState: normed,
+                         trainsEmbeddings: lockedSteps == nil))
     }
 
     /// Each text's first EOS position (its last real token); L-1 when there is none.
@@ -74,7 +80,8 @@ public struct TextTower {
         return mask
     }
 
-    /// dEmbedding: [B, E]; accumulates every parameter gradient of the tower.
+    /// dEmbedding: [B, E]; accumulates the gradients of the tower's parameters (those the
+    /// forward's `lockedSteps` left unlocked).
     public func backward(_ dEmbedding: Tensor, _ cache: Cache, _ ctx: Context) {
         let dPooled = ctx.arena.tensor(cache.pooled.shape)
         head.backward(dEmbedding, input: cache.pooled, into: dPooled, .overwrite, ctx)
@@ -85,6 +92,7 @@ public struct TextTower {
         finalNorm.backward(dNormed, cache.finalNorm, into: dEncoded, .overwrite, ctx)
         let dx = ctx.arena.tensor(shape)
         encoder.backward(dEncoded, cache.encoder, into: dx, .overwrite, ctx)
+        guard cache.trainsEmbeddings else { return }
         positionEmbedding.backward(dx, ctx)
         tokenEmbedding.backward(dx, ids: cache.ids, ctx)
     }

@@ -38,14 +38,15 @@ public struct TransformerEncoder {
     /// x: [B, N, D] → [B, N, D], running `plan` in order (adapter steps of rounds without an
     /// adapter are skipped). With `keepActivations` false (inference), each step's
     /// activations are freed as soon as its output is copied out: memory stays at one block's
-    /// worth, and the cache is empty (no backward).
+    /// worth, and the cache is empty (no backward). The first `forwardOnlySteps` steps always
+    /// run that way (a locked part, TowerLock): the backward stops where the cache begins.
     public func forward(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor? = nil, keepActivations: Bool = true,
-                        _ ctx: Context) -> (Tensor, Cache) {
-        if !keepActivations { return (forwardOnly(x, plan: plan, keyMask: keyMask, ctx), Cache(steps: [])) }
-        var h = x
+                        forwardOnlySteps: Int = 0, _ ctx: Context) -> (Tensor, Cache) {
+        if !keepActivations { return (forwardOnly(x, plan: plan[...], keyMask: keyMask, ctx), Cache(steps: [])) }
+        var h = forwardOnlySteps > 0 ? forwardOnly(x, plan: plan[..<forwardOnlySteps], keyMask: keyMask, ctx) : x
         var caches: [StepCache] = []
-        caches.reserveCapacity(plan.count)
-        for step in plan {
+        caches.reserveCapacity(plan.count - forwardOnlySteps)
+        for step in plan[forwardOnlySteps...] {
             switch step {
             case .block(let i):
                 let (y, c) = blocks[i].forward(h, keyMask: keyMask, ctx)
@@ -60,7 +61,7 @@ public struct TransformerEncoder {
         return (h, Cache(steps: caches))
     }
 
-    private func forwardOnly(_ x: Tensor, plan: [EncoderStep], keyMask: Tensor?, _ ctx: Context) -> Tensor {
+    private func forwardOnly(_ x: Tensor, plan: ArraySlice<EncoderStep>, keyMask: Tensor?, _ ctx: Context) -> Tensor {
         Self.releasingEachStep(plan, from: x, ctx) { step, input, output in
             switch step {
             case .block(let i): output.copy(from: blocks[i].forward(input, keyMask: keyMask, ctx).0)

@@ -137,7 +137,9 @@ public final class Trainer {
         let leader = (self.group?.rank ?? 0) == 0
         self.onEvent = leader ? onEvent : { _ in }
         let batch = options.batchSize
-        let perExample = FLOPs.trainingExample(model.config, batch: batch)
+        // The lock decides which weights the optimiser holds and what a step costs.
+        do { try model.lock(options.towerLock) } catch let error as ConfigError { throw TrainingError.badOptions(error.description) }
+        let perExample = FLOPs.trainingExample(model.config, batch: batch, lock: options.towerLock)
         flopsPerExample = perExample
         var match: ComputeMatch?
         if let steps = options.steps {
@@ -155,7 +157,7 @@ public final class Trainer {
             baseline.imageTower.recursion = RecursionConfig()
             baseline.textTower.recursion = RecursionConfig()
             let m = ComputeMatch(baseline: baseline, baselineExamples: options.matchBaselineSteps! * batch,
-                                 candidate: model.config, batch: batch)
+                                 candidate: model.config, batch: batch, lock: options.towerLock)
             match = m
             totalSteps = m.examples / batch
         }
@@ -217,7 +219,7 @@ public final class Trainer {
             state.step += 1
             state.examplesSeen += options.batchSize
             state.flopsSpent += FLOPs.trainingStep(model.config, batch: options.batchSize,
-                                                   imageRounds: imageRounds, textRounds: textRounds)
+                                                   imageRounds: imageRounds, textRounds: textRounds, lock: options.towerLock)
             state.dataPosition = batch.positionAfter
             state.skippedFiles = source.skippedCount
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9

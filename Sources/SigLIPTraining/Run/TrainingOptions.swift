@@ -74,8 +74,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var keepCheckpoints = 2
     /// Initial weights from a checkpoint directory (fine-tuning); nil: from scratch.
     public var initFrom: String?
+    /// A tower whose weights are not trained (LiT, DESIGN.md §5.4); nil: both train.
+    public var lock: TowerLock.Tower?
+    /// With `lock`: its last k encoder blocks, final norm and head still train.
+    public var unlockedBlocks = 0
 
     public init() {}
+
+    /// The tower lock these options ask for.
+    public var towerLock: TowerLock? { lock.map { TowerLock(tower: $0, unlockedBlocks: unlockedBlocks) } }
 
     /// The bias initialisation actually used.
     public var effectiveInitialBias: Float { initialBias ?? -Float(Foundation.log(Double(batchSize))) }
@@ -177,7 +184,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try inRange("initial-log-scale", initialLogScale, -80...80)
         if let initialBias { try inRange("initial-bias", initialBias, -1000...1000) }
         guard !output.isEmpty else { throw fail("output", "is empty") }
-        _ = try modelConfig(vocabularySize: 2)
+        let config = try modelConfig(vocabularySize: 2)
+        if lock == nil && unlockedBlocks != 0 { throw fail("unlocked-blocks", "needs --lock image or --lock text") }
+        if let towerLock {
+            let tower = towerLock.tower == .image ? config.imageTower.depth : config.textTower.depth
+            let recursion = towerLock.tower == .image ? config.imageTower.recursion : config.textTower.recursion
+            do { try towerLock.check(depth: tower, recursion: recursion) } catch let error as ConfigError {
+                throw TrainingError.badOptions(error.description)
+            }
+        }
     }
 
     /// The model configuration these options describe, for a tokenizer of `vocabularySize`

@@ -71,8 +71,9 @@ public final class TrainingRun {
         let model: SigLIPModel
         if let initFrom = options.initFrom {
             // The pretrained weights, into this run's configuration: a baseline checkpoint becomes
-            // a RINS model with zero adapters (DESIGN.md §5.3), anything else must match.
-            let pretrained = try Checkpoint.load(from: URL(fileURLWithPath: initFrom))
+            // a RINS model with zero adapters (DESIGN.md §5.3), anything else must match. At
+            // another image size its position embedding is resampled (DESIGN.md §4.10).
+            let pretrained = try Checkpoint.load(from: URL(fileURLWithPath: initFrom), imageSize: options.imageSize)
             model = try SigLIPModel(config: config)
             let report: PretrainedTransfer.Report
             do { report = try PretrainedTransfer.transfer(from: pretrained, into: model, path: initFrom) } catch let error as SigLIPError {

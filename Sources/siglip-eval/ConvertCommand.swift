@@ -14,7 +14,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         let source = URL(fileURLWithPath: model.checkpoint), target = URL(fileURLWithPath: output)
-        let loaded = try Checkpoint.load(from: source)
+        let loaded = try Checkpoint.load(from: source, imageSize: model.imageSize)
         try Checkpoint.save(loaded, to: target)
         let spiece = source.appendingPathComponent(EvalCheckpoint.tokenizerFile)
         if FileManager.default.fileExists(atPath: spiece.path) {

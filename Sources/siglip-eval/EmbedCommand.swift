@@ -24,7 +24,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: model.checkpoint))
+        let checkpoint = try model.load()
         let result = try Embedder.embed(checkpoint: checkpoint, images: images.map { URL(fileURLWithPath: $0) }, texts: texts,
                                         rounds: rounds)
         try result.write(to: URL(fileURLWithPath: output))

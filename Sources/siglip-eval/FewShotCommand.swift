@@ -63,8 +63,8 @@ struct FewShotCommand: ParsableCommand {
             }
         }
         try benchmark.requireImages(forShots: settings.shots, poolCounts: benchmark.poolCounts)
-        let candidate = try EvalCheckpoint.load(from: URL(fileURLWithPath: model.checkpoint))
-        let base = try baseline.map { ($0, try EvalCheckpoint.load(from: URL(fileURLWithPath: $0))) }
+        let candidate = try model.load()
+        let base = try baseline.map { ($0, try model.load($0)) }
         if let shortened { Terminal.note(shortened) }
         let pool = benchmark.poolCounts.reduce(0, +)
         Terminal.note("data: \(data): \(benchmark.classCount) classes, layout \(benchmark.layout.rawValue), \(pool) images in the shot pool"

@@ -25,7 +25,7 @@ struct RetrievalCommand: ParsableCommand {
 
     func run() throws {
         let dataset = try openImageTextDataset(at: URL(fileURLWithPath: data))
-        let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: model.checkpoint))
+        let checkpoint = try model.load()
         let encoder = checkpoint.encoder()
         let display = ProgressDisplay()
         let report = try RetrievalEvaluator.evaluate(encoder: encoder, dataset: dataset, rounds: rounds ?? encoder.defaultRounds,

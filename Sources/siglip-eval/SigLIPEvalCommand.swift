@@ -1,6 +1,8 @@
 import ArgumentParser
 import SigLIP
 import SigLIPApp
+import SigLIPEval
+import Foundation
 
 struct SigLIPEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,8 +14,17 @@ struct SigLIPEvalCommand: ParsableCommand {
 
 /// Options every subcommand shares.
 struct CheckpointOptions: ParsableArguments {
-    @Option(help: "Checkpoint directory: config.json, model.safetensors and spiece.model (ours or Hugging Face's).")
+    @Option(help: ArgumentHelp("Checkpoint: a directory with config.json, model.safetensors and spiece.model (ours or Hugging Face's), "
+                               + "or a big_vision .npz with spiece.model beside it."))
     var checkpoint: String
+    @Option(help: ArgumentHelp("Run the image tower at this size in pixels (a multiple of the patch size); the position "
+                               + "embedding is resampled bilinearly as big_vision does. Default: the checkpoint's own size."))
+    var imageSize: Int?
+
+    /// The checkpoint at `path` (default: `--checkpoint`) at the asked image size.
+    func load(_ path: String? = nil) throws -> EvalCheckpoint {
+        try EvalCheckpoint.load(from: URL(fileURLWithPath: path ?? checkpoint), imageSize: imageSize)
+    }
 }
 
 /// "1,2,3,4" → [1, 2, 3, 4]: each in 1…`ConfigLimits.rounds`.

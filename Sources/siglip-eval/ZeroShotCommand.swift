@@ -65,7 +65,7 @@ struct ZeroShotCommand: ParsableCommand {
 
     func evaluate(checkpoint path: String, role: String, rounds: [Int]?, task: ZeroShotTask)
         throws -> (result: CheckpointResult, skipped: [SkippedImage]) {
-        let checkpoint = try EvalCheckpoint.load(from: URL(fileURLWithPath: path))
+        let checkpoint = try model.load(path)
         let encoder = checkpoint.encoder()
         let values = roundsToEvaluate(encoder, asked: rounds, path: path, role: role)
         let display = ProgressDisplay(label: role == "baseline" ? "baseline " : "")

@@ -125,6 +125,23 @@ import Testing
         #expect(missing.stderr.split(separator: "\n").count <= 3, "\(missing.stderr)")
     }
 
+    /// `--image-size` resamples the position embedding as the library does (a 32-px checkpoint
+    /// converted at 48 px equals `Checkpoint.load(from:imageSize: 48)`); a size that is not a
+    /// multiple of the patch is a one-line error.
+    @Test func imageSizeResamplesThePositionEmbedding() throws {
+        let output = Self.temporary()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let source = "Tests/Fixtures/hf-zeroshot/float32"
+        let result = try Self.run("siglip-eval", ["convert", "--checkpoint", source, "--image-size", "48", "--output", output.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = try Checkpoint.load(from: Self.repository.appendingPathComponent(source), imageSize: 48)
+        let written = try Checkpoint.load(from: output)
+        #expect(written.config.imageTower.imageSize == 48 && written.config == expected.config)
+        #expect(Array(written.parameters.values.buffer) == Array(expected.parameters.values.buffer))
+        let bad = try Self.run("siglip-eval", ["convert", "--checkpoint", source, "--image-size", "50", "--output", output.path])
+        #expect(bad.status == 1 && bad.stderr.contains("50") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+
     /// `siglip-eval curves` draws a metrics.jsonl (the same drawing a run writes as curves.png).
     @Test func curvesDrawAMetricsFile() throws {
         let folder = try TemporaryFolder(prefix: "curves")

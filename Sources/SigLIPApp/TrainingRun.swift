@@ -30,6 +30,17 @@ public final class TrainingRun {
         case initialized(from: String, PretrainedTransfer.Report)
     }
 
+    /// A new run `--init-from` a pretrained model: the architecture options the user did not give
+    /// (`given`: keys of `TrainingOptions.architectureKeys`) become the pretrained model's, and its
+    /// tokenizer is used when one is beside it (DESIGN.md §5.3).
+    public static func adoptingPretrainedArchitecture(_ options: TrainingOptions, given: Set<String>) throws -> TrainingOptions {
+        guard let initFrom = options.initFrom else { return options }
+        let url = URL(fileURLWithPath: initFrom)
+        let spiece = EvalCheckpoint.tokenizer(of: url)
+        return try options.adoptingArchitecture(of: try Checkpoint.configuration(at: url), path: initFrom,
+                                                tokenizer: FileManager.default.fileExists(atPath: spiece.path) ? spiece.path : nil, given: given)
+    }
+
     /// The ranks of a data-parallel run (nil: one process); rank 0 writes and evaluates.
     public let group: ProcessGroup?
     private var isLeader: Bool { (group?.rank ?? 0) == 0 }
@@ -51,7 +62,17 @@ public final class TrainingRun {
         run = RunDirectory(URL(fileURLWithPath: options.output))
         try Self.refuseExistingRun(in: run, resume: resume)   // early, before the inputs are read; again below, under the lock
         let tokenizerURL = URL(fileURLWithPath: options.tokenizer)
-        let tokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
+        // A pretrained model keeps the text conventions it was trained with: its vocabulary, EOS,
+        // padding and BOS ids (DESIGN.md §5.3).
+        let pretrained = try options.initFrom.map { try Checkpoint.configuration(at: URL(fileURLWithPath: $0)).textTower }
+        let tokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength, padID: pretrained.map { Int32($0.padID) })
+        if let pretrained {
+            let pieces = tokenizer.sentencePiece.vocabularySize
+            guard pieces <= pretrained.vocabularySize, Int(tokenizer.eosID) == pretrained.eosID || !pretrained.maskPadding && Int(tokenizer.eosID) == pretrained.padID else {
+                throw TrainingError.incompatibleCheckpoint("--tokenizer \(options.tokenizer): its \(pieces) pieces and EOS id \(tokenizer.eosID) do not fit "
+                    + "--init-from \(options.initFrom!) (vocabulary \(pretrained.vocabularySize), EOS \(pretrained.eosID), pad \(pretrained.padID))")
+            }
+        }
         let dataset = try openImageTextDataset(at: URL(fileURLWithPath: options.data), maxImageBytes: options.maxImageBytes)
         guard options.batchSize <= dataset.count else {
             throw TrainingError.badOptions("batch size \(options.batchSize) is larger than the \(dataset.count) examples in \(options.data)")
@@ -59,8 +80,12 @@ public final class TrainingRun {
         benchmark = try options.evalData.map { try ZeroShotBenchmark(root: URL(fileURLWithPath: $0)) }
         try benchmark?.requireReadableImage()
 
-        let config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize,
+        var config = try options.modelConfig(vocabularySize: tokenizer.sentencePiece.vocabularySize,
                                              eosID: Int(tokenizer.eosID), padID: Int(tokenizer.padID))
+        if let pretrained {
+            (config.textTower.vocabularySize, config.textTower.eosID, config.textTower.bosID) = (pretrained.vocabularySize, pretrained.eosID, pretrained.bosID)
+            config.textTower.projectionWidth = pretrained.projectionWidth
+        }
         try MemoryEstimate.training(config, batch: options.batchSize / ranks, microBatches: options.accumulate)
             .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)"
                    + (ranks > 1 ? " over \(ranks) ranks" : "") + (options.accumulate > 1 ? " --accumulate \(options.accumulate)" : ""))

@@ -27,6 +27,11 @@ public struct EvalCheckpoint {
         self.imageProcessor = imageProcessor
     }
 
+    /// Where a checkpoint's tokenizer is: `spiece.model` in the directory, or beside the `.npz`.
+    public static func tokenizer(of url: URL) -> URL {
+        (Checkpoint.isBigVision(url) ? url.deletingLastPathComponent() : url).appendingPathComponent(tokenizerFile)
+    }
+
     /// Loads model and tokenizer from a checkpoint directory or a big_vision `.npz` file (whose
     /// tokenizer is the `spiece.model` in the same folder). `imageSize` nil keeps the
     /// checkpoint's image size; another resamples its position embedding (`Checkpoint.load`).
@@ -34,8 +39,7 @@ public struct EvalCheckpoint {
     /// an `SigLIPError` naming the checkpoint or file.
     public static func load(from url: URL, imageSize: Int? = nil) throws -> EvalCheckpoint {
         let isBigVision = Checkpoint.isBigVision(url)
-        let folder = isBigVision ? url.deletingLastPathComponent() : url
-        let spiece = folder.appendingPathComponent(tokenizerFile)
+        let spiece = tokenizer(of: url)
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         guard exists, isDirectory.boolValue != isBigVision else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigLIP
+import SigLIPApp
 import SigLIPMPI
 import SigLIPTraining
 
@@ -53,12 +54,16 @@ struct SigLIPTrain: ParsableCommand {
             // what does not affect the model); a new run from --config or the defaults.
             var options = TrainingOptions()
             let saved = RunDirectory(URL(fileURLWithPath: flags.output ?? options.output)).optionsFile
+            var given = flags.architectureKeysGiven
             if let configFile {
                 options = try TrainingOptions.read(from: URL(fileURLWithPath: configFile))
+                given.formUnion(try TrainingOptions.keys(in: URL(fileURLWithPath: configFile)))
             } else if resume, FileManager.default.fileExists(atPath: saved.path) {
                 options = try TrainingOptions.read(from: saved)
             }
             try flags.apply(to: &options)
+            // A new run from a pretrained model takes the architecture the flags do not give from it.
+            if !resume { options = try TrainingRun.adoptingPretrainedArchitecture(options, given: given) }
             try TrainingJob(options: options, resume: resume, group: group).run()
             group?.finish()
         } catch let error as ExitCode {

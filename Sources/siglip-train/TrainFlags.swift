@@ -56,6 +56,13 @@ struct TrainFlags: ParsableArguments {
     @Option(help: "Lock a tower (LiT): image or text; its weights are not trained.") var lock: TowerLock.Tower?
     @Option(help: "With --lock: the locked tower's last K blocks, final norm and head still train.") var unlockedBlocks: Int?
 
+    /// The architecture options (`TrainingOptions.architectureKeys`) given as flags.
+    var architectureKeysGiven: Set<String> {
+        let given: [(String, Bool)] = [("model", model != nil), ("depth", depth != nil), ("imageSize", imageSize != nil),
+                                       ("textLength", textLength != nil), ("maskPadding", maskPadding != nil), ("tokenizer", tokenizer != nil)]
+        return Set(given.filter(\.1).map(\.0))
+    }
+
     func apply(to o: inout TrainingOptions) throws {
         if let model { o.model = model }
         if let depth { o.depth = depth }

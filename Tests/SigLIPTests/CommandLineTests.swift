@@ -142,6 +142,31 @@ import Testing
         #expect(bad.status == 1 && bad.stderr.contains("50") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
     }
 
+    /// `--init-from` a pretrained model: the architecture flags not given are the checkpoint's
+    /// (preset, depth, image size, text length, padding mask, its tokenizer), the recursion is
+    /// the run's (RINS-ified with a zero adapter), a tower can be locked; a flag that
+    /// contradicts the checkpoint is a one-line error naming the difference.
+    @Test func initFromTakesThePretrainedArchitecture() throws {
+        let pretrained = Self.temporary(), run = Self.temporary()
+        defer { try? FileManager.default.removeItem(at: pretrained); try? FileManager.default.removeItem(at: run) }
+        let first = try Self.run("siglip-train", ["--model", "Ti/16", "--depth", "2", "--image-size", "32", "--text-length", "12",
+                                                  "--mask-padding", "false", "--batch-size", "8", "--steps", "1", "--no-eval",
+                                                  "--workers", "1", "--output", pretrained.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let checkpoint = try #require(RunDirectory(pretrained).latestCheckpoint)
+        let recursive = ["--init-from", checkpoint.path, "--signature", "A^r B", "--rounds", "2", "--adapter", "linear",
+                         "--lock", "text", "--batch-size", "8", "--steps", "1", "--no-eval", "--workers", "1"]
+        let second = try Self.run("siglip-train", recursive + ["--output", run.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        let options = try TrainingOptions.read(from: RunDirectory(run).optionsFile)
+        #expect(options.model == "Ti/16" && options.depth == 2 && options.imageSize == 32 && options.textLength == 12
+                && !options.maskPadding && options.tokenizer == checkpoint.appendingPathComponent("spiece.model").path, "\(options)")
+        #expect(second.stdout.contains("added 1 zero-initialised adapter tensor"), "\(second.stdout)")
+        #expect(second.stdout.contains("trainable"), "the locked text tower is reported: \(second.stdout)")
+        let contradicting = try Self.run("siglip-train", recursive + ["--depth", "3", "--output", Self.temporary().path])
+        #expect(contradicting.status == 1 && contradicting.stderr.contains("image depth 2 vs 3"), "\(contradicting.stderr)")
+    }
+
     /// `siglip-eval curves` draws a metrics.jsonl (the same drawing a run writes as curves.png).
     @Test func curvesDrawAMetricsFile() throws {
         let folder = try TemporaryFolder(prefix: "curves")

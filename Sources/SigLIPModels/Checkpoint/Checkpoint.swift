@@ -38,6 +38,13 @@ public enum Checkpoint {
         return model
     }
 
+    /// The configuration a checkpoint describes, without reading its weights (a big_vision file's
+    /// is inferred from its array headers).
+    public static func configuration(at url: URL) throws -> SigLIPConfig {
+        if isBigVision(url) { return try BigVisionCheckpoint.inferConfig(from: url) }
+        return try SigLIPConfig.read(from: url.appendingPathComponent(configFile))
+    }
+
     /// True when `url` names a big_vision checkpoint (a `.npz` file) rather than a directory.
     public static func isBigVision(_ url: URL) -> Bool {
         url.pathExtension.lowercased() == bigVisionExtension

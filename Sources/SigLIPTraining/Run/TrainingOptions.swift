@@ -84,6 +84,34 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The tower lock these options ask for.
     public var towerLock: TowerLock? { lock.map { TowerLock(tower: $0, unlockedBlocks: unlockedBlocks) } }
 
+    /// The options that describe the architecture, by their keys in train_config.json: with
+    /// `initFrom`, those not given are taken from the pretrained model (`adoptingArchitecture`).
+    public static let architectureKeys: Set<String> = ["model", "depth", "imageSize", "textLength", "maskPadding", "tokenizer"]
+
+    /// These options with the architecture of the pretrained model `pretrained` (read from
+    /// `path`) in place of every architecture option not in `given` (keys of
+    /// `architectureKeys` the user set): the preset and patch size, depth, image size, text
+    /// length, padding mask, and the tokenizer when `tokenizer` (the one beside the checkpoint)
+    /// exists. A model whose towers are not one preset's sizes cannot be described by options.
+    public func adoptingArchitecture(of pretrained: SigLIPConfig, path: String, tokenizer: String?, given: Set<String>) throws -> TrainingOptions {
+        var o = self
+        let (i, t) = (pretrained.imageTower, pretrained.textTower)
+        func sizes(_ width: Int, _ mlp: Int, _ heads: Int) -> String { "width \(width), MLP \(mlp), \(heads) heads" }
+        guard let variant = ViTVariant.allCases.first(where: { $0.width == i.width && $0.mlpWidth == i.mlpWidth && $0.heads == i.heads }) else {
+            throw TrainingError.badOptions("--init-from \(path): its image tower (\(sizes(i.width, i.mlpWidth, i.heads))) is not the size of a preset (\(ViTVariant.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard t.width == variant.width, t.mlpWidth == variant.mlpWidth, t.heads == variant.heads, t.depth == i.depth else {
+            throw TrainingError.badOptions("--init-from \(path): its text tower (\(sizes(t.width, t.mlpWidth, t.heads)), depth \(t.depth)) is not the \(variant.rawValue) preset of its image tower (depth \(i.depth))")
+        }
+        if !given.contains("model") { o.model = "\(variant.rawValue)/\(i.patchSize)" }
+        if !given.contains("depth") { o.depth = i.depth == variant.depth ? nil : i.depth }
+        if !given.contains("imageSize") { o.imageSize = i.imageSize }
+        if !given.contains("textLength") { o.textLength = t.length }
+        if !given.contains("maskPadding") { o.maskPadding = t.maskPadding }
+        if !given.contains("tokenizer"), let tokenizer { o.tokenizer = tokenizer }
+        return o
+    }
+
     /// The bias initialisation actually used.
     public var effectiveInitialBias: Float { initialBias ?? -Float(Foundation.log(Double(batchSize))) }
 
@@ -98,6 +126,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             throw TrainingError.badOptions("\(url.path): not a JSON object")
         }
         return try TrainingOptions().merging(given, source: url.path)
+    }
+
+    /// The keys of an options file (which options it sets).
+    public static func keys(in url: URL) throws -> Set<String> {
+        let data = try RegularFile.contents(of: url, limit: RegularFile.Limit.json)
+        return Set(((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?.keys ?? [:].keys)
     }
 
     /// These options with the keys of `given` (JSON values, keys as in train_config.json)

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets: the image decoders (PNG, JPEG) and every other reader of
-# user files — the tar index, the SentencePiece model reader, the safetensors reader, config.json
-# and trainer_state.json.
+# user files — the tar index, the SentencePiece model reader, the safetensors reader, the big_vision
+# .npz reader (with ZIPFoundation), config.json and trainer_state.json.
 #
 #   fuzz/run.sh [seconds-per-target] [target ...]     (default 60 s; all targets)
 #
 # Each target is one module: its harness (fuzz/<Name>Fuzzer.swift) compiled with swiftc
 # -sanitize=fuzzer,address together with the library sources it exercises, copied to
 # .build-fuzz/src/<target>/ with the imports of our own modules removed (they are one module
-# here). The C image shim is compiled by the toolchain's clang with -fsanitize=fuzzer-no-link,
-# address; libpng/libjpeg are the system builds (not instrumented). Seeds: the test fixtures.
+# here). The npz target takes ZIPFoundation's Swift sources (from .build/checkouts) into its
+# module too, and its CZlib shim over the system zlib. The C image shim is compiled by the
+# toolchain's clang with -fsanitize=fuzzer-no-link,address; libpng/libjpeg/zlib are the system
+# builds (not instrumented). Seeds: the test fixtures.
 # Work files and crash inputs go to .build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
 shift || true
-TARGETS=("${@:-png jpeg tar sentencepiece safetensors config trainerstate}")
+TARGETS=("${@:-png jpeg tar sentencepiece safetensors npz config trainerstate}")
 read -r -a TARGETS <<< "${TARGETS[*]}"
 OUT=.build-fuzz
+# ZIPFoundation's sources, as SwiftPM checked them out (`swift package resolve` fetches them).
+ZIPFOUNDATION=.build/checkouts/ZIPFoundation/Sources
 SWIFT_BIN="$(dirname "$(command -v swiftc)")"
 CLANG="$SWIFT_BIN/clang"
 mkdir -p "$OUT/module" "$OUT/obj"
@@ -29,6 +33,8 @@ sources() {
         tar) echo Sources/SigLIPData/TarIndex.swift Sources/SigLIPData/ReadOnlyFile.swift ;;
         sentencepiece) echo Sources/SigLIPText/*.swift ;;
         safetensors) echo Sources/SigLIPCore/IO/SafeTensors.swift Sources/SigLIPCore/IO/SafeTensorsHeader.swift Sources/SigLIPCore/IO/StrictJSON.swift ;;
+        npz) echo Sources/SigLIPCore/IO/NPZ.swift Sources/SigLIPCore/IO/NPY.swift Sources/SigLIPCore/IO/SafeTensors.swift \
+                  Sources/SigLIPCore/IO/SafeTensorsHeader.swift Sources/SigLIPCore/IO/StrictJSON.swift "$ZIPFOUNDATION"/ZIPFoundation/*.swift ;;
         config) echo Sources/SigLIPModels/Config/*.swift Sources/SigLIPModels/Recursion/RecursionConfig.swift \
                      Sources/SigLIPModels/Recursion/RecursionSignature.swift Sources/SigLIPCore/Random/Random.swift ;;
         trainerstate) echo Sources/SigLIPTraining/Run/TrainerState.swift Sources/SigLIPTraining/Run/RunJSON.swift \
@@ -41,6 +47,7 @@ harness() {
         tar) echo fuzz/TarFuzzer.swift ;;
         sentencepiece) echo fuzz/SentencePieceFuzzer.swift ;;
         safetensors) echo fuzz/SafeTensorsFuzzer.swift ;;
+        npz) echo fuzz/NPZFuzzer.swift ;;
         config) echo fuzz/ConfigFuzzer.swift ;;
         trainerstate) echo fuzz/TrainerStateFuzzer.swift ;;
     esac
@@ -58,6 +65,7 @@ seed() {
         sentencepiece) cp Tests/SigLIPTextTests/Resources/*.model "$corpus"/ ;;
         safetensors) { find Tests -name '*.safetensors' -size -200k | head -20 | xargs -r -I{} cp {} "$corpus"/; } || true
             printf '\x1e\x00\x00\x00\x00\x00\x00\x00{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}\x00\x00\x80\x3f' > "$corpus/one.safetensors" ;;
+        npz) cp Tests/SigLIPModelsTests/Resources/bigvision/*.npz "$corpus"/ ;;   # the checkpoints and the damaged ones
         config) cp datasets/default/*/config.json "$corpus"/ 2>/dev/null || true
             find Tests -name config.json | head -20 | while read -r f; do cp "$f" "$corpus/$(echo "$f" | tr / _)"; done
             printf '{"vision_config":{"recursion":{"signature":"A^r B","rounds":3,"adapter":"linear"}},"text_config":{"mask_padding":true}}' > "$corpus/rins.json" ;;
@@ -79,13 +87,27 @@ for source in Sources/CImageCodecs/*.c; do
         "$source" -o "$OUT/obj/$(basename "$source" .c).o"
 done
 
+for target in "${TARGETS[@]}"; do
+    if [ "$target" = npz ] && [ ! -d "$ZIPFOUNDATION/ZIPFoundation" ]; then
+        echo "fuzz/run.sh: $ZIPFOUNDATION/ZIPFoundation is missing: run 'swift package resolve' (or swift build) first" >&2
+        exit 1
+    fi
+done
+
+# Leaks that are not ours. ZIPFoundation 0.9.20 on Linux never frees the path that
+# FileManager.fileSystemRepresentation(withPath:) allocates when it opens an archive (one path's
+# bytes per .npz opened, whatever the file holds).
+cat > "$OUT/lsan.supp" <<SUPP
+leak:makeBackingConfiguration
+SUPP
+
 status=0
 for target in "${TARGETS[@]}"; do
     src="$OUT/src/$target"
     rm -rf "$src" && mkdir -p "$src"
     for file in Sources/SigLIPBase/*.swift $(sources "$target") $(harness "$target"); do
-        # One module here: drop the imports of our own modules (sed keeps line numbers).
-        sed -E 's/^(@_exported |@testable )?import SigLIP[A-Za-z]*$//' "$file" > "$src/$(basename "$file")"
+        # One module here: drop the imports of our own modules and ZIPFoundation (sed keeps line numbers).
+        sed -E 's/^(@_exported |@testable )?import (SigLIP[A-Za-z]*|ZIPFoundation)$//' "$file" > "$src/$(basename "$file")"
     done
     binary="$OUT/${target}_fuzzer"
     flags=(-sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz_$target")
@@ -93,6 +115,7 @@ for target in "${TARGETS[@]}"; do
     case "$target" in
         png) flags+=(-D FUZZ_PNG -I "$OUT/module"); extra=("$OUT"/obj/*.o -lpng16 -ljpeg) ;;
         jpeg) flags+=(-D FUZZ_JPEG -I "$OUT/module"); extra=("$OUT"/obj/*.o -lpng16 -ljpeg) ;;
+        npz) flags+=(-I "$ZIPFOUNDATION/CZLib" -Xcc -D_GNU_SOURCE=1); extra=(-lz) ;;
     esac
     swiftc "${flags[@]}" "$src"/*.swift "${extra[@]}" -o "$binary" 2> "$OUT/${target}_build.log" \
         || { cat "$OUT/${target}_build.log"; exit 1; }   # (ld.gold warns about local asan symbols; harmless)
@@ -100,7 +123,7 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "$corpus"
     seed "$target" "$corpus"
     echo "== $target: fuzzing for $SECONDS_PER_TARGET s"
-    if ! "$binary" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    if ! LSAN_OPTIONS="suppressions=$PWD/$OUT/lsan.supp" "$binary" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix="$OUT/${target}_" 2> "$OUT/${target}.log"; then
         echo "!! $target fuzzer found a problem: see $OUT/${target}.log"
         status=1

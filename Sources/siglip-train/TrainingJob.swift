@@ -36,8 +36,9 @@ struct TrainingJob {
             case .step(let r):
                 let done = r.step - first, elapsed = Date().timeIntervalSince(started)
                 let eta = done > 0 ? elapsed / Double(done) * Double(total - r.step) : 0
-                let text = String(format: "step %d/%d  loss %.4f  t %.2f  b %.2f  |g| %.3f  lr %.2e  %.0f img/s  cos img %.2f txt %.2f  ETA %@",
-                                  r.step, total, r.loss, r.logScale, r.bias, r.gradientNorm, r.learningRate, r.imagesPerSecond,
+                let text = String(format: "step %d/%d  loss %.4f  t %.2f  b %.2f  |g| %.3f  lr %.2e  %@ img/s  cos img %.2f txt %.2f  ETA %@",
+                                  r.step, total, r.loss, r.logScale, r.bias, r.gradientNorm, r.learningRate,
+                                  String(format: r.imagesPerSecond < 10 ? "%.2f" : "%.0f", r.imagesPerSecond),
                                   r.imageCosine, r.textCosine, duration(eta))
                     + (r.communicationSeconds.map { String(format: "  comm %.0f ms", 1000 * $0) } ?? "")
                 if terminal {

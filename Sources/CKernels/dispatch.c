@@ -26,6 +26,7 @@
        float *dgamma, float *dbeta),                                                               \
       (dy, x, mean, rstd, rows, columns, ld, dgamma, dbeta))                                        \
     X(sum_of_squares, (const float *x, long n, float *out), (x, n, out))                             \
+    X(fma_loop, (long iterations, float *out), (iterations, out))                                   \
     X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *tile_rows),        \
       (k, n, packed_floats, panel_flags, tile_rows))                                               \
     X(gemm_work, (const ck_gemm *g, long threads), (g, threads))

@@ -355,3 +355,23 @@ void CK_NAME(sum_of_squares)(const float *x, long n, float *out) {
     }
     *out = ck_sum((a0 + a1) + (a2 + a3));
 }
+
+/// The machine's FMA peak, measured: `iterations` rounds of CK_FMA_CHAINS independent
+/// multiply-adds on vectors (2 · CK_LANES · CK_FMA_CHAINS FLOPs per round), enough chains in
+/// flight to cover the FMA latency on both pipes of current x86 cores (a float recurrence
+/// cannot be folded; *out keeps the result alive). The baseline level has no FMA: its figure
+/// is a multiply and an add.
+#ifndef CK_FMA_CHAINS
+#define CK_FMA_CHAINS 12
+#endif
+void CK_NAME(fma_loop)(long iterations, float *out) {
+    vf acc[CK_FMA_CHAINS];
+    for (int c = 0; c < CK_FMA_CHAINS; c++) acc[c] = (float)c * 1e-3f;
+    const vf a = 0.999999f, b = 1e-7f;
+    for (long i = 0; i < iterations; i++) {
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CK_FMA_CHAINS; c++) acc[c] = acc[c] * a + b;   // one FMA each
+    }
+    vf total = 0;
+    for (int c = 0; c < CK_FMA_CHAINS; c++) total += acc[c];
+    *out = ck_sum(total);
+}

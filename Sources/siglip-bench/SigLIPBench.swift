@@ -66,6 +66,7 @@ struct SigLIPBench: ParsableCommand {
         if let level = instructionSet {
             let chosen = InstructionSet.select(level)
             if chosen != level { print("this CPU lacks \(level); the kernels run at \(chosen)") }
+            BLASKernels.match(chosen)   // OpenBLAS too: AVX2 measures an AVX2 machine's kernels
         }
         if let decodeFolder {
             let rows = try DecodeThroughput.measure(
@@ -94,8 +95,10 @@ struct SigLIPBench: ParsableCommand {
             return c
         }
         let peak = measureSGEMM()
-        print(String(format: "threads %d · sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · kernels ",
-                     ComputeThreads.current, peak / 1e9) + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected.rawValue)")
+        let fma = FMAPeak.measure()
+        print(String(format: "threads %d · sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · FMA peak %.1f GFLOP/s (%@) · kernels ",
+                     ComputeThreads.current, peak / 1e9, fma / 1e9, InstructionSet.selected.description as NSString)
+              + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected.rawValue) (OpenBLAS kernels \(BLASKernels.coreName)) · CPU \(cpuName())")
         var results: [BenchResult] = []
         func list(_ text: String?) throws -> [Int?] {
             guard let text else { return [nil] }
@@ -106,7 +109,8 @@ struct SigLIPBench: ParsableCommand {
         for c in cases {
             for batch in try list(batchSizes) {
                 for size in try list(imageSizes) {
-                    let r = try c.run(steps: steps, warmup: warmup, sgemmFLOPsPerSecond: peak, batch: batch, imageSize: size)
+                    let r = try c.run(steps: steps, warmup: warmup, sgemmFLOPsPerSecond: peak, fmaFLOPsPerSecond: fma,
+                                      batch: batch, imageSize: size)
                     print(r.line)
                     results.append(r)
                 }
@@ -147,6 +151,16 @@ func measureSGEMM() -> Double {
     return 2 * Double(n * n * n) / t.median
 }
 
+/// The CPU's model name, family and model (/proc/cpuinfo), as figures are reported beside it.
+func cpuName() -> String {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+    func field(_ key: String) -> String? {
+        info.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: ":", maxSplits: 1).last
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+    return "\(field("model name") ?? "unknown") (family \(field("cpu family") ?? "?"), model \(field("model\t") ?? "?"))"
+}
+
 /// Peak resident memory of this process so far, in MB.
 func peakResidentMB() -> Double {
     var usage = rusage()
@@ -165,17 +179,24 @@ struct BenchResult: Codable {
     let gflops: Double
     let sgemmGFLOPS: Double
     let mfu: Double
+    /// The FMA peak measured in the same process, and utilisation against it.
+    let fmaPeakGFLOPS: Double
+    let mfuOfPeak: Double
+    let instructionSet: String
+    let gemmBackend: String
+    let cpu: String
     let peakRSSMB: Double
     let stepTimesMS: [Double]
 
     var line: String {
-        String(format: "%-15@ batch %3d · %3d px · %9.1f ms/step · %7.2f images/s · %.3g FLOP/step · %6.1f GFLOP/s · MFU %4.1f%% of sgemm · peak RSS %.0f MB",
-               config as NSString, batch, imageSize, msPerStep, imagesPerSecond, flopsPerStep, gflops, 100 * mfu, peakRSSMB)
+        String(format: "%-15@ batch %3d · %3d px · %9.1f ms/step · %7.2f images/s · %.3g FLOP/step · %6.1f GFLOP/s · MFU %4.1f%% of sgemm, %4.1f%% of FMA peak · peak RSS %.0f MB",
+               config as NSString, batch, imageSize, msPerStep, imagesPerSecond, flopsPerStep, gflops, 100 * mfu, 100 * mfuOfPeak, peakRSSMB)
     }
 
     enum CodingKeys: String, CodingKey {
         case config, threads, batch, imageSize = "image_size", msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
         case gflops, sgemmGFLOPS = "sgemm_gflops", mfu, peakRSSMB = "peak_rss_mb", stepTimesMS = "step_times_ms"
+        case fmaPeakGFLOPS = "fma_peak_gflops", mfuOfPeak = "mfu_of_peak", instructionSet = "instruction_set", gemmBackend = "gemm", cpu
     }
 }
 
@@ -196,7 +217,8 @@ enum BenchCase: String, CaseIterable {
     }
 
     /// `batch` and `imageSize` override the configuration's own (for scaling tables).
-    func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double, batch: Int? = nil, imageSize: Int? = nil) throws -> BenchResult {
+    func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double, fmaFLOPsPerSecond: Double, batch: Int? = nil,
+             imageSize: Int? = nil) throws -> BenchResult {
         let batch = batch ?? self.batch, imageSize = imageSize ?? self.imageSize
         let config = try modelConfig(imageSize: imageSize)
         var generator = SeededGenerator(seed: 0)
@@ -229,6 +251,8 @@ enum BenchCase: String, CaseIterable {
             config: rawValue, threads: ComputeThreads.current, batch: batch, imageSize: imageSize, msPerStep: time.median * 1000,
             imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
+            fmaPeakGFLOPS: fmaFLOPsPerSecond / 1e9, mfuOfPeak: flops / time.median / fmaFLOPsPerSecond,
+            instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, cpu: cpuName(),
             peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 })
     }
 }

@@ -12,7 +12,7 @@ Exact command (as run for the README figures, from the repo root):
 
     swift build -c release --product siglip-bench
     pip install torch transformers safetensors numpy
-    python3 evals/bench/compare.py --config all --threads 2 --steps 10 --rounds 3
+    python3 evals/bench/compare.py --config all --threads 2 --steps 10 --rounds 3 [--instruction-set avx2|avx512]
 """
 
 import argparse
@@ -28,9 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CONFIGS = ["ti16-64-train", "s16-224-train", "b16-224-infer"]
 
 
-def run_json(command: list) -> dict:
+def run_json(command: list, env=None) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        subprocess.run(command + ["--json", f.name], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command + ["--json", f.name], check=True, stdout=subprocess.DEVNULL, env=env)
         with open(f.name) as g:
             return json.load(g)[0]
 
@@ -44,20 +44,32 @@ def main() -> None:
     ap.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "siglip-bench"),
                     help="our benchmark binary (swift build -c release --product siglip-bench)")
     ap.add_argument("--json", help="write the summary as JSON to this file")
+    ap.add_argument("--instruction-set", choices=["avx2", "avx512"],
+                    help="hold both sides to this level: ours through --instruction-set (OpenBLAS's Haswell kernels at "
+                         "avx2), PyTorch through ATEN_CPU_CAPABILITY MKL_ENABLE_INSTRUCTIONS, ONEDNN_MAX_CPU_ISA and OPENBLAS_CORETYPE")
     args = ap.parse_args()
     if not os.path.exists(args.bench):
         sys.exit(f"compare.py: {args.bench} does not exist; run `swift build -c release --product siglip-bench` first")
 
     names = CONFIGS if args.config == "all" else [args.config]
     common = ["--threads", str(args.threads), "--steps", str(args.steps)]
+    level = ["--instruction-set", args.instruction_set] if args.instruction_set else []
+    torch_env = dict(os.environ)
+    if args.instruction_set == "avx2":
+        torch_env.update(ATEN_CPU_CAPABILITY="avx2", MKL_ENABLE_INSTRUCTIONS="AVX2", ONEDNN_MAX_CPU_ISA="AVX2",
+                         OPENBLAS_CORETYPE="Haswell")
+    elif args.instruction_set == "avx512":
+        torch_env.update(ATEN_CPU_CAPABILITY="avx512")
     summary = []
     for name in names:
         ours, theirs = [], []
         for r in range(args.rounds):
-            ours.append(run_json([args.bench, "--config", name] + common))
-            theirs.append(run_json([sys.executable, os.path.join(HERE, "torch_siglip_bench.py"), "--config", name] + common))
+            ours.append(run_json([args.bench, "--config", name] + common + level))
+            theirs.append(run_json([sys.executable, os.path.join(HERE, "torch_siglip_bench.py"), "--config", name] + common,
+                                   env=torch_env))
             print(f"{name} round {r + 1}: ours {ours[-1]['ms_per_step']:.1f} ms/step "
-                  f"(sgemm {ours[-1]['sgemm_gflops']:.0f} GFLOP/s), PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
+                  f"(sgemm {ours[-1]['sgemm_gflops']:.0f}, FMA peak {ours[-1]['fma_peak_gflops']:.0f} GFLOP/s, "
+                  f"{ours[-1]['instruction_set']}, GEMM {ours[-1]['gemm']}), PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
                   flush=True)
         ms_ours = statistics.median(o["ms_per_step"] for o in ours)
         ms_theirs = statistics.median(t["ms_per_step"] for t in theirs)
@@ -71,17 +83,26 @@ def main() -> None:
             ours_mfu=round(statistics.median(o["mfu"] for o in ours), 3),
             pytorch_mfu=round(statistics.median(t["gflops"] / o["sgemm_gflops"] for o, t in zip(ours, theirs)), 3),
             sgemm_gflops=round(statistics.median(o["sgemm_gflops"] for o in ours), 1),
+            ours_mfu_of_peak=round(statistics.median(o["mfu_of_peak"] for o in ours), 3),
+            pytorch_mfu_of_peak=round(statistics.median(t["gflops"] / o["fma_peak_gflops"] for o, t in zip(ours, theirs)), 3),
+            fma_peak_gflops=round(statistics.median(o["fma_peak_gflops"] for o in ours), 1),
+            instruction_set=ours[0]["instruction_set"], gemm=ours[0]["gemm"], cpu=ours[0]["cpu"],
             ours_peak_rss_mb=max(o["peak_rss_mb"] for o in ours),
             pytorch_peak_rss_mb=max(t["peak_rss_mb"] for t in theirs),
             torch_version=theirs[0]["torch_version"],
         )
         summary.append(row)
     print()
+    if summary:
+        s0 = summary[0]
+        print(f"{s0['cpu']}, kernels {s0['instruction_set']}, GEMM {s0['gemm']}, {args.threads} threads, "
+              f"PyTorch {s0['torch_version']}; sgemm {s0['sgemm_gflops']:.0f}, FMA peak {s0['fma_peak_gflops']:.0f} GFLOP/s")
     print(f"{'configuration':15s} {'ours ms/step':>13s} {'PyTorch ms/step':>16s} {'speed-up':>9s} "
-          f"{'MFU ours/PyTorch':>17s} {'peak RSS ours/PyTorch':>22s}")
+          f"{'MFU of sgemm ours/PyTorch':>26s} {'of FMA peak':>14s} {'peak RSS ours/PyTorch':>22s}")
     for s in summary:
         print(f"{s['config']:15s} {s['ours_ms_per_step']:13.1f} {s['pytorch_ms_per_step']:16.1f} {s['speedup']:8.2f}x "
-              f"{100 * s['ours_mfu']:7.0f}% / {100 * s['pytorch_mfu']:3.0f}% "
+              f"{100 * s['ours_mfu']:16.0f}% / {100 * s['pytorch_mfu']:3.0f}% "
+              f"{100 * s['ours_mfu_of_peak']:7.0f}% / {100 * s['pytorch_mfu_of_peak']:3.0f}% "
               f"{s['ours_peak_rss_mb']:10.0f} / {s['pytorch_peak_rss_mb']:.0f} MB")
     if args.json:
         with open(args.json, "w") as f:

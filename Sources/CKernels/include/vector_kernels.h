@@ -79,6 +79,10 @@ void ck_layer_norm_parameter_gradients(int level, const float *dy, const float *
 /// *out = Σ x[i]² (the same bits for the same x and level). x: [n]
 void ck_sum_of_squares(int level, const float *x, long n, float *out);
 
+/// The FMA peak probe: `iterations` rounds of 12 independent vector multiply-adds (24 · lanes
+/// FLOPs a round: 384 at AVX-512, 192 at AVX2 and baseline); *out is their sum.
+void ck_fma_loop(int level, long iterations, float *out);
+
 /// The scalars of one AdamW step (see SigLIPTraining.AdamW).
 typedef struct ck_adamw_step {
     float gradient_scale;            ///< clipping factor applied to g (g is stored scaled)

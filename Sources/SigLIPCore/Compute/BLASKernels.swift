@@ -48,6 +48,13 @@ public enum BLASKernels {
         force(target)
     }()
 
+    /// Makes OpenBLAS use the kernels of an AVX2-only CPU when our kernels are held to AVX2 (so a
+    /// machine with AVX-512 measures what an AVX2 machine runs); other levels leave it as it is.
+    public static func match(_ level: InstructionSet) {
+        upgradeOnce
+        if level == .avx2, siglip_cpu_has_avx2_fma() != 0 { force("Haswell") }
+    }
+
     /// Makes OpenBLAS use the named kernel set (a name `OPENBLAS_CORETYPE` accepts).
     /// Does nothing on an OpenBLAS built without run-time kernel selection.
     public static func force(_ name: String) {

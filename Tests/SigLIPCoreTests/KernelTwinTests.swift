@@ -164,6 +164,26 @@ import Testing
         }
     }
 
+    /// The FMA peak probe computes what it claims (so its FLOP count is real): the same bits as
+    /// its recurrence in Swift, fused multiply-adds at AVX2 and AVX-512, a multiply and an add at
+    /// the baseline level.
+    @Test(arguments: InstructionSet.allSupported)
+    func fmaPeakProbeComputesItsRecurrence(_ isa: InstructionSet) {
+        let iterations = 1000
+        let lanes = InstructionSet.kernels(for: isa) == .avx512 ? 16 : 8
+        let fused = InstructionSet.kernels(for: isa) != .baseline
+        var lane: Float = 0
+        for c in 0..<12 {
+            var x = Float(c) * 1e-3
+            for _ in 0..<iterations { x = fused ? (1e-7 as Float).addingProduct(x, 0.999999) : x * 0.999999 + 1e-7 }
+            lane += x
+        }
+        var expected: Float = 0
+        for _ in 0..<lanes { expected += lane }
+        #expect(FMAPeak.probe(iterations: iterations, level: isa) == expected, "\(isa)")
+        #expect(FMAPeak.measure(threads: 1, level: isa, seconds: 0.01, repeats: 1) > 1e8, "\(isa): under 0.1 GFLOP/s")
+    }
+
     @Test func softmaxIsStableForLargeScores() {
         var p: [Float] = [1000, 999, -1000, 0]
         Kernels.softmaxRows(&p, rows: 1, columns: 4)

@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--json", help="write the summary as JSON to this file")
     ap.add_argument("--instruction-set", choices=["avx2", "avx512"],
                     help="hold both sides to this level: ours through --instruction-set (OpenBLAS's Haswell kernels at "
-                         "avx2), PyTorch through ATEN_CPU_CAPABILITY MKL_ENABLE_INSTRUCTIONS, ONEDNN_MAX_CPU_ISA and OPENBLAS_CORETYPE")
+                         "avx2), PyTorch through ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS, ONEDNN_MAX_CPU_ISA and OPENBLAS_CORETYPE")
     args = ap.parse_args()
     if not os.path.exists(args.bench):
         sys.exit(f"compare.py: {args.bench} does not exist; run `swift build -c release --product siglip-bench` first")

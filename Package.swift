@@ -11,7 +11,7 @@
 //   CPNG/CJPEG → CImageCodecs → SigLIPImage (decode, preprocess)   SigLIPText (tokenizer)
 //   CBLAS + CKernels + ZIPFoundation → SigLIPCore (buffers, GEMM, kernels, safetensors/npz) → SigLIPLayers → SigLIPModels (towers, loss, checkpoints)
 //   SigLIPImage + SigLIPText → SigLIPData (data sets, input pipeline)
-//   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer): siblings
+//   → SigLIPEval (zero-shot, retrieval) and SigLIPTraining (optimiser, trainer; SigLIPTensorBoard events): siblings
 //   SigLIPCharts (line charts) · SigLIPApp (a training job wired from all of them) → commands
 import PackageDescription
 
@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // The zip container of big_vision's .npz checkpoints (stored and deflated members).
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // TensorBoard's event messages (generated code committed, see Sources/SigLIPTensorBoard/proto).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from the system (Debian package names as providers).
@@ -54,7 +56,10 @@ let package = Package(
         .target(name: "SigLIPEval", dependencies: [
             "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPImage", "SigLIPText", "SigLIPData",
         ]),
-        .target(name: "SigLIPTraining", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels"]),
+        // TensorBoard event files (TFRecord framing, Event/Summary messages, hparams).
+        .target(name: "SigLIPTensorBoard", dependencies: ["SigLIPBase", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["proto"]),
+        .target(name: "SigLIPTraining", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels", "SigLIPTensorBoard"]),
         // The MPI transport of data-parallel training (Open MPI); only the commands link it.
         .target(name: "SigLIPMPI", dependencies: ["CMPI", "SigLIPBase", "SigLIPTraining"]),
         // Line charts drawn into an image (training curves, study plots).
@@ -90,7 +95,7 @@ let package = Package(
         .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore"]),
         .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPCore", "SigLIPLayers"]),
         .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
-        .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPTraining"]),
+        .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPTraining", "SigLIPTensorBoard"]),
         .testTarget(name: "SigLIPChartsTests", dependencies: ["SigLIPCharts", "SigLIPImage"]),
         .testTarget(name: "SigLIPImageTests", dependencies: ["SigLIPBase", "CImageCodecs", "SigLIPImage"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTextTests", dependencies: ["SigLIPBase", "SigLIPText"], resources: [.copy("Resources")]),

@@ -142,8 +142,14 @@ public final class TrainingRun {
                 }
             }
         }
+        // The curves chart goes into the TensorBoard events at each evaluation, as curves.png shows it at the end.
+        let metricsFile = run.metricsFile, title = Self.curvesTitle(options)
+        let chart: () throws -> EventImage = {
+            let image = try TrainingRun.curves(metrics: metricsFile, title: title)
+            return EventImage(png: try PNGEncoder.encode(image), width: image.width, height: image.height)
+        }
         trainer = try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: run, makeSource: makeSource,
-                              evaluate: evaluate, group: group, onEvent: onEvent)
+                              evaluate: evaluate, evaluationChart: evaluate == nil ? nil : chart, group: group, onEvent: onEvent)
     }
 
     /// A new run (not `--resume`) must not start in a directory that already holds checkpoints.
@@ -157,12 +163,15 @@ public final class TrainingRun {
     public func train() throws -> TrainingSummary {
         var summary = try trainer.train(resume: resume)
         guard isLeader else { return summary }
-        let curves = try TrainingRun.curves(metrics: run.metricsFile, title: "SigLIP \(options.model), \(options.signature)"
-                                            + (options.rounds > 1 ? " r=\(options.rounds)" : ""))
+        let curves = try TrainingRun.curves(metrics: run.metricsFile, title: Self.curvesTitle(options))
         try PNGEncoder.write(curves, to: run.curvesFile)
         summary.curves = run.curvesFile.path
         try run.writeSummary(summary)
         return summary
+    }
+
+    static func curvesTitle(_ options: TrainingOptions) -> String {
+        "SigLIP \(options.model), \(options.signature)" + (options.rounds > 1 ? " r=\(options.rounds)" : "")
     }
 
     /// Draws loss and zero-shot accuracy against examples and FLOPs from a metrics.jsonl.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SigLIPApp
 import SigLIPEval
 
 struct ZeroShotCommand: ParsableCommand {
@@ -21,6 +22,8 @@ struct ZeroShotCommand: ParsableCommand {
     @Option(help: "A second checkpoint to compare against (evaluated as configured).") var baseline: String?
     @Option(help: "Images per forward pass.") var batchSize: Int = 32
     @Option(help: "Write the full report as JSON to this file.") var json: String?
+    @Option(help: ArgumentHelp("Append the results to the TensorBoard events of this run directory (a new event file, at the run's last step).",
+                               valueName: "dir")) var tensorboard: String?
 
     func validate() throws {
         try validateBatchSize(batchSize)
@@ -34,6 +37,7 @@ struct ZeroShotCommand: ParsableCommand {
         Terminal.note("class names: \(benchmark.classNamesSource ?? "folder names")")
         Terminal.note("templates: \(benchmark.templatesSource) (\(task.templates.count))")
 
+        let tensorboardStep = try tensorboard.map { try RunEvents.lastStep(in: URL(fileURLWithPath: $0)) }
         let candidate = try evaluate(checkpoint: model.checkpoint, role: "candidate", rounds: rounds?.values, task: task)
         var checkpoints = [candidate.result]
         var skipped = candidate.skipped
@@ -60,6 +64,10 @@ struct ZeroShotCommand: ParsableCommand {
         if let json {
             try writeJSON(report, to: json)
             Terminal.note("report: \(json)")
+        }
+        if let tensorboard, let step = tensorboardStep {
+            let file = try RunEvents.appendZeroShot(candidate.result.results, benchmark: data, to: URL(fileURLWithPath: tensorboard), step: step)
+            Terminal.note("tensorboard: \(file.path) (step \(step))")
         }
     }
 

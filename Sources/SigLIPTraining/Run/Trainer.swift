@@ -82,7 +82,8 @@ public struct TrainingSummary: Codable, Sendable {
 }
 
 /// Trains a SigLIP model: a loop of steps (stochastic recursion rounds drawn from the run's
-/// generator, AdamW, NaN/Inf guard), metrics to JSONL, periodic evaluation and atomic
+/// generator, AdamW, NaN/Inf guard), metrics to JSONL and TensorBoard events (`TrainingEventFile`),
+/// periodic evaluation and atomic
 /// checkpoints from which `resume` continues with exactly the same losses.
 ///
 /// Data-parallel (a `group` of K > 1 ranks, DESIGN.md §5.2): every rank runs this loop on its
@@ -102,6 +103,8 @@ public final class Trainer {
     let computeMatch: ComputeMatch?
     let makeSource: (Data?) throws -> TrainingBatchSource
     let evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])?
+    /// Draws the run's curves from metrics.jsonl after each evaluation, for the event file.
+    let evaluationChart: (() throws -> EventImage)?
     let onEvent: (TrainingEvent) -> Void
     /// The ranks of a data-parallel run (nil: one process).
     let group: ProcessGroup?
@@ -112,10 +115,13 @@ public final class Trainer {
     ///   - makeSource: opens the training batches, at a saved position (nil: the start); with
     ///     a group, this rank's part of each global batch.
     ///   - evaluate: the periodic zero-shot evaluation (nil: none); run by rank 0 only.
+    ///   - evaluationChart: the curves chart, drawn after each evaluation (metrics.jsonl then holds
+    ///     it) for the TensorBoard events; nil: none.
     ///   - group: the ranks of a data-parallel run (nil or one rank: a single process).
     public init(options: TrainingOptions, model: SigLIPModel, tokenizerFile: URL, run: RunDirectory,
                 makeSource: @escaping (Data?) throws -> TrainingBatchSource,
                 evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])? = nil,
+                evaluationChart: (() throws -> EventImage)? = nil,
                 group: ProcessGroup? = nil,
                 onEvent: @escaping (TrainingEvent) -> Void = { _ in }) throws {
         try options.validate()
@@ -134,6 +140,7 @@ public final class Trainer {
         self.tokenizerFile = tokenizerFile
         self.makeSource = makeSource
         self.evaluate = evaluate
+        self.evaluationChart = evaluationChart
         let leader = (self.group?.rank ?? 0) == 0
         self.onEvent = leader ? onEvent : { _ in }
         let batch = options.batchSize
@@ -196,6 +203,8 @@ public final class Trainer {
         try requireSameParameters(at: resume ? "the resumed checkpoint \(lastCheckpoint?.path ?? "")" : "the start")
         let source = try makeSource(resume ? state.dataPosition : nil)
         let metrics = isLeader ? try MetricsLog(url: run.metricsFile, keepingLines: state.metricsLines) : nil
+        let events = isLeader ? try TrainingEventFile(run: run, options: options, config: model.config, totalSteps: state.totalSteps,
+                                                      resumingAt: resume ? state.step + 1 : nil) : nil
         onEvent(.started(totalSteps: state.totalSteps, resumedAt: resume ? state.step : nil,
                          flopsPerExample: flopsPerExample, computeMatch: computeMatch,
                          parameters: ParameterReport(model.parameters)))
@@ -231,6 +240,7 @@ public final class Trainer {
                 communicationSeconds: communicationStart.map { group!.communicationSeconds - $0 })
             lastLoss = measured.loss
             try metrics?.append(record)
+            try events?.append(record)
             onEvent(.step(record))
             let last = state.step == state.totalSteps
             if isLeader, let evaluate, state.step % options.evalEvery == 0 || last {
@@ -239,6 +249,8 @@ public final class Trainer {
                 }
                 state.evaluations += records
                 try metrics?.append(evaluations: records)
+                try events?.append(evaluations: records, benchmark: TrainingEventFile.benchmarkName(options.evalData ?? ""))
+                if let events, let evaluationChart { try events.append(curves: try evaluationChart(), step: state.step) }
                 onEvent(.evaluated(records))
             }
             if state.step % options.checkpointEvery == 0 || last {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Pictures of our runs in TensorBoard, as the README shows them (docs/tensorboard.png and
+# docs/tensorboard-hparams.png): starts TensorBoard on LOGDIR on a local port and photographs
+# its scalars dashboard (loss, zero-shot and images/s tags, no smoothing) and its hparams table
+# with headless Chromium.
+#
+#   pip install tensorboard; apt-get install -y chromium
+#   evals/tensorboard/screenshot.sh LOGDIR [OUT_DIR]        (OUT_DIR default: docs)
+#
+# The runs in the committed pictures: evals/tensorboard/README.md.
+set -euo pipefail
+LOGDIR="${1:?usage: screenshot.sh LOGDIR [OUT_DIR]}"
+OUT="${2:-docs}"
+PORT="${PORT:-6117}"
+mkdir -p "$OUT"
+python3 -m tensorboard.main --logdir "$LOGDIR" --port "$PORT" >/dev/null 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 120); do
+    curl -sf "http://localhost:$PORT/data/runs" | grep -q '"' && break
+    sleep 1
+done
+sleep 5   # the loader's first pass over every file
+shot() {
+    chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size="$2" \
+        --virtual-time-budget=20000 --screenshot="$OUT/$1" "http://localhost:$PORT/$3" 2>/dev/null
+}
+shot tensorboard.png 1600,1060 '#scalars&tagFilter=train%2Floss%7Czeroshot%7Cimages_per_s&_smoothingWeight=0'
+shot tensorboard-hparams.png 1600,560 '#hparams'
+ls -l "$OUT/tensorboard.png" "$OUT/tensorboard-hparams.png"

@@ -88,6 +88,8 @@ struct TrainingJob {
         print("metrics:    \(shown(summary.metrics))")
         if let curves = summary.curves { print("curves:     \(shown(curves))") }
         print("summary:    \(shown(training.run.summaryFile.path))")
+        let runs = training.run.url.deletingLastPathComponent().path
+        print("events:     \(shown(training.run.url.path)) (tensorboard --logdir \(shown(runs)))")
     }
 
     func bar(_ fraction: Double) -> String {

@@ -45,7 +45,7 @@ import Testing
         let written = try TrainingOptions.read(from: RunDirectory(output).optionsFile)
         #expect(written.batchSize == 8, "the flag overrides the file")
         #expect(written.depth == 1 && written.learningRate == 0.0005 && written.steps == 2, "the file overrides the defaults")
-        #expect(first.stdout.contains("checkpoint:") && first.stdout.contains("curves:"))
+        #expect(first.stdout.contains("checkpoint:") && first.stdout.contains("curves:") && first.stdout.contains("events:"))
         let checkpoint = try #require(RunDirectory(output).latestCheckpoint)
         let before = try Data(contentsOf: checkpoint.appendingPathComponent("model.safetensors"))
 

@@ -29,7 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // The zip container of big_vision's .npz checkpoints (stored and deflated members).
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
-        // TensorBoard's event messages (generated code committed, see Sources/SigLIPTensorBoard/proto).
+        // Protobuf messages: TensorBoard's events and the SentencePiece model (generated code committed).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
@@ -50,7 +50,10 @@ let package = Package(
         .target(name: "SigLIPLayers", dependencies: ["SigLIPCore"]),
         .target(name: "SigLIPModels", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPLayers"]),
         .target(name: "SigLIPImage", dependencies: ["SigLIPBase", "CImageCodecs"]),
-        .target(name: "SigLIPText", dependencies: ["SigLIPBase"]),
+        // The SentencePiece model is a protobuf, parsed by swift-protobuf (generated code committed,
+        // see Sources/SigLIPText/proto).
+        .target(name: "SigLIPText", dependencies: ["SigLIPBase", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["proto"]),
         .target(name: "SigLIPData", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPImage", "SigLIPText"]),
         // Evaluation and training: siblings on Models and Data.
         .target(name: "SigLIPEval", dependencies: [

@@ -9,7 +9,9 @@
 # -sanitize=fuzzer,address together with the library sources it exercises, copied to
 # .build-fuzz/src/<target>/ with the imports of our own modules removed (they are one module
 # here). The npz target takes ZIPFoundation's Swift sources (from .build/checkouts) into its
-# module too, and its CZlib shim over the system zlib. The C image shim is compiled by the
+# module too, and its CZlib shim over the system zlib. The sentencepiece target links
+# swift-protobuf's library (from .build/checkouts), compiled once into its own module
+# SwiftProtobuf (the generated code names it), instrumented as the targets are. The C image shim is compiled by the
 # toolchain's clang with -fsanitize=fuzzer-no-link,address; libpng/libjpeg/zlib are the system
 # builds (not instrumented). Seeds: the test fixtures.
 # Work files and crash inputs go to .build-fuzz/.
@@ -22,6 +24,7 @@ read -r -a TARGETS <<< "${TARGETS[*]}"
 OUT=.build-fuzz
 # ZIPFoundation's sources, as SwiftPM checked them out (`swift package resolve` fetches them).
 ZIPFOUNDATION=.build/checkouts/ZIPFoundation/Sources
+SWIFTPROTOBUF=.build/checkouts/swift-protobuf/Sources/SwiftProtobuf
 SWIFT_BIN="$(dirname "$(command -v swiftc)")"
 CLANG="$SWIFT_BIN/clang"
 mkdir -p "$OUT/module" "$OUT/obj"
@@ -31,7 +34,7 @@ sources() {
     case "$1" in
         png|jpeg) echo Sources/SigLIPImage/*.swift ;;
         tar) echo Sources/SigLIPData/TarIndex.swift Sources/SigLIPData/ReadOnlyFile.swift ;;
-        sentencepiece) echo Sources/SigLIPText/*.swift ;;
+        sentencepiece) echo Sources/SigLIPText/*.swift Sources/SigLIPText/Generated/*.swift ;;
         safetensors) echo Sources/SigLIPCore/IO/SafeTensors.swift Sources/SigLIPCore/IO/SafeTensorsHeader.swift Sources/SigLIPCore/IO/StrictJSON.swift ;;
         npz) echo Sources/SigLIPCore/IO/NPZ.swift Sources/SigLIPCore/IO/NPY.swift Sources/SigLIPCore/IO/SafeTensors.swift \
                   Sources/SigLIPCore/IO/SafeTensorsHeader.swift Sources/SigLIPCore/IO/StrictJSON.swift "$ZIPFOUNDATION"/ZIPFoundation/*.swift ;;
@@ -88,9 +91,17 @@ for source in Sources/CImageCodecs/*.c; do
 done
 
 for target in "${TARGETS[@]}"; do
-    if [ "$target" = npz ] && [ ! -d "$ZIPFOUNDATION/ZIPFoundation" ]; then
-        echo "fuzz/run.sh: $ZIPFOUNDATION/ZIPFoundation is missing: run 'swift package resolve' (or swift build) first" >&2
+    if { [ "$target" = npz ] && [ ! -d "$ZIPFOUNDATION/ZIPFoundation" ]; } || { [ "$target" = sentencepiece ] && [ ! -d "$SWIFTPROTOBUF" ]; }; then
+        echo "fuzz/run.sh: the $target target needs the package checkouts: run 'swift package resolve' (or swift build) first" >&2
         exit 1
+    fi
+    if [ "$target" = sentencepiece ] && [ ! -f "$OUT/lib/libSwiftProtobuf.a" ]; then
+        mkdir -p "$OUT/lib"
+        swiftc -parse-as-library -O -g -sanitize=fuzzer,address -swift-version 6 -package-name swift_protobuf \
+            -enable-upcoming-feature ExistentialAny \
+            -module-name SwiftProtobuf -emit-module -emit-module-path "$OUT/lib/SwiftProtobuf.swiftmodule" -emit-library -static \
+            "$SWIFTPROTOBUF"/*.swift -o "$OUT/lib/libSwiftProtobuf.a" 2> "$OUT/swiftprotobuf_build.log" \
+            || { cat "$OUT/swiftprotobuf_build.log"; exit 1; }
     fi
 done
 
@@ -116,6 +127,7 @@ for target in "${TARGETS[@]}"; do
         png) flags+=(-D FUZZ_PNG -I "$OUT/module"); extra=("$OUT"/obj/*.o -lpng16 -ljpeg) ;;
         jpeg) flags+=(-D FUZZ_JPEG -I "$OUT/module"); extra=("$OUT"/obj/*.o -lpng16 -ljpeg) ;;
         npz) flags+=(-I "$ZIPFOUNDATION/CZLib" -Xcc -D_GNU_SOURCE=1); extra=(-lz) ;;
+        sentencepiece) flags+=(-I "$OUT/lib"); extra=(-L "$OUT/lib" -lSwiftProtobuf) ;;
     esac
     swiftc "${flags[@]}" "$src"/*.swift "${extra[@]}" -o "$binary" 2> "$OUT/${target}_build.log" \
         || { cat "$OUT/${target}_build.log"; exit 1; }   # (ld.gold warns about local asan symbols; harmless)

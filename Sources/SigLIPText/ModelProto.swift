@@ -1,8 +1,10 @@
 import Foundation
 import SigLIPBase
+import SwiftProtobuf
 
 /// The parts of SentencePiece's `ModelProto` (sentencepiece_model.proto) that affect
-/// encoding and decoding, read with `ProtobufReader`. Unknown fields are skipped.
+/// encoding and decoding, parsed by swift-protobuf from the code generated from
+/// proto/sentencepiece_model.proto. Unknown fields are skipped.
 public struct SentencePieceModelProto: Sendable, Equatable {
     /// `ModelProto.SentencePiece.Type`.
     public enum PieceType: Int, Sendable {
@@ -64,35 +66,44 @@ public struct SentencePieceModelProto: Sendable, Equatable {
 
     /// Parses serialized `ModelProto` bytes; `file` names the source in errors.
     public init(bytes: [UInt8], file: String) throws {
+        let message: Sentencepiece_ModelProto
         do {
-            var reader = ProtobufReader(bytes)
-            while let (number, wire) = try reader.nextField() {
-                switch (number, wire) {
-                case (1, .lengthDelimited):
-                    var sub = try reader.readMessage()
-                    pieces.append(try Self.parsePiece(&sub))
-                case (2, .lengthDelimited):
-                    var sub = try reader.readMessage()
-                    try Self.merge(&trainerSpec, from: &sub)
-                case (3, .lengthDelimited):
-                    var sub = try reader.readMessage()
-                    try Self.merge(&normalizerSpec, from: &sub)
-                case (5, .lengthDelimited):
-                    var sub = try reader.readMessage()
-                    var spec = denormalizerSpec ?? NormalizerSpec()
-                    try Self.merge(&spec, from: &sub)
-                    denormalizerSpec = spec
-                case (1...3, _), (5, _):
-                    throw ProtobufReader.Failure(offset: reader.position, reason: "field \(number) has wire type \(wire)")
-                default:
-                    try reader.skip(wire)
-                }
-            }
-        } catch let failure as ProtobufReader.Failure {
-            throw TokenizerError.malformedModel(file: file, reason: "\(failure.reason) at byte \(failure.offset)")
+            message = try Sentencepiece_ModelProto(serializedBytes: bytes)
+        } catch {
+            throw TokenizerError.malformedModel(file: file, reason: "not a SentencePiece model protobuf (\(Self.describe(error)))")
         }
+        func malformed(_ reason: String) -> SigLIPError { TokenizerError.malformedModel(file: file, reason: reason) }
+        pieces = try message.pieces.enumerated().map { index, p in
+            guard let type = PieceType(rawValue: Int(p.type)) else { throw malformed("piece \(index): unknown piece type \(p.type)") }
+            return Piece(piece: p.piece, score: p.score, type: type)
+        }
+        if message.hasTrainerSpec {
+            let t = message.trainerSpec
+            guard let modelType = ModelType(rawValue: Int(t.modelType)) else { throw malformed("unknown model type \(t.modelType)") }
+            trainerSpec = TrainerSpec(
+                modelType: modelType, vocabularySize: t.vocabSize, splitByUnicodeScript: t.splitByUnicodeScript,
+                splitByNumber: t.splitByNumber, splitByWhitespace: t.splitByWhitespace,
+                treatWhitespaceAsSuffix: t.treatWhitespaceAsSuffix, allowWhitespaceOnlyPieces: t.allowWhitespaceOnlyPieces,
+                splitDigits: t.splitDigits, byteFallback: t.byteFallback, unkID: t.unkID, bosID: t.bosID, eosID: t.eosID,
+                padID: t.padID, unkPiece: t.unkPiece, bosPiece: t.bosPiece, eosPiece: t.eosPiece, padPiece: t.padPiece,
+                unkSurface: t.unkSurface)
+        }
+        if message.hasNormalizerSpec { normalizerSpec = NormalizerSpec(message.normalizerSpec) }
+        if message.hasDenormalizerSpec { denormalizerSpec = NormalizerSpec(message.denormalizerSpec) }
         if pieces.isEmpty {
-            throw TokenizerError.malformedModel(file: file, reason: "no pieces (is this a SentencePiece .model file?)")
+            throw malformed("no pieces (is this a SentencePiece .model file?)")
+        }
+    }
+
+    /// swift-protobuf's decoding errors in words.
+    static func describe(_ error: any Error) -> String {
+        switch error as? BinaryDecodingError {
+        case .truncated?: return "truncated"
+        case .malformedProtobuf?: return "malformed protobuf data"
+        case .invalidUTF8?: return "a string is not valid UTF-8"
+        case .messageDepthLimit?: return "messages or groups nested more than 100 deep"
+        case .trailingGarbage?: return "trailing bytes after the message"
+        default: return "\(error)"
         }
     }
 
@@ -106,80 +117,11 @@ public struct SentencePieceModelProto: Sendable, Equatable {
         }
         try self.init(bytes: [UInt8](data), file: url.path)
     }
+}
 
-    private static func parsePiece(_ reader: inout ProtobufReader) throws -> Piece {
-        var piece = Piece()
-        while let (number, wire) = try reader.nextField() {
-            switch number {
-            case 1: try expect(wire, .lengthDelimited, number, &reader); piece.piece = try reader.readString()
-            case 2: try expect(wire, .fixed32, number, &reader); piece.score = try reader.readFloat()
-            case 3:
-                try expect(wire, .varint, number, &reader)
-                let raw = try reader.readInt32()
-                guard let type = PieceType(rawValue: Int(raw)) else {
-                    throw ProtobufReader.Failure(offset: reader.position, reason: "unknown piece type \(raw)")
-                }
-                piece.type = type
-            default: try reader.skip(wire)
-            }
-        }
-        return piece
-    }
-
-    private static func merge(_ spec: inout TrainerSpec, from reader: inout ProtobufReader) throws {
-        while let (number, wire) = try reader.nextField() {
-            let isString = [45, 46, 47, 48, 44].contains(number)
-            let isVarint = [3, 4, 21, 22, 23, 24, 25, 26, 35, 40, 41, 42, 43].contains(number)
-            if isString { try expect(wire, .lengthDelimited, number, &reader) }
-            if isVarint { try expect(wire, .varint, number, &reader) }
-            switch number {
-            case 3:
-                let raw = try reader.readInt32()
-                guard let type = ModelType(rawValue: Int(raw)) else {
-                    throw ProtobufReader.Failure(offset: reader.position, reason: "unknown model type \(raw)")
-                }
-                spec.modelType = type
-            case 4: spec.vocabularySize = try reader.readInt32()
-            case 21: spec.splitByUnicodeScript = try reader.readBool()
-            case 22: spec.splitByWhitespace = try reader.readBool()
-            case 23: spec.splitByNumber = try reader.readBool()
-            case 24: spec.treatWhitespaceAsSuffix = try reader.readBool()
-            case 25: spec.splitDigits = try reader.readBool()
-            case 26: spec.allowWhitespaceOnlyPieces = try reader.readBool()
-            case 35: spec.byteFallback = try reader.readBool()
-            case 40: spec.unkID = try reader.readInt32()
-            case 41: spec.bosID = try reader.readInt32()
-            case 42: spec.eosID = try reader.readInt32()
-            case 43: spec.padID = try reader.readInt32()
-            case 44: spec.unkSurface = try reader.readString()
-            case 45: spec.unkPiece = try reader.readString()
-            case 46: spec.bosPiece = try reader.readString()
-            case 47: spec.eosPiece = try reader.readString()
-            case 48: spec.padPiece = try reader.readString()
-            default: try reader.skip(wire)
-            }
-        }
-    }
-
-    private static func merge(_ spec: inout NormalizerSpec, from reader: inout ProtobufReader) throws {
-        while let (number, wire) = try reader.nextField() {
-            switch number {
-            case 1: try expect(wire, .lengthDelimited, number, &reader); spec.name = try reader.readString()
-            case 2: try expect(wire, .lengthDelimited, number, &reader); spec.precompiledCharsmap = try reader.readBytes()
-            case 3: try expect(wire, .varint, number, &reader); spec.addDummyPrefix = try reader.readBool()
-            case 4: try expect(wire, .varint, number, &reader); spec.removeExtraWhitespaces = try reader.readBool()
-            case 5: try expect(wire, .varint, number, &reader); spec.escapeWhitespaces = try reader.readBool()
-            default: try reader.skip(wire)
-            }
-        }
-    }
-
-    private static func expect(
-        _ wire: ProtobufReader.WireType, _ expected: ProtobufReader.WireType, _ number: Int,
-        _ reader: inout ProtobufReader
-    ) throws {
-        guard wire == expected else {
-            throw ProtobufReader.Failure(offset: reader.position, reason: "field \(number) has wire type \(wire), expected \(expected)")
-        }
+extension SentencePieceModelProto.NormalizerSpec {
+    init(_ spec: Sentencepiece_NormalizerSpec) {
+        self.init(name: spec.name, precompiledCharsmap: [UInt8](spec.precompiledCharsmap), addDummyPrefix: spec.addDummyPrefix,
+                  removeExtraWhitespaces: spec.removeExtraWhitespaces, escapeWhitespaces: spec.escapeWhitespaces)
     }
 }

@@ -3,18 +3,36 @@ import SigLIPBase
 import Testing
 @testable import SigLIPText
 
-/// The protobuf reader and the model checks: malformed input throws errors naming the file.
+/// Model parsing (swift-protobuf's generated code) and the model checks: malformed input throws
+/// errors naming the file.
 @Suite struct ModelLoadingTests {
-    @Test func varintsAndFixed32() throws {
-        // field 1 varint 300; field 2 int32 -1 (10 bytes); field 3 fixed32 1.5; field 4 "hi"
-        let bytes: [UInt8] = [0x08, 0xAC, 0x02, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01,
-                              0x1D, 0x00, 0x00, 0xC0, 0x3F, 0x22, 0x02, 0x68, 0x69]
-        var r = ProtobufReader(bytes)
-        #expect(try r.nextField()! == (1, .varint)); #expect(try r.readVarint() == 300)
-        #expect(try r.nextField()! == (2, .varint)); #expect(try r.readInt32() == -1)
-        #expect(try r.nextField()! == (3, .fixed32)); #expect(try r.readFloat() == 1.5)
-        #expect(try r.nextField()! == (4, .lengthDelimited)); #expect(try r.readString() == "hi")
-        #expect(try r.nextField() == nil)
+    /// Hand-made ModelProto bytes: field 1 (a piece: "a", score 1.5, type T), then `extra`.
+    static func model(pieceType: UInt8, extra: [UInt8] = []) -> [UInt8] {
+        let piece: [UInt8] = [0x0A, 0x01, 0x61, 0x15, 0x00, 0x00, 0xC0, 0x3F, 0x18, pieceType]
+        return [0x0A, UInt8(piece.count)] + piece + extra
+    }
+
+    @Test func generatedParserReadsFieldsAndDefaults() throws {
+        let proto = try SentencePieceModelProto(bytes: Self.model(pieceType: 6), file: "m")
+        #expect(proto.pieces == [.init(piece: "a", score: 1.5, type: .byte)])
+        #expect(proto.trainerSpec == .init() && proto.normalizerSpec == .init() && proto.denormalizerSpec == nil,
+                "absent specs keep the .proto defaults")
+        // trainer_spec { model_type 1, pad_id -1 (10-byte varint), unk_surface "?" }, and an unknown field 9 skipped.
+        let spec: [UInt8] = [0x18, 0x01, 0xD8, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0xE2, 0x02, 0x01, 0x3F]
+        let withSpec = try SentencePieceModelProto(bytes: Self.model(pieceType: 1, extra: [0x12, UInt8(spec.count)] + spec + [0x48, 0x07]), file: "m")
+        #expect(withSpec.trainerSpec.padID == -1 && withSpec.trainerSpec.unkSurface == "?" && withSpec.trainerSpec.eosID == 2)
+    }
+
+    @Test func unknownEnumValuesNameTheFile() throws {
+        for bytes in [Self.model(pieceType: 7), Self.model(pieceType: 0),
+                      Self.model(pieceType: 1, extra: [0x12, 0x02, 0x18, 0x09])] {   // model type 9
+            let error = try #require(throws: SigLIPError.self) { try SentencePieceModelProto(bytes: bytes, file: "bad.model") }
+            #expect(error.path == "bad.model" && error.kind == .corrupt, "\(error)")
+        }
+        // A known field number with another wire type is an unknown field, skipped, as SentencePiece's
+        // own parser (protobuf's) treats it: here trainer_spec (2) as fixed32 leaves the defaults.
+        let skipped = try SentencePieceModelProto(bytes: Self.model(pieceType: 1, extra: [0x15, 0x00, 0x00, 0x00, 0x00]), file: "m")
+        #expect(skipped.trainerSpec == .init() && skipped.pieces.count == 1)
     }
 
     @Test func parsesTheCommittedModel() throws {

@@ -23,6 +23,50 @@ enum KernelThroughput {
         }
     }
 
+    /// The GEMMs of one encoder block of a configuration: its activations' rows (images ×
+    /// tokens) and widths.
+    struct GEMMShapes {
+        let name: String
+        let rows: Int, width: Int, hidden: Int
+        static let ti16 = GEMMShapes(name: "Ti/16-64 batch 64", rows: 1024, width: 192, hidden: 768)
+        static let s16 = GEMMShapes(name: "S/16-224 batch 32", rows: 32 * 196, width: 384, hidden: 1536)
+        static let b16 = GEMMShapes(name: "B/16-224 batch 8", rows: 8 * 196, width: 768, hidden: 3072)
+        static let named = ["ti16": ti16, "s16": s16, "b16": b16]
+    }
+
+    /// Each GEMM of a block (forward x·Wᵀ, backward dy·W and dyᵀ·x) with each backend in turn,
+    /// so that the two see the same machine.
+    static func gemmRows(_ shapes: GEMMShapes, steps: Int) -> [Row] {
+        let rows = shapes.rows, d = shapes.width, hidden = shapes.hidden
+        var generator = SeededGenerator(seed: 2)
+        func buffer(_ count: Int) -> FloatBuffer {
+            let b = FloatBuffer(count: count)
+            for i in 0..<count { b.data[i] = 2 * generator.nextUnitFloat() - 1 }
+            return b
+        }
+        var result: [Row] = []
+        for (name, out, inp) in [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", hidden, d), ("fc2", d, hidden)] {
+            let a = buffer(rows * max(out, inp)), w = buffer(rows * max(out, inp)), c = buffer(rows * max(out, inp))
+            let flops = 2 * rows * out * inp
+            for (pass, transA, transB, m, n, k) in [("x·Wᵀ", Transpose.none, Transpose.transposed, rows, out, inp),
+                                                     ("dy·W", .none, .none, rows, inp, out),
+                                                     ("dyᵀ·x", .transposed, .none, out, inp, rows)]
+            {
+                let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
+                for backend in GEMMBackend.allCases {
+                    GEMMBackend.select(backend)
+                    let seconds = medianTime(steps: steps, warmup: 3) {
+                        gemm(transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb, beta: 1, c: c.data, ldc: n)
+                    }.median
+                    result.append(Row(name: "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)", elements: flops, bytes: 0,
+                                      seconds: seconds, flops: Double(flops)))
+                }
+                GEMMBackend.select(nil)
+            }
+        }
+        return result
+    }
+
     /// rows × width activations as in the Ti/16-64 step (64 images × 16 tokens, width 192,
     /// MLP 768), and an AdamW update over that model's 17.3 M parameters.
     static func measure(steps: Int) -> [Row] {
@@ -77,25 +121,7 @@ enum KernelThroughput {
             parallelFor(2, costPerItem: 1 << 20) { _ in }
         })
         // The step's GEMM shapes (one block): forward x·Wᵀ, backward dy·W and dyᵀ·x.
-        for (name, out, inp) in [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", hidden, d), ("fc2", d, hidden)] {
-            let a = buffer(rows * max(out, inp)), w = buffer(rows * max(out, inp)), c = buffer(rows * max(out, inp))
-            let flops = 2 * rows * out * inp
-            for (pass, transA, transB, m, n, k) in [("x·Wᵀ", Transpose.none, Transpose.transposed, rows, out, inp),
-                                                     ("dy·W", .none, .none, rows, inp, out),
-                                                     ("dyᵀ·x", .transposed, .none, out, inp, rows)]
-            {
-                let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
-                for backend in GEMMBackend.allCases {
-                    GEMMBackend.select(backend)
-                    var row = time("GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)", elements: flops, bytes: 0) {
-                        gemm(transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb, beta: 1, c: c.data, ldc: n)
-                    }
-                    row.flops = Double(flops)
-                    result.append(row)
-                }
-                GEMMBackend.select(nil)
-            }
-        }
+        result += gemmRows(GEMMShapes.ti16, steps: steps)
         if let model = try? SigLIPModel(config: BenchCase.ti16_64_train.modelConfig(imageSize: 64)) {
             let p = model.parameters.count
             let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1 << 20))

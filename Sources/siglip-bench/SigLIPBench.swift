@@ -38,6 +38,10 @@ struct SigLIPBench: ParsableCommand {
     @Flag(help: "Instead of the model: time the element-wise kernels, the optimiser, the thread hand-off and the GEMM shapes of the Ti/16-64 step.")
     var kernels = false
 
+    @Option(help: ArgumentHelp("Instead of the model: time the GEMMs of one encoder block of these configurations (ti16, s16, b16) with each backend in turn.",
+                               valueName: "list"), transform: { $0.split(separator: ",").map(String.init) })
+    var gemmShapes: [String]?
+
     @Flag(help: "Under mpirun -np K: check the sigmoid loss over K ranks against one process, then time a ring exchange of embeddings and the gradient all-reduce.")
     var ring = false
 
@@ -83,6 +87,15 @@ struct SigLIPBench: ParsableCommand {
             let settings = RingBenchmark.Settings(localBatch: ringBatch, width: ringWidth, allReduceFloats: allReduceFloats,
                                                   steps: max(steps, 1), seed: 0, timeout: 300)
             guard try RingBenchmark.run(settings) else { throw ExitCode.failure }
+            return
+        }
+        if let gemmShapes {
+            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) calls after 3 warm-up · OpenBLAS kernels \(BLASKernels.coreName)")
+            for name in gemmShapes {
+                guard let shapes = KernelThroughput.GEMMShapes.named[name] else { throw ValidationError("unknown --gemm-shapes '\(name)'") }
+                print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
+                for row in KernelThroughput.gemmRows(shapes, steps: max(steps, 1)) { print(row.line) }
+            }
             return
         }
         if kernels {

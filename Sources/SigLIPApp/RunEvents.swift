@@ -14,8 +14,14 @@ public enum RunEvents {
     /// Appends `results` (one per rounds value) of the benchmark folder `benchmark` (tags use its
     /// name) to the events of `directory` at `step`, in a new event file, which it returns.
     public static func appendZeroShot(_ results: [RoundsResult], benchmark: String, to directory: URL, step: Int) throws -> URL {
-        try TrainingEventFile.appendZeroShot(
-            results.map { EvaluationScore(rounds: $0.rounds, top1: $0.top1, top5: $0.top5, images: $0.images, classes: $0.classes) },
-            benchmark: TrainingEventFile.benchmarkName(benchmark), to: directory, step: step)
+        try TrainingEventFile.appendZeroShot(results.map(\.score), benchmark: TrainingEventFile.benchmarkName(benchmark),
+                                             to: directory, step: step)
+    }
+}
+
+extension RoundsResult {
+    /// The evaluator's result as the trainer records it.
+    var score: EvaluationScore {
+        EvaluationScore(rounds: rounds, top1: top1, top5: top5, images: images, classes: classes)
     }
 }

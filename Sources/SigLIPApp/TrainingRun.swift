@@ -137,9 +137,7 @@ public final class TrainingRun {
                 let outcome = try ZeroShotEvaluator.evaluate(encoder: encoder, task: benchmark.task, rounds: rounds) {
                     onNotice(.evaluationProgress($0))
                 }
-                return outcome.results.map {
-                    EvaluationScore(rounds: $0.rounds, top1: $0.top1, top5: $0.top5, images: $0.images, classes: $0.classes)
-                }
+                return outcome.results.map(\.score)
             }
         }
         // The curves chart goes into the TensorBoard events at each evaluation, as curves.png shows it at the end.

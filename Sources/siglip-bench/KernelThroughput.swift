@@ -23,6 +23,13 @@ enum KernelThroughput {
         }
     }
 
+    /// `count` floats drawn uniformly from [-scale, scale).
+    static func randomBuffer(_ count: Int, scale: Float = 1, generator: inout SeededGenerator) -> FloatBuffer {
+        let b = FloatBuffer(count: count)
+        for i in 0..<count { b.data[i] = scale * (2 * generator.nextUnitFloat() - 1) }
+        return b
+    }
+
     /// The GEMMs of one encoder block of a configuration: its activations' rows (images ×
     /// tokens) and widths.
     struct GEMMShapes {
@@ -39,11 +46,7 @@ enum KernelThroughput {
     static func gemmRows(_ shapes: GEMMShapes, steps: Int) -> [Row] {
         let rows = shapes.rows, d = shapes.width, hidden = shapes.hidden
         var generator = SeededGenerator(seed: 2)
-        func buffer(_ count: Int) -> FloatBuffer {
-            let b = FloatBuffer(count: count)
-            for i in 0..<count { b.data[i] = 2 * generator.nextUnitFloat() - 1 }
-            return b
-        }
+        func buffer(_ count: Int) -> FloatBuffer { randomBuffer(count, generator: &generator) }
         var result: [Row] = []
         for (name, out, inp) in [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", hidden, d), ("fc2", d, hidden)] {
             let a = buffer(rows * max(out, inp)), w = buffer(rows * max(out, inp)), c = buffer(rows * max(out, inp))
@@ -72,11 +75,7 @@ enum KernelThroughput {
     static func measure(steps: Int) -> [Row] {
         let rows = 1024, d = 192, hidden = 768, tokens = 16
         var generator = SeededGenerator(seed: 1)
-        func buffer(_ count: Int, scale: Float = 1) -> FloatBuffer {
-            let b = FloatBuffer(count: count)
-            for i in 0..<count { b.data[i] = scale * (2 * generator.nextUnitFloat() - 1) }
-            return b
-        }
+        func buffer(_ count: Int, scale: Float = 1) -> FloatBuffer { randomBuffer(count, scale: scale, generator: &generator) }
         func time(_ name: String, elements: Int, bytes: Int, _ body: () -> Void) -> Row {
             Row(name: name, elements: elements, bytes: bytes, seconds: medianTime(steps: steps, warmup: 3, body).median)
         }

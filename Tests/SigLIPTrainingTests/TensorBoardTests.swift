@@ -63,22 +63,15 @@ import Testing
     /// A tiny run with a periodic "evaluation" (fixed scores that change with the step) and a
     /// chart after each.
     static func trainer(_ options: TrainingOptions, failAt: Int? = nil) throws -> Trainer {
-        let config = try options.modelConfig(vocabularySize: 64)
-        let model = try SigLIPModel(config: config)
-        model.initialize(seed: options.seed)
-        model.parameters.value(model.loss.bias)[0] = options.effectiveInitialBias
-        model.parameters.value(model.loss.logScale)[0] = options.initialLogScale
-        return try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: RunDirectory(URL(fileURLWithPath: options.output)),
-                           makeSource: { try SyntheticBatches(batch: options.batchSize, size: options.imageSize, length: options.textLength,
-                                                              start: $0, failAt: failAt) },
-                           evaluate: { _, step in
-                               options.evalRounds.map { EvaluationScore(rounds: $0, top1: Double(step) / 100 + Double($0) / 1000,
-                                                                        top5: Double(step) / 50, images: 10, classes: 10) }
-                           },
-                           evaluationChart: {
-                               let lines = try MetricsLog.read(RunDirectory(URL(fileURLWithPath: options.output)).metricsFile).steps.count
-                               return EventImage(png: Data("chart after \(lines) steps".utf8), width: 4, height: 3)
-                           })
+        try makeTrainer(options, failAt: failAt,
+                        evaluate: { _, step in
+                            options.evalRounds.map { EvaluationScore(rounds: $0, top1: Double(step) / 100 + Double($0) / 1000,
+                                                                     top5: Double(step) / 50, images: 10, classes: 10) }
+                        },
+                        evaluationChart: {
+                            let lines = try MetricsLog.read(RunDirectory(URL(fileURLWithPath: options.output)).metricsFile).steps.count
+                            return EventImage(png: Data("chart after \(lines) steps".utf8), width: 4, height: 3)
+                        })
     }
 
     static func options(_ run: URL, steps: Int) -> TrainingOptions {

@@ -59,7 +59,10 @@ func tinyOptions(output: URL, steps: Int = 12) -> TrainingOptions {
     return o
 }
 
-func makeTrainer(_ options: TrainingOptions, failAt: Int? = nil, events: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Trainer {
+func makeTrainer(_ options: TrainingOptions, failAt: Int? = nil,
+                 evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])? = nil,
+                 evaluationChart: (() throws -> EventImage)? = nil,
+                 events: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Trainer {
     let config = try options.modelConfig(vocabularySize: 64)
     let model = try SigLIPModel(config: config)
     model.initialize(seed: options.seed)
@@ -68,7 +71,7 @@ func makeTrainer(_ options: TrainingOptions, failAt: Int? = nil, events: @escapi
     return try Trainer(options: options, model: model, tokenizerFile: tokenizerURL, run: RunDirectory(URL(fileURLWithPath: options.output)),
                        makeSource: { try SyntheticBatches(batch: options.batchSize, size: options.imageSize, length: options.textLength,
                                                           start: $0, failAt: failAt) },
-                       onEvent: events)
+                       evaluate: evaluate, evaluationChart: evaluationChart, onEvent: events)
 }
 
 func temporaryRun() -> URL {

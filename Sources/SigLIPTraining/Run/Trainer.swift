@@ -249,7 +249,7 @@ public final class Trainer {
                 }
                 state.evaluations += records
                 try metrics?.append(evaluations: records)
-                try events?.append(evaluations: records, benchmark: TrainingEventFile.benchmarkName(options.evalData ?? ""))
+                try events?.append(evaluations: records)
                 if let events, let evaluationChart { try events.append(curves: try evaluationChart(), step: state.step) }
                 onEvent(.evaluated(records))
             }

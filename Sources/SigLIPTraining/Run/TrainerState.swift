@@ -58,6 +58,11 @@ public struct EvaluationRecord: Codable, Equatable, Sendable {
         (self.step, self.examples, self.flops, self.rounds) = (step, examples, flops, score.rounds)
         (self.top1, self.top5, self.images, self.classes) = (score.top1, score.top5, score.images, score.classes)
     }
+
+    /// What was measured, without when.
+    public var score: EvaluationScore {
+        EvaluationScore(rounds: rounds, top1: top1, top5: top5, images: images, classes: classes)
+    }
 }
 
 /// What a periodic evaluation measures at one number of inference rounds (the trainer adds

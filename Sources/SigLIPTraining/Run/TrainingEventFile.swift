@@ -25,6 +25,8 @@ public struct EventImage: Sendable {
 /// metrics.jsonl is cut back to it.
 public final class TrainingEventFile {
     let writer: EventFileWriter
+    /// The periodic evaluation's benchmark as tags name it (nil: the run does not evaluate).
+    let benchmark: String?
 
     /// The tag of each scalar of a metrics.jsonl step line, by its key there.
     public static let stepTags: [(key: String, tag: String)] = [
@@ -45,9 +47,18 @@ public final class TrainingEventFile {
         return stepTags.compactMap { key, tag in values[key]!.map { (tag, $0) } }
     }
 
-    /// The zero-shot tags of `benchmark` at `rounds` inference rounds.
-    public static func zeroShotTags(benchmark: String, rounds: Int) -> (top1: String, top5: String) {
-        ("zeroshot/\(benchmark)/top1@r\(rounds)", "zeroshot/\(benchmark)/top5@r\(rounds)")
+    /// The zero-shot tags of `benchmark` at `rounds` inference rounds: under `zeroshot/` for the
+    /// periodic evaluation, `eval/` for results added after training.
+    public static func zeroShotTags(benchmark: String, rounds: Int, group: String = "zeroshot") -> (top1: String, top5: String) {
+        ("\(group)/\(benchmark)/top1@r\(rounds)", "\(group)/\(benchmark)/top5@r\(rounds)")
+    }
+
+    /// Each score's top-1 and top-5 as (tag, value).
+    static func scalars(_ scores: [EvaluationScore], benchmark: String, group: String = "zeroshot") -> [(tag: String, value: Double)] {
+        scores.flatMap { s in
+            let tags = zeroShotTags(benchmark: benchmark, rounds: s.rounds, group: group)
+            return [(tags.top1, s.top1), (tags.top5, s.top5)]
+        }
     }
 
     /// The tag of the curves chart.
@@ -63,9 +74,12 @@ public final class TrainingEventFile {
     /// - Parameter resumingAt: the first step a resumed session writes (nil: a new run).
     init(run: RunDirectory, options: TrainingOptions, config: SigLIPConfig, totalSteps: Int, resumingAt: Int?) throws {
         writer = try EventFileWriter(directory: run.url, sessionStartAt: resumingAt)
-        let benchmark = options.evalData.map(Self.benchmarkName)
+        benchmark = options.evalData.map(Self.benchmarkName)
         let metrics = ["train/loss"] + (benchmark.map { name in
-            options.evalRounds.flatMap { [Self.zeroShotTags(benchmark: name, rounds: $0).top1, Self.zeroShotTags(benchmark: name, rounds: $0).top5] }
+            options.evalRounds.flatMap { rounds in
+                let tags = Self.zeroShotTags(benchmark: name, rounds: rounds)
+                return [tags.top1, tags.top5]
+            }
         } ?? [])
         try writer.hparams(Self.hparams(options, config: config, totalSteps: totalSteps), metrics: metrics)
     }
@@ -94,12 +108,9 @@ public final class TrainingEventFile {
         try writer.scalars(Self.scalars(record), step: record.step)
     }
 
-    func append(evaluations: [EvaluationRecord], benchmark: String) throws {
+    func append(evaluations: [EvaluationRecord]) throws {
         guard let step = evaluations.first?.step else { return }
-        try writer.scalars(evaluations.flatMap { e in
-            let tags = Self.zeroShotTags(benchmark: benchmark, rounds: e.rounds)
-            return [(tags.top1, e.top1), (tags.top5, e.top5)]
-        }, step: step)
+        try writer.scalars(Self.scalars(evaluations.map(\.score), benchmark: benchmark ?? Self.benchmarkName("")), step: step)
     }
 
     func append(curves: EventImage, step: Int) throws {
@@ -122,9 +133,7 @@ public final class TrainingEventFile {
     /// ones. Returns the file.
     public static func appendZeroShot(_ scores: [EvaluationScore], benchmark: String, to directory: URL, step: Int) throws -> URL {
         let writer = try EventFileWriter(directory: directory)
-        try writer.scalars(scores.flatMap { s in
-            [("eval/\(benchmark)/top1@r\(s.rounds)", s.top1), ("eval/\(benchmark)/top5@r\(s.rounds)", s.top5)]
-        }, step: step)
+        try writer.scalars(scalars(scores, benchmark: benchmark, group: "eval"), step: step)
         return writer.url
     }
 }

@@ -20,11 +20,15 @@
 #define GEMM_NV CK_GEMM_NV
 #define GEMM_NR (CK_GEMM_NV * CK_LANES)
 
-/// Products per block of K: one block of packed B (KC × NC floats) stays in the L2 cache, one
-/// row panel of A (MR × KC) in L1.
-#define GEMM_KC 256L
-/// Columns per block of N: KC × NC floats of packed B ≈ 1 MB.
-#define GEMM_NC ((1024L / GEMM_NR) * GEMM_NR)
+/// Products per block of K (CK_GEMM_KC, by level; 256 unless set): one block of packed B
+/// (KC × NC floats) stays in the L2 cache, one row panel of A (MR × KC) in L1.
+#ifndef CK_GEMM_KC
+#define CK_GEMM_KC 256L
+#endif
+#define GEMM_KC CK_GEMM_KC
+/// Columns per block of N: KC × NC floats of packed B, the block every row tile sweeps, sized
+/// by the level to its CPUs' L2 (CK_GEMM_NC_TARGET columns).
+#define GEMM_NC ((CK_GEMM_NC_TARGET / GEMM_NR) * GEMM_NR)
 
 static inline long gemm_min(long a, long b) { return a < b ? a : b; }
 

@@ -7,6 +7,11 @@
 #define CK_NAME(f) ck_avx2_##f
 #define CK_GEMM_MR 6  // GEMM register tile 6 × 16: 12 of the 16 vector registers hold C
 #define CK_GEMM_NV 2
+// Blocks of packed B of 384 × 192 floats (288 KB) for a Zen 3's 512 KB L2: against 256 × 1,008
+// (1 MB, the AVX-512 choice) the S/16 and B/16 block GEMMs went from 100-107 to 156-173 GFLOP/s
+// on 2 cores (OpenBLAS's Zen kernels: 164-176), and K = 384 (the S/16 width) is one block.
+#define CK_GEMM_KC 384L
+#define CK_GEMM_NC_TARGET 192L
 #include "kernels_body.h"
 #include "gemm_body.h"
 #pragma clang attribute pop

@@ -37,8 +37,9 @@ public struct SelfAttention {
         let probs = ctx.arena.tensor([b, h, n, n])
         let context = ctx.arena.tensor([b, n, d])
         let scale = 1 / Float(dh).squareRoot()
+        let flops = Double(b * h) * 4 * Double(n * n * dh)
         // One (example, head) pair per task; each writes only its own slices.
-        parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
+        PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
             for pair in pairs {
                 let (bi, hi) = (pair / h, pair % h)
                 let q = qkvT.data + bi * n * 3 * d + hi * dh
@@ -53,7 +54,7 @@ public struct SelfAttention {
                 gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d,
                                  c: context.data + bi * n * d + hi * dh, ldc: d)
             }
-        }
+        } }
         return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
     }
 
@@ -65,7 +66,8 @@ public struct SelfAttention {
         let dqkv = ctx.arena.tensor([b, n, 3 * d])   // every (example, head) writes its own q, k, v columns once
         let dps = ctx.arena.tensor([b * h, n, n])
         let scale = 1 / Float(dh).squareRoot()
-        parallelFor(b * h, costPerItem: 8 * n * n * dh) { pairs in
+        let flops = Double(b * h) * 8 * Double(n * n * dh)
+        PhaseClock.measure(.attentionBackward, flops: flops) { parallelFor(b * h, costPerItem: 8 * n * n * dh) { pairs in
             for pair in pairs {
                 let (bi, hi) = (pair / h, pair % h)
                 let base = bi * n * 3 * d + hi * dh
@@ -80,7 +82,7 @@ public struct SelfAttention {
                 gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: 3 * d, c: dq, ldc: 3 * d)      // dQ = s dS · K
                 gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, c: dk, ldc: 3 * d) // dK = s dSᵀ · Q
             }
-        }
+        } }
         qkv.backward(dqkv, input: cache.input, into: dx, write, ctx)
     }
 }

@@ -26,8 +26,10 @@ public struct LayerNorm {
         precondition(x.lastDimension == width, "LayerNorm expects width \(width), got \(x.shape)")
         let rows = x.rows
         let y = ctx.arena.tensor(x.shape), mean = ctx.arena.tensor([rows]), rstd = ctx.arena.tensor([rows])
-        Kernels.layerNormForward(x.data, gamma: ctx.value(scale), beta: ctx.value(bias), out: y.data,
-                                 mean: mean.data, rstd: rstd.data, rows: rows, width: width, epsilon: epsilon)
+        PhaseClock.measure(.layerNorm) {
+            Kernels.layerNormForward(x.data, gamma: ctx.value(scale), beta: ctx.value(bias), out: y.data,
+                                     mean: mean.data, rstd: rstd.data, rows: rows, width: width, epsilon: epsilon)
+        }
         return (y, Cache(input: x, mean: mean, rstd: rstd))
     }
 
@@ -36,8 +38,10 @@ public struct LayerNorm {
     /// gradients accumulate.
     public func backward(_ dy: Tensor, _ cache: Cache, residual: Tensor? = nil, into dx: Tensor, _ write: GradientWrite,
                          _ ctx: Context) {
-        Kernels.layerNormBackward(dy.data, x: cache.input.data, mean: cache.mean.data, rstd: cache.rstd.data,
-                                  gamma: ctx.value(scale), dx: dx.data, write: write, residual: residual.map { UnsafePointer($0.data) },
-                                  dgamma: ctx.gradient(scale), dbeta: ctx.gradient(bias), rows: cache.input.rows, width: width)
+        PhaseClock.measure(.layerNorm) {
+            Kernels.layerNormBackward(dy.data, x: cache.input.data, mean: cache.mean.data, rstd: cache.rstd.data,
+                                      gamma: ctx.value(scale), dx: dx.data, write: write, residual: residual.map { UnsafePointer($0.data) },
+                                      dgamma: ctx.gradient(scale), dbeta: ctx.gradient(bias), rows: cache.input.rows, width: width)
+        }
     }
 }

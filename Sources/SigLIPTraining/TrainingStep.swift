@@ -79,9 +79,9 @@ public final class TrainingStep {
             (imageCosine, textCosine) = (Float(sums[1] / Double(group.size)), Float(sums[2] / Double(group.size)))
         }
         context.arena.reset()
-        let norm = AdamW.globalNorm(model.parameters)
+        let norm = PhaseClock.measure(.optimizer) { AdamW.globalNorm(model.parameters) }
         guard loss.isFinite, norm.isFinite else { throw NonFiniteError(loss: loss, gradientNorm: norm) }
-        let report = optimizer.update(model.parameters, gradientNorm: norm, consumingGradients: true)
+        let report = PhaseClock.measure(.optimizer) { optimizer.update(model.parameters, gradientNorm: norm, consumingGradients: true) }
         return Metrics(loss: loss, gradientNorm: norm, learningRate: report.learningRate,
                        logScale: context.value(model.loss.logScale)[0], bias: context.value(model.loss.bias)[0],
                        imageCosine: imageCosine, textCosine: textCosine)

@@ -16,7 +16,7 @@ enum KernelThroughput {
         var flops: Double? = nil
 
         var line: String {
-            let label = name.padding(toLength: 50, withPad: " ", startingAt: 0)
+            let label = name.padding(toLength: max(64, name.count + 1), withPad: " ", startingAt: 0)
             if let flops { return label + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9) }
             return label + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
                                   seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
@@ -35,14 +35,19 @@ enum KernelThroughput {
     struct GEMMShapes {
         let name: String
         let rows: Int, width: Int, hidden: Int
-        static let ti16 = GEMMShapes(name: "Ti/16-64 batch 64", rows: 1024, width: 192, hidden: 768)
-        static let s16 = GEMMShapes(name: "S/16-224 batch 32", rows: 32 * 196, width: 384, hidden: 1536)
-        static let b16 = GEMMShapes(name: "B/16-224 batch 8", rows: 8 * 196, width: 768, hidden: 3072)
+        let tokens: Int, heads: Int
+        static let ti16 = GEMMShapes(name: "Ti/16-64 batch 64", rows: 1024, width: 192, hidden: 768, tokens: 16, heads: 3)
+        static let s16 = GEMMShapes(name: "S/16-224 batch 32", rows: 32 * 196, width: 384, hidden: 1536, tokens: 196, heads: 6)
+        static let b16 = GEMMShapes(name: "B/16-224 batch 8", rows: 8 * 196, width: 768, hidden: 3072, tokens: 196, heads: 12)
         static let named = ["ti16": ti16, "s16": s16, "b16": b16]
     }
 
-    /// Each GEMM of a block (forward x·Wᵀ, backward dy·W and dyᵀ·x) with each backend in turn,
-    /// so that the two see the same machine.
+    /// Each GEMM of a block (forward x·Wᵀ, backward dy·W and dyᵀ·x) on each backend in turn,
+    /// so that the two see the same machine (each backend computes every product here; a row
+    /// marked "← the step's" is the backend `GEMMBackend.computing` gives the product in a step
+    /// with our driver selected), then the MLP's forward products with their epilogues as the
+    /// step runs them: fc1 with its bias and GELU, fc2 with its bias and the residual (fused
+    /// in our driver, separate passes with OpenBLAS).
     static func gemmRows(_ shapes: GEMMShapes, steps: Int) -> [Row] {
         let rows = shapes.rows, d = shapes.width, hidden = shapes.hidden
         var generator = SeededGenerator(seed: 2)
@@ -56,17 +61,73 @@ enum KernelThroughput {
                                                      ("dyᵀ·x", .transposed, .none, out, inp, rows)]
             {
                 let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
+                let routed = GEMMBackend.vectorKernels.computing(transA, m: m, k: k, n: n)
                 for backend in GEMMBackend.allCases {
-                    GEMMBackend.select(backend)
                     let seconds = medianTime(steps: steps, warmup: 3) {
-                        gemm(transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb, beta: 1, c: c.data, ldc: n)
+                        gemmUnrouted(on: backend, transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb,
+                                     beta: 1, c: c.data, ldc: n)
                     }.median
-                    result.append(Row(name: "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)", elements: flops, bytes: 0,
-                                      seconds: seconds, flops: Double(flops)))
+                    result.append(Row(name: "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)\(backend == routed ? " ← the step's" : "")",
+                                      elements: flops, bytes: 0, seconds: seconds, flops: Double(flops)))
                 }
-                GEMMBackend.select(nil)
             }
         }
+        let x = buffer(rows * hidden), w = buffer(hidden * d), bias = buffer(hidden), h = buffer(rows * hidden), g = buffer(rows * hidden)
+        let flops = Double(2 * rows * hidden * d)
+        for backend in GEMMBackend.allCases {
+            let fc1 = medianTime(steps: steps, warmup: 3) {
+                gemmUnrouted(on: backend, .none, .transposed, m: rows, n: hidden, k: d, a: x.data, lda: d, b: w.data, ldb: d,
+                             bias: bias.data, c: h.data, ldc: hidden, gelu: g.data)
+            }.median
+            let fc2 = medianTime(steps: steps, warmup: 3) {
+                gemmUnrouted(on: backend, .none, .transposed, m: rows, n: d, k: hidden, a: g.data, lda: hidden, b: w.data, ldb: hidden,
+                             bias: bias.data, addend: x.data, c: h.data, ldc: d)
+            }.median
+            result.append(Row(name: "GEMM fc1 x·Wᵀ + bias, GELU \(backend)", elements: 0, bytes: 0, seconds: fc1, flops: flops))
+            result.append(Row(name: "GEMM fc2 x·Wᵀ + bias + residual \(backend)", elements: 0, bytes: 0, seconds: fc2, flops: flops))
+        }
+        return result
+    }
+
+    /// The attention heads' products as `SelfAttention` runs them (one product per example and
+    /// head on one thread, the pairs spread over the threads), with each backend in turn, and
+    /// the softmax between them: QKᵀ (as dO·Vᵀ), PV (as dS·K), Pᵀ·dO (as dSᵀ·Q).
+    static func headRows(_ shapes: GEMMShapes, steps: Int) -> [Row] {
+        let (n, d, h) = (shapes.tokens, shapes.width, shapes.heads)
+        let (examples, dh) = (shapes.rows / n, d / h)
+        var generator = SeededGenerator(seed: 3)
+        let qkv = randomBuffer(shapes.rows * 3 * d, generator: &generator)
+        let probabilities = randomBuffer(examples * h * n * n, generator: &generator)
+        let out = randomBuffer(shapes.rows * 3 * d, generator: &generator)
+        let flops = Double(examples * h) * 2 * Double(n * n * dh)
+        func timeHeads(_ body: @escaping (_ q: UnsafeMutablePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>) -> Void) -> Double {
+            medianTime(steps: steps, warmup: 3) {
+                parallelFor(examples * h, costPerItem: 2 * n * n * dh) { pairs in
+                    for pair in pairs {
+                        let (bi, hi) = (pair / h, pair % h)
+                        body(qkv.data + bi * n * 3 * d + hi * dh, probabilities.data + pair * n * n, out.data + bi * n * 3 * d + hi * dh)
+                    }
+                }
+            }.median
+        }
+        var result: [Row] = []
+        let label = "\(examples)×\(h) heads"
+        for backend in GEMMBackend.allCases {
+            let products: [(String, Double)] = [
+                ("QKᵀ \(n)×\(n)×\(dh)", timeHeads { q, p, _ in
+                    gemmOnThisThread(on: backend, .none, .transposed, m: n, n: n, k: dh, a: q, lda: 3 * d, b: q + d, ldb: 3 * d, c: p, ldc: n) }),
+                ("PV \(n)×\(dh)×\(n)", timeHeads { q, p, o in
+                    gemmOnThisThread(on: backend, .none, .none, m: n, n: dh, k: n, a: p, lda: n, b: q + 2 * d, ldb: 3 * d, c: o, ldc: 3 * d) }),
+                ("Pᵀ·dO \(n)×\(dh)×\(n)", timeHeads { q, p, o in
+                    gemmOnThisThread(on: backend, .transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: q, ldb: 3 * d, c: o, ldc: 3 * d) }),
+            ]
+            for (name, seconds) in products {
+                result.append(Row(name: "heads \(name), \(label) \(backend)", elements: 0, bytes: 0, seconds: seconds, flops: flops))
+            }
+        }
+        let softmax = timeHeads { _, p, _ in Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n) }
+        result.append(Row(name: "heads softmax [\(n), \(n)], \(label)", elements: examples * h * n * n,
+                          bytes: 8 * examples * h * n * n, seconds: softmax))
         return result
     }
 

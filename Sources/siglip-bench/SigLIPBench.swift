@@ -52,6 +52,9 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "With --ring: floats in the timed all-reduce (default: ViT-B/16 SigLIP's 203,155,970 parameters with the 32,000-piece vocabulary).")
     var allReduceFloats = 203_155_970
 
+    @Flag(help: "After the timed steps, time as many again split by kind of work (GEMMs by transposition, attention heads, LayerNorm, optimiser, the rest) and print the table.")
+    var phases = false
+
     @Option(help: "Scaling: run each configuration at these batch sizes instead of its own, e.g. 16,32,64,128.")
     var batchSizes: String?
 
@@ -95,6 +98,7 @@ struct SigLIPBench: ParsableCommand {
                 guard let shapes = KernelThroughput.GEMMShapes.named[name] else { throw ValidationError("unknown --gemm-shapes '\(name)'") }
                 print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
                 for row in KernelThroughput.gemmRows(shapes, steps: max(steps, 1)) { print(row.line) }
+                for row in KernelThroughput.headRows(shapes, steps: max(steps, 1)) { print(row.line) }
             }
             return
         }
@@ -123,8 +127,9 @@ struct SigLIPBench: ParsableCommand {
             for batch in try list(batchSizes) {
                 for size in try list(imageSizes) {
                     let r = try c.run(steps: steps, warmup: warmup, sgemmFLOPsPerSecond: peak, fmaFLOPsPerSecond: fma,
-                                      batch: batch, imageSize: size)
+                                      batch: batch, imageSize: size, phases: phases)
                     print(r.line)
+                    if let table = r.phases { print(table.lines(fmaFLOPsPerSecond: fma).joined(separator: "\n")) }
                     results.append(r)
                 }
             }
@@ -200,6 +205,8 @@ struct BenchResult: Codable {
     let cpu: String
     let peakRSSMB: Double
     let stepTimesMS: [Double]
+    /// With `--phases`: where the time of further steps went.
+    var phases: PhaseTable? = nil
 
     var line: String {
         String(format: "%-15@ batch %3d · %3d px · %9.1f ms/step · %7.2f images/s · %.3g FLOP/step · %6.1f GFLOP/s · MFU %4.1f%% of sgemm, %4.1f%% of FMA peak · peak RSS %.0f MB",
@@ -210,6 +217,7 @@ struct BenchResult: Codable {
         case config, threads, batch, imageSize = "image_size", msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
         case gflops, sgemmGFLOPS = "sgemm_gflops", mfu, peakRSSMB = "peak_rss_mb", stepTimesMS = "step_times_ms"
         case fmaPeakGFLOPS = "fma_peak_gflops", mfuOfPeak = "mfu_of_peak", instructionSet = "instruction_set", gemmBackend = "gemm", cpu
+        case phases
     }
 }
 
@@ -231,7 +239,7 @@ enum BenchCase: String, CaseIterable {
 
     /// `batch` and `imageSize` override the configuration's own (for scaling tables).
     func run(steps: Int, warmup: Int, sgemmFLOPsPerSecond: Double, fmaFLOPsPerSecond: Double, batch: Int? = nil,
-             imageSize: Int? = nil) throws -> BenchResult {
+             imageSize: Int? = nil, phases: Bool = false) throws -> BenchResult {
         let batch = batch ?? self.batch, imageSize = imageSize ?? self.imageSize
         let config = try modelConfig(imageSize: imageSize)
         var generator = SeededGenerator(seed: 0)
@@ -240,16 +248,19 @@ enum BenchCase: String, CaseIterable {
         let pixelTensor = Tensor(pixels.data, [batch, imageSize, imageSize, 3])
         let time: (median: Double, all: [Double])
         let flops: Double
+        var table: PhaseTable?
         if self == .b16_224_infer {
             let layout = ParameterLayout()
             let tower = ImageTower(layout, config: config.imageTower)
             let store = ParameterStore(layout: layout)
             store.initialize(using: &generator)
             let ctx = Context(parameters: store)
-            time = medianTime(steps: steps, warmup: warmup) {
+            let forward = {
                 _ = tower.forward(pixelTensor, keepActivations: false, ctx)
                 ctx.arena.reset()
             }
+            time = medianTime(steps: steps, warmup: warmup, forward)
+            if phases { table = PhaseTable.measure(steps: steps, forward) }
             flops = Double(batch) * FLOPs.imageForward(config.imageTower)
         } else {
             let model = try SigLIPModel(config: config)
@@ -257,7 +268,9 @@ enum BenchCase: String, CaseIterable {
             let optimizer = AdamW(parameters: model.parameters, schedule: WarmupCosineSchedule(warmupSteps: 1, totalSteps: 1000))
             let step = TrainingStep(model: model, optimizer: optimizer)
             let ids = (0..<batch * 16).map { i in i % 16 == 15 ? Int32(1) : Int32(2 + Int(generator.next() % 31998)) }
-            time = try medianTime(steps: steps, warmup: warmup) { _ = try step.run(pixels: pixelTensor, ids: ids) }
+            let train = { _ = try step.run(pixels: pixelTensor, ids: ids) }
+            time = try medianTime(steps: steps, warmup: warmup, train)
+            if phases { table = try PhaseTable.measure(steps: steps, train) }
             flops = Double(batch) * FLOPs.trainingExample(config, batch: batch)
         }
         return BenchResult(
@@ -266,7 +279,7 @@ enum BenchCase: String, CaseIterable {
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
             fmaPeakGFLOPS: fmaFLOPsPerSecond / 1e9, mfuOfPeak: flops / time.median / fmaFLOPsPerSecond,
             instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, cpu: cpuName(),
-            peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 })
+            peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 }, phases: table)
     }
 }
 

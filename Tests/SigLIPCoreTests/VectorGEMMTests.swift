@@ -7,10 +7,11 @@ import Testing
 /// K and of N, row strides, alpha, beta, bias, one and several threads.
 @Suite("GEMM driver vs its plain twin") struct VectorGEMMTests {
     static let levels = InstructionSet.allSupported
-    /// m × n × k: single tiles, edges, K over two blocks (256), N over one block (1,008 at AVX-512),
-    /// taller than wide (blocks of rows) and wider than tall (blocks of columns).
+    /// m × n × k: single tiles, edges, K over two blocks (256 at AVX-512, 384 at AVX2) and three
+    /// (800), N over one block (1,008 at AVX-512, 192 at AVX2) and several, taller than wide
+    /// (blocks of rows) and wider than tall (blocks of columns).
     static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 5, 7), (9, 49, 17), (31, 17, 300), (64, 96, 130), (21, 1100, 19),
-                                            (130, 20, 513)]
+                                            (130, 20, 513), (50, 420, 800)]
 
     func random(_ count: Int, seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)
@@ -144,6 +145,28 @@ import Testing
                 }
                 #expect((0..<m).allSatisfy { i in (0..<n).allSatisfy { product[i * ldc + $0].bitPattern == sloped[i * ldc + $0].bitPattern } },
                         "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): slope epilogue differs from geluBackward")
+            }
+        }
+    }
+}
+
+/// Which backend computes a product when ours is selected: the per-level rule of
+/// `GEMMBackend.computing`, as measured (README "Speed").
+@Suite("GEMM routing") struct GEMMRoutingTests {
+    @Test func eachLevelGivesOurDriverTheProductsItWasMeasuredFasterOn() {
+        let own = GEMMBackend.vectorKernels
+        #expect(GEMMBackend.blas.computing(.none, m: 8192, k: 64, n: 64) == .blas)
+        for level in InstructionSet.allCases {
+            #expect(own.computing(.transposed, m: 8192, k: 64, n: 64, level: level) == .blas, "weight gradients stay with OpenBLAS at \(level)")
+            switch level {
+            case .avx512:
+                #expect(own.computing(.none, m: 100, k: 512, n: 512, level: level) == .vectorKernels)
+                #expect(own.computing(.none, m: 100, k: 768, n: 3072, level: level) == .blas)
+            case .avx2:
+                #expect(own.computing(.none, m: 6272, k: 384, n: 1536, level: level) == .vectorKernels)
+                #expect(own.computing(.none, m: 1568, k: 768, n: 768, level: level) == .blas)
+            case .baseline:
+                #expect(own.computing(.none, m: 8192, k: 64, n: 64, level: level) == .blas)
             }
         }
     }

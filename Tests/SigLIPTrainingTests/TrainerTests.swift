@@ -83,7 +83,7 @@ func temporaryRun() -> URL {
         let dir = temporaryRun()
         defer { try? FileManager.default.removeItem(at: dir) }
         var losses: [Float] = []
-        let summary = try makeTrainer(tinyOptions(output: dir, steps: 30)) { if case .step(let r) = $0 { losses.append(r.loss) } }
+        let summary = try makeTrainer(tinyOptions(output: dir, steps: 30), events: { if case .step(let r) = $0 { losses.append(r.loss) } })
             .train(resume: false)
         #expect(summary.steps == 30 && losses.count == 30)
         let early: Float = losses.prefix(5).reduce(0, +), late: Float = losses.suffix(5).reduce(0, +)
@@ -152,9 +152,9 @@ func temporaryRun() -> URL {
             try JSONSerialization.data(withJSONObject: object).write(to: file)
         }
         var reported: (URL, String, URL)?
-        _ = try makeTrainer(options) { event in
+        _ = try makeTrainer(options, events: { event in
             if case .checkpointDamaged(let bad, let problem, let used) = event { reported = (bad, problem, used) }
-        }.train(resume: true)
+        }).train(resume: true)
         let (bad, problem, used) = try #require(reported, "the damage must be reported")
         #expect(bad.lastPathComponent == "step-00000008" && used.lastPathComponent == "step-00000004", "\(problem)")
         func strip(_ url: URL) throws -> [String] {
@@ -260,9 +260,9 @@ func temporaryRun() -> URL {
     @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
         let dir = temporaryRun()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let trainer = try makeTrainer(tinyOptions(output: dir, steps: 12)) { event in
+        let trainer = try makeTrainer(tinyOptions(output: dir, steps: 12), events: { event in
             if case .checkpoint = event {}
-        }
+        })
         var poisoned = false
         let options = tinyOptions(output: dir, steps: 12)
         let model = trainer.model
@@ -309,7 +309,7 @@ func temporaryRun() -> URL {
         options.signature = "A^r B"
         options.rounds = 2
         var started: (Int, ComputeMatch?)?
-        let trainer = try makeTrainer(options) { if case .started(let total, _, _, let match, _) = $0 { started = (total, match) } }
+        let trainer = try makeTrainer(options, events: { if case .started(let total, _, _, let match, _) = $0 { started = (total, match) } })
         _ = trainer
         let config = try options.modelConfig(vocabularySize: 64)
         var baseline = config

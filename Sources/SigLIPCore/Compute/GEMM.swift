@@ -29,14 +29,29 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
     geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
 ) {
-    gemm(on: GEMMBackend.selected, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-         beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
-         geluSlopeAt: geluSlopeAt)
+    PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k)) {
+        gemm(on: GEMMBackend.selected, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+             beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
+             geluSlopeAt: geluSlopeAt)
+    }
 }
 
-/// `gemm` on the given backend (tests hold both against the plain twin).
-func gemm(
+/// `gemm` on exactly the given backend, whatever `GEMMBackend.computing` would route the product
+/// to: for benchmarks that measure the routing rule (`siglip-bench --gemm-shapes`).
+public func gemmUnrouted(
     on backend: GEMMBackend, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil,
+    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil
+) {
+    gemm(on: backend, routed: false, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+         beta: beta, bias: bias, addend: addend, c: c, ldc: ldc, gelu: gelu)
+}
+
+/// `gemm` on the given backend (tests hold both against the plain twin); `routed`: on the
+/// backend that `backend.computing` gives the product to.
+func gemm(
+    on backend: GEMMBackend, routed: Bool = true, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
     c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
@@ -44,7 +59,7 @@ func gemm(
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
-    switch backend.computing(transA, k: k, n: n) {
+    switch routed ? backend.computing(transA, m: m, k: k, n: n) : backend {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,
@@ -103,27 +118,45 @@ func blasGEMM(
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
 ) {
     guard threads > 1, max(m, n) >= 2 * threads else {
-        gemmOnThisThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        blasOnThisThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
     runOnThreads(threads) { t in
         if m >= n {
             let (start, end) = (m * t / threads, m * (t + 1) / threads)
             let aPart = transA == .none ? a + start * lda : a + start
-            gemmOnThisThread(transA, transB, m: end - start, n: n, k: k, alpha: alpha, a: aPart, lda: lda, b: b, ldb: ldb,
+            blasOnThisThread(transA, transB, m: end - start, n: n, k: k, alpha: alpha, a: aPart, lda: lda, b: b, ldb: ldb,
                              beta: beta, c: c + start * ldc, ldc: ldc)
         } else {
             let (start, end) = (n * t / threads, n * (t + 1) / threads)
             let bPart = transB == .none ? b + start : b + start * ldb
-            gemmOnThisThread(transA, transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda, b: bPart, ldb: ldb,
+            blasOnThisThread(transA, transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda, b: bPart, ldb: ldb,
                              beta: beta, c: c + start, ldc: ldc)
         }
     }
 }
 
-/// OpenBLAS on the calling thread only (for callers that already run one task per thread, such
-/// as attention heads, whose products are too small for packing to pay).
+/// `C = alpha * op(A) · op(B) + beta * C` (as `gemm`) on the calling thread only, for callers
+/// that already run one task per thread, such as attention heads, on exactly the given backend.
+/// OpenBLAS by default: on the heads' products (196×196×64 and the like) our driver was no
+/// faster on the machines measured (`siglip-bench --gemm-shapes` times both).
 public func gemmOnThisThread(
+    on backend: GEMMBackend = .blas, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if m == 0 || n == 0 { return }
+    switch backend {
+    case .vectorKernels:
+        VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                       bias: nil, c: c, ldc: ldc, threads: 1)
+    case .blas:
+        blasOnThisThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}
+
+/// OpenBLAS on the calling thread only.
+func blasOnThisThread(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int

@@ -18,35 +18,46 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
 
     nonisolated(unsafe) private static var chosen: GEMMBackend?
 
-    /// The backend `gemm` uses: ours when the kernels run at AVX-512 (where it was measured
-    /// against OpenBLAS; its AVX2 and baseline tiles are tested but not measured against
-    /// OpenBLAS's kernels for those CPUs), else OpenBLAS, unless `select` chose one.
+    /// The backend `gemm` uses: ours when the kernels run at AVX-512 or AVX2 (each level's
+    /// share of the products set by measurement, see `computing`), else OpenBLAS, unless
+    /// `select` chose one.
     public static var selected: GEMMBackend {
-        chosen ?? (InstructionSet.selected == .avx512 ? .vectorKernels : .blas)
+        chosen ?? (InstructionSet.selected == .baseline ? .blas : .vectorKernels)
     }
 
     /// Makes `backend` the one `gemm` uses (nil: back to the default). Not for use while other
     /// threads run GEMMs.
     public static func select(_ backend: GEMMBackend?) { chosen = backend }
 
-    /// The backend that computes a product when `self` is selected. Ours takes the products it
-    /// was measured faster on: A as stored (not transposed) and a packed B that the threads can
-    /// share from their L2 caches (K·N ≤ 256 k floats: every product of a ViT-Ti/16 step but the
-    /// weight gradients). OpenBLAS keeps the weight gradients dyᵀ·x (it packs a transposed A
-    /// faster: ours reaches 130-140 against its 145-160 GFLOP/s on one thread on the Ti shapes)
-    /// and the larger products (ViT-B/16 inference: 7-11% slower on ours, its 9 MB packed B
-    /// streamed from L3 by every block of rows).
-    func computing(_ transA: Transpose, k: Int, n: Int) -> GEMMBackend {
-        guard self == .vectorKernels else { return self }
-        return transA == .none && k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
+    /// The backend that computes an `[m, k] · [k, n]` product when `self` is selected. Ours
+    /// takes the products it was measured faster on (README "Speed"), never a transposed A
+    /// (the weight gradients dyᵀ·x: OpenBLAS packs a transposed A faster, 145-160 against
+    /// 130-140 GFLOP/s on one thread on the Ti shapes). Per level:
+    /// - AVX-512 (a Xeon and a Zen 4): a packed B the threads can share from their L2 caches,
+    ///   K·N ≤ 256 k floats — every product of a ViT-Ti/16 step but the weight gradients; the
+    ///   larger ones were 7-11% slower on ours (ViT-B/16 inference: a 9 MB packed B streamed
+    ///   from L3 by every block of rows).
+    /// - AVX2 (a Zen 3): tall products, M ≥ 4,096 rows (the S/16 image tower's 32 × 196
+    ///   tokens), where writing C once with its bias, residual, GELU or GELU slope saves more
+    ///   than OpenBLAS's faster kernel gains: the S/16 step ~8% faster. On the Ti/16 shapes
+    ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%.
+    public func computing(_ transA: Transpose, m: Int, k: Int, n: Int, level: InstructionSet = .selected) -> GEMMBackend {
+        guard self == .vectorKernels, transA == .none else { return .blas }
+        switch level {
+        case .avx512: return k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
+        case .avx2: return m >= VectorGEMM.shortestAVX2 ? .vectorKernels : .blas
+        case .baseline: return .blas
+        }
     }
 }
 
 /// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias + addend`, then GELU's slope
 /// or GELU if asked (see `gemm`), on `threads` threads.
 enum VectorGEMM {
-    /// The largest op(B), in floats (1 MB), that `GEMMBackend` gives to this driver.
+    /// The largest op(B), in floats (1 MB), that `GEMMBackend` gives to this driver at AVX-512.
     static let largestSharedB = 1 << 18
+    /// The fewest rows of C that `GEMMBackend` gives to this driver at AVX2.
+    static let shortestAVX2 = 4096
 
     static func run(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,

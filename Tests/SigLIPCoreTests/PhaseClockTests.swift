@@ -1,0 +1,59 @@
+import Dispatch
+import Foundation
+import SigLIPCore
+import Testing
+
+/// `PhaseClock` (`siglip-bench --phases`): exclusive times of nested phases, calls and FLOPs
+/// counted, calls from other threads and calls while stopped ignored, `gemm` filed by its
+/// operands' transposition. Serialized: the clock is one per process.
+@Suite("Phase clock", .serialized) struct PhaseClockTests {
+    private static func total(_ totals: [(phase: PhaseClock.Phase, total: PhaseClock.Total)], _ phase: PhaseClock.Phase) -> PhaseClock.Total {
+        totals.first { $0.phase == phase }!.total
+    }
+
+    /// Sleeps are at least as long as asked; the upper bounds leave a loaded machine 40 ms of slack.
+    @Test func nestedPhasesCountExclusiveTime() {
+        PhaseClock.start()
+        PhaseClock.measure(.layerNorm, flops: 10) {
+            usleep(30_000)
+            PhaseClock.measure(.optimizer, flops: 5) { usleep(50_000) }
+        }
+        PhaseClock.measure(.layerNorm, flops: 10) {}
+        let totals = PhaseClock.stop()
+        let norm = Self.total(totals, .layerNorm), optimizer = Self.total(totals, .optimizer)
+        #expect(norm.calls == 2 && norm.flops == 20)
+        #expect(optimizer.calls == 1 && optimizer.flops == 5)
+        #expect(norm.seconds >= 0.030 && norm.seconds < 0.070, "LayerNorm \(norm.seconds) s, without the nested 50 ms")
+        #expect(optimizer.seconds >= 0.050 && optimizer.seconds < 0.090, "optimizer \(optimizer.seconds) s")
+    }
+
+    @Test func otherThreadsAndStoppedClockAreIgnored() {
+        PhaseClock.start()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            PhaseClock.measure(.optimizer) { usleep(1_000) }
+            done.signal()
+        }
+        done.wait()
+        let totals = PhaseClock.stop()
+        #expect(Self.total(totals, .optimizer).calls == 0)
+        PhaseClock.measure(.optimizer) {}   // stopped: not counted, and nothing to crash on
+        PhaseClock.start()
+        #expect(Self.total(PhaseClock.stop(), .optimizer).calls == 0, "start begins from zero")
+    }
+
+    @Test func gemmIsFiledByTransposition() {
+        let a = [Float](repeating: 1, count: 6 * 4), b = [Float](repeating: 1, count: 4 * 5)
+        var c = [Float](repeating: 0, count: 6 * 5)
+        PhaseClock.start()
+        gemm(.none, .transposed, m: 6, n: 5, k: 4, a: a, lda: 4, b: b, ldb: 4, c: &c, ldc: 5)
+        gemm(.none, .none, m: 6, n: 5, k: 4, a: a, lda: 4, b: b, ldb: 5, c: &c, ldc: 5)
+        gemm(.transposed, .none, m: 6, n: 5, k: 4, a: a, lda: 6, b: b, ldb: 5, c: &c, ldc: 5)
+        gemm(.transposed, .transposed, m: 6, n: 5, k: 4, a: a, lda: 6, b: b, ldb: 4, c: &c, ldc: 5)
+        let totals = PhaseClock.stop()
+        #expect(Self.total(totals, .gemmABt).calls == 1 && Self.total(totals, .gemmABt).flops == 240)
+        #expect(Self.total(totals, .gemmAB).calls == 1)
+        #expect(Self.total(totals, .gemmAtB).calls == 2, "a transposed A counts as a weight-gradient product")
+        #expect(c.allSatisfy { $0 == 4 })
+    }
+}

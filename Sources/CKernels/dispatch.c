@@ -29,7 +29,12 @@
     X(fma_loop, (long iterations, float *out), (iterations, out))                                   \
     X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *tile_rows),        \
       (k, n, packed_floats, panel_flags, tile_rows))                                               \
-    X(gemm_work, (const ck_gemm *g, long threads), (g, threads))
+    X(gemm_work, (const ck_gemm *g, long threads), (g, threads))                                   \
+    X(attention_head_workspace, (long n, long dh, long *floats), (n, dh, floats))                  \
+    X(attention_head_forward,                                                                      \
+      (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *mask, \
+       float *p, float *o, long ldo, float *work),                                                 \
+      (q, k, v, ld, n, dh, scale, mask, p, o, ldo, work))
 
 // The per-level implementations (kernels_<level>.c).
 #define CK_DECLARE_BASELINE(name, params, args) void ck_baseline_##name params;

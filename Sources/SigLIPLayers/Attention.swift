@@ -39,20 +39,17 @@ public struct SelfAttention {
         let scale = 1 / Float(dh).squareRoot()
         let flops = Double(b * h) * 4 * Double(n * n * dh)
         // One (example, head) pair per task; each writes only its own slices.
+        let workFloats = Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh)
         PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
+            let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
+            defer { work.deallocate() }
             for pair in pairs {
                 let (bi, hi) = (pair / h, pair % h)
                 let q = qkvT.data + bi * n * 3 * d + hi * dh
-                let k = q + d, v = q + 2 * d
-                let p = probs.data + pair * n * n
-                gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: n)
-                if let keyMask {
-                    let mask = keyMask.data + bi * n
-                    for i in 0..<n { Vector.add(mask, into: p + i * n, n) }
-                }
-                Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n)
-                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d,
-                                 c: context.data + bi * n * d + hi * dh, ldc: d)
+                Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
+                                             mask: keyMask.map { UnsafePointer($0.data + bi * n) },
+                                             probabilities: probs.data + pair * n * n,
+                                             output: context.data + bi * n * d + hi * dh, ldOutput: d, work: work)
             }
         } }
         return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))

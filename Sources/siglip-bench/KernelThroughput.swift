@@ -128,6 +128,23 @@ enum KernelThroughput {
         let softmax = timeHeads { _, p, _ in Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n) }
         result.append(Row(name: "heads softmax [\(n), \(n)], \(label)", elements: examples * h * n * n,
                           bytes: 8 * examples * h * n * n, seconds: softmax))
+        // The forward as the model runs it: one fused kernel per head (workspace per task, as there).
+        let workFloats = Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh)
+        let fused = medianTime(steps: steps, warmup: 3) {
+            parallelFor(examples * h, costPerItem: 4 * n * n * dh) { pairs in
+                let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
+                defer { work.deallocate() }
+                for pair in pairs {
+                    let (bi, hi) = (pair / h, pair % h)
+                    let q = qkv.data + bi * n * 3 * d + hi * dh
+                    Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
+                                                 mask: nil, probabilities: probabilities.data + pair * n * n,
+                                                 output: out.data + bi * n * 3 * d + hi * dh, ldOutput: 3 * d, work: work)
+                }
+            }
+        }.median
+        result.append(Row(name: "heads forward fused (QKᵀ, softmax, PV), \(label)", elements: 0, bytes: 0, seconds: fused,
+                          flops: 2 * flops))
         return result
     }
 

@@ -5,7 +5,8 @@ a fresh process (so peak RSS is the configuration's own) with the same thread co
 same number of timed steps after warm-up. Alternating matters on a shared machine: its speed
 drifts by tens of percent over minutes, and neighbouring runs see about the same machine.
 Prints every run, then per configuration the median ms/step of each side, their ratio
-(PyTorch time / our time: above 1 means we are faster), our model-FLOP utilisation against
+(PyTorch time / our time: above 1 means we are faster) and the median of the rounds' own
+ratios ("paired": each round's two runs saw about the same machine), our model-FLOP utilisation against
 the sgemm throughput measured in the same process, and both peak RSS figures.
 
 Exact command (as run for the README figures, from the repo root):
@@ -80,6 +81,9 @@ def main() -> None:
             pytorch_images_per_s=round(theirs[0]["batch"] / ms_theirs * 1e3, 2),
             speedup=round(ms_theirs / ms_ours, 3),
             round_speedups=[round(t["ms_per_step"] / o["ms_per_step"], 3) for o, t in zip(ours, theirs)],
+            # Paired: each round's two runs saw about the same machine, so the median of the rounds'
+            # ratios is steadier on a drifting VM than the ratio of the two sides' medians.
+            paired_speedup=round(statistics.median(t["ms_per_step"] / o["ms_per_step"] for o, t in zip(ours, theirs)), 3),
             ours_mfu=round(statistics.median(o["mfu"] for o in ours), 3),
             pytorch_mfu=round(statistics.median(t["gflops"] / o["sgemm_gflops"] for o, t in zip(ours, theirs)), 3),
             sgemm_gflops=round(statistics.median(o["sgemm_gflops"] for o in ours), 1),
@@ -97,10 +101,11 @@ def main() -> None:
         s0 = summary[0]
         print(f"{s0['cpu']}, kernels {s0['instruction_set']}, GEMM {s0['gemm']}, {args.threads} threads, "
               f"PyTorch {s0['torch_version']}; sgemm {s0['sgemm_gflops']:.0f}, FMA peak {s0['fma_peak_gflops']:.0f} GFLOP/s")
-    print(f"{'configuration':15s} {'ours ms/step':>13s} {'PyTorch ms/step':>16s} {'speed-up':>9s} "
+    print(f"{'configuration':15s} {'ours ms/step':>13s} {'PyTorch ms/step':>16s} {'speed-up':>9s} {'paired':>7s} "
           f"{'MFU of sgemm ours/PyTorch':>26s} {'of FMA peak':>14s} {'peak RSS ours/PyTorch':>22s}")
     for s in summary:
         print(f"{s['config']:15s} {s['ours_ms_per_step']:13.1f} {s['pytorch_ms_per_step']:16.1f} {s['speedup']:8.2f}x "
+              f"{s['paired_speedup']:6.2f}x "
               f"{100 * s['ours_mfu']:16.0f}% / {100 * s['pytorch_mfu']:3.0f}% "
               f"{100 * s['ours_mfu_of_peak']:7.0f}% / {100 * s['pytorch_mfu_of_peak']:3.0f}% "
               f"{s['ours_peak_rss_mb']:10.0f} / {s['pytorch_peak_rss_mb']:.0f} MB")

@@ -140,6 +140,15 @@ void ck_gemm_layout(int level, long k, long n, long *packed_floats, long *panel_
 /// same way whichever it is, so the result never depends on the threads).
 void ck_gemm_work(int level, const ck_gemm *g, long threads);
 
+/// The floats of workspace ck_attention_head_forward needs for n tokens of head width dh.
+void ck_attention_head_workspace(int level, long n, long dh, long *floats);
+
+/// One attention head's forward on the calling thread: p ([n, n]) = softmax(scale · Q·Kᵀ + mask)
+/// row by row, o ([n, dh], row stride ldo) = P·V. q, k, v: [n, dh] at row stride ld; mask: [n]
+/// added to every row of scores, or NULL; work: ck_attention_head_workspace floats.
+void ck_attention_head_forward(int level, const float *q, const float *k, const float *v, long ld, long n, long dh,
+                               float scale, const float *mask, float *p, float *o, long ldo, float *work);
+
 /// A hint to the CPU that the caller is spinning on a memory location (x86 `pause`): the
 /// spinning thread yields execution resources to a sibling hardware thread and leaves the
 /// loop without a memory-order mis-speculation when the location changes.

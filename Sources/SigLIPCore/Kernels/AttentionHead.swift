@@ -1,0 +1,25 @@
+import CKernels
+
+extension Kernels {
+    /// Floats of workspace `attentionHeadForward` needs for `tokens` tokens of width `headWidth`.
+    public static func attentionHeadWorkspace(tokens n: Int, headWidth dh: Int, isa: InstructionSet = .selected) -> Int {
+        var floats = 0
+        ck_attention_head_workspace(Int32(isa.rawValue), n, dh, &floats)
+        return floats
+    }
+
+    /// One attention head's forward on the calling thread (for callers that run one head per
+    /// task), fused: `probabilities` = softmax(scale · Q·Kᵀ + mask) row by row and `output` = P·V,
+    /// each tile of queries' scores turned into probabilities and outputs while in L1 (the same
+    /// values as a GEMM, `softmaxRowsOnThisThread` and a GEMM, up to the order of the sums).
+    /// q, k, v: [N, dh] at row stride `ld`; mask: [N] added to every row of scores, or nil;
+    /// probabilities: [N, N]; output: [N, dh] at row stride `ldOutput`; work:
+    /// `attentionHeadWorkspace` floats.
+    public static func attentionHeadForward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, tokens n: Int, headWidth dh: Int,
+        scale: Float, mask: UnsafePointer<Float>?, probabilities: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>, ldOutput: Int, work: UnsafeMutablePointer<Float>, isa: InstructionSet = .selected
+    ) {
+        ck_attention_head_forward(Int32(isa.rawValue), q, k, v, ld, n, dh, scale, mask, probabilities, output, ldOutput, work)
+    }
+}

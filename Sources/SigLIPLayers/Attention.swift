@@ -31,7 +31,10 @@ public struct SelfAttention {
     /// x: [B, N, D] → [B, N, D], plus `residual` ([B, N, D]) if given (the skip connection, added
     /// in the output projection's pass). `keyMask`, if given, is added to every query's scores:
     /// [B, N] with 0 for keys to attend to and -inf (or a large negative) for keys to ignore.
-    public func forward(_ x: Tensor, keyMask: Tensor? = nil, residual: Tensor? = nil, _ ctx: Context) -> (Tensor, Cache) {
+    /// `fusedHeads`: each head as one fused kernel, or as OpenBLAS's products and the softmax
+    /// (nil: as `GEMMBackend.fusesAttentionHeads` says for the selected backend and level).
+    public func forward(_ x: Tensor, keyMask: Tensor? = nil, residual: Tensor? = nil, fusedHeads: Bool? = nil,
+                        _ ctx: Context) -> (Tensor, Cache) {
         let (b, n, d, h, dh) = (x.shape[0], x.shape[1], width, heads, headWidth)
         let qkvT = qkv.forward(x, ctx)
         let probs = ctx.arena.tensor([b, h, n, n])
@@ -39,17 +42,26 @@ public struct SelfAttention {
         let scale = 1 / Float(dh).squareRoot()
         let flops = Double(b * h) * 4 * Double(n * n * dh)
         // One (example, head) pair per task; each writes only its own slices.
-        let workFloats = Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh)
+        let fused = fusedHeads ?? GEMMBackend.selected.fusesAttentionHeads()
+        let workFloats = fused ? Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh) : 0
         PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
             let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
             defer { work.deallocate() }
             for pair in pairs {
                 let (bi, hi) = (pair / h, pair % h)
                 let q = qkvT.data + bi * n * 3 * d + hi * dh
-                Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
-                                             mask: keyMask.map { UnsafePointer($0.data + bi * n) },
-                                             probabilities: probs.data + pair * n * n,
-                                             output: context.data + bi * n * d + hi * dh, ldOutput: d, work: work)
+                let k = q + d, v = q + 2 * d
+                let mask = keyMask.map { UnsafePointer($0.data + bi * n) }
+                let p = probs.data + pair * n * n, o = context.data + bi * n * d + hi * dh
+                if fused {
+                    Kernels.attentionHeadForward(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, mask: mask,
+                                                 probabilities: p, output: o, ldOutput: d, work: work)
+                    continue
+                }
+                gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: n)
+                if let mask { for i in 0..<n { Vector.add(mask, into: p + i * n, n) } }
+                Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n)
+                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d, c: o, ldc: d)
             }
         } }
         return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))

@@ -72,10 +72,11 @@ import Testing
         }
     }
 
-    @Test func selfAttention() {
+    /// Both ways of running the heads' forward (the fused kernel and OpenBLAS's products).
+    @Test(arguments: [false, true]) func selfAttention(fusedHeads: Bool) {
         check("SelfAttention", inputShape: [2, 5, 12]) { layout in
             let layer = SelfAttention(layout, "attn", width: 12, heads: 3)
-            return accumulating({ layer.forward($0, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
+            return accumulating({ layer.forward($0, fusedHeads: fusedHeads, $1) }, { layer.backward($0, $1, into: $2, .accumulate, $3) })
         }
     }
 

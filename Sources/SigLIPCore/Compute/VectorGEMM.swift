@@ -51,6 +51,16 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     }
 }
 
+extension GEMMBackend {
+    /// Whether `SelfAttention` runs each head's forward as one fused kernel
+    /// (`Kernels.attentionHeadForward`) rather than OpenBLAS's two products and the softmax
+    /// between them: with ours selected, at the level it was measured faster at (AVX2 on a
+    /// Zen 3: 5-11% on the S/16 and B/16 heads; not measured at AVX-512).
+    public func fusesAttentionHeads(level: InstructionSet = .selected) -> Bool {
+        self == .vectorKernels && level == .avx2
+    }
+}
+
 /// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias + addend`, then GELU's slope
 /// or GELU if asked (see `gemm`), on `threads` threads.
 enum VectorGEMM {

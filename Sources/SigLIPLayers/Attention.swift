@@ -42,7 +42,7 @@ public struct SelfAttention {
         let scale = 1 / Float(dh).squareRoot()
         let flops = Double(b * h) * 4 * Double(n * n * dh)
         // One (example, head) pair per task; each writes only its own slices.
-        let fused = fusedHeads ?? GEMMBackend.selected.fusesAttentionHeads(tokens: n)
+        let fused = fusedHeads ?? GEMMBackend.selected.fusesAttentionHeads()
         let workFloats = fused ? Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh) : 0
         PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
             let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)

@@ -52,13 +52,13 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
 }
 
 extension GEMMBackend {
-    /// Whether `SelfAttention` runs each head's forward over `tokens` tokens as one fused kernel
+    /// Whether `SelfAttention` runs each head's forward as one fused kernel
     /// (`Kernels.attentionHeadForward`) rather than OpenBLAS's two products and the softmax
-    /// between them: with ours selected, where it was measured faster (AVX2 on a Zen 3: 5-11%
-    /// on the 196-token S/16 and B/16 heads, ~9% slower on Ti/16-64's 16 tokens, so from 128
-    /// tokens on; not measured at AVX-512).
-    public func fusesAttentionHeads(tokens: Int, level: InstructionSet = .selected) -> Bool {
-        self == .vectorKernels && level == .avx2 && tokens >= 128
+    /// between them: with ours selected, at the level it was measured faster at (AVX2 on a
+    /// Zen 3: 5-11% on the 196-token S/16 and B/16 heads, 3-10% on Ti/16-64's 16 tokens in a
+    /// quiet minute; not measured at AVX-512).
+    public func fusesAttentionHeads(level: InstructionSet = .selected) -> Bool {
+        self == .vectorKernels && level == .avx2
     }
 }
 

@@ -312,62 +312,53 @@ void CK_NAME(attention_head_workspace)(long n, long dh, long *floats) {
     *floats = dh * gemm_panels(n) * GEMM_NR + n * gemm_panels(dh) * GEMM_NR;
 }
 
+/// dst[i][j0 + j] = scale · acc[i][j] (+ add[j0 + j]) for the tile's first `rows` rows and
+/// `cols` columns, dst at row stride ld; add may be NULL.
+static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const float *add, float *dst, long ld, long rows,
+                                   long j0, long cols) {
+    if (cols == GEMM_NR) {
+        for (long i = 0; i < rows; i++)
+            for (int w = 0; w < GEMM_NV; w++) {
+                vf x = acc[i][w] * scale;
+                if (add) x += ck_load(add + j0 + w * CK_LANES);
+                ck_store(dst + i * ld + j0 + w * CK_LANES, x);
+            }
+        return;
+    }
+    float tile[GEMM_MR][GEMM_NR];
+    for (int i = 0; i < GEMM_MR; i++)
+        for (int w = 0; w < GEMM_NV; w++) ck_store(&tile[i][w * CK_LANES], acc[i][w] * scale);
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++) dst[i * ld + j0 + j] = add ? tile[i][j] + add[j0 + j] : tile[i][j];
+}
+
 /// One attention head's forward, on the calling thread: P = softmax(scale · Q·Kᵀ + mask) into p
 /// ([n, n]) and O = P·V into o ([n, dh] at row stride ldo). q, k, v: [n, dh] at row stride ld
 /// (the head's columns inside the [N, 3D] block); mask: [n] added to every row of scores, or
-/// NULL. Kᵀ and V are packed once into `work` (attention_head_workspace floats); each tile of MR
-/// queries then takes its scores, their softmax (while the rows are in L1) and its outputs
-/// with the driver's register tile.
+/// NULL. Kᵀ and V are packed once into `work` (attention_head_workspace floats) as the driver
+/// packs op(B); each tile of MR queries then takes its scores, their softmax (while the rows
+/// are in L1) and its outputs with the driver's register tile.
 void CK_NAME(attention_head_forward)(const float *q, const float *k, const float *v, long ld, long n, long dh,
                                      float scale, const float *mask, float *p, float *o, long ldo, float *work) {
     long key_panels = gemm_panels(n), out_panels = gemm_panels(dh);
     float *kt = work, *vp = work + dh * key_panels * GEMM_NR;
-    memset(work, 0, sizeof(float) * (size_t)(dh * key_panels * GEMM_NR + n * out_panels * GEMM_NR));
-    for (long j = 0; j < n; j++)   // Kᵀ: panel j / NR, [dh][NR]
-        for (long kk = 0; kk < dh; kk++) kt[(j / GEMM_NR) * dh * GEMM_NR + kk * GEMM_NR + j % GEMM_NR] = k[j * ld + kk];
-    for (long jp = 0; jp < out_panels; jp++) {   // V: panel jp, [n][NR]
-        long cols = gemm_min(GEMM_NR, dh - jp * GEMM_NR);
-        for (long kk = 0; kk < n; kk++) memcpy(vp + jp * n * GEMM_NR + kk * GEMM_NR, v + kk * ld + jp * GEMM_NR, sizeof(float) * (size_t)cols);
-    }
+    const ck_gemm keys = {.trans_b = 1, .n = n, .b = k, .ldb = ld};     // op(B) = Kᵀ: [dh, n]
+    const ck_gemm values = {.trans_b = 0, .n = dh, .b = v, .ldb = ld};  // op(B) = V: [n, dh]
+    for (long jp = 0; jp < key_panels; jp++) gemm_pack_b(&keys, 0, dh, jp * GEMM_NR, kt + jp * dh * GEMM_NR);
+    for (long jp = 0; jp < out_panels; jp++) gemm_pack_b(&values, 0, n, jp * GEMM_NR, vp + jp * n * GEMM_NR);
     float pa[GEMM_MR * GEMM_KC];   // a partial tile's rows, zero-padded: [kk][MR]
-    float tile[GEMM_MR][GEMM_NR];
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
-        // Scores, scaled and masked, into p's rows.
-        for (long jp = 0; jp < key_panels; jp++) {
+        for (long jp = 0; jp < key_panels; jp++) {   // scores, scaled and masked, into p's rows
             vf acc[GEMM_MR][GEMM_NV];
             gemm_head_tile(q + i0 * ld, ld, rows, dh, kt + jp * dh * GEMM_NR, pa, acc);
-            long j0 = jp * GEMM_NR, cols = gemm_min(GEMM_NR, n - j0);
-            if (cols == GEMM_NR) {
-                for (long i = 0; i < rows; i++)
-                    for (int w = 0; w < GEMM_NV; w++) {
-                        vf x = acc[i][w] * scale;
-                        if (mask) x += ck_load(mask + j0 + w * CK_LANES);
-                        ck_store(p + (i0 + i) * n + j0 + w * CK_LANES, x);
-                    }
-                continue;
-            }
-            for (int i = 0; i < GEMM_MR; i++)
-                for (int w = 0; w < GEMM_NV; w++) ck_store(&tile[i][w * CK_LANES], acc[i][w] * scale);
-            for (long i = 0; i < rows; i++) {
-                float *row = p + (i0 + i) * n + j0;
-                for (long j = 0; j < cols; j++) row[j] = mask ? tile[i][j] + mask[j0 + j] : tile[i][j];
-            }
+            gemm_head_store(acc, scale, mask, p + i0 * n, n, rows, jp * GEMM_NR, gemm_min(GEMM_NR, n - jp * GEMM_NR));
         }
         for (long i = 0; i < rows; i++) ck_softmax_row(p + (i0 + i) * n, n);
-        // Outputs: the tile's probabilities times V.
-        for (long jp = 0; jp < out_panels; jp++) {
+        for (long jp = 0; jp < out_panels; jp++) {   // outputs: the tile's probabilities times V
             vf acc[GEMM_MR][GEMM_NV];
             gemm_head_tile(p + i0 * n, n, rows, n, vp + jp * n * GEMM_NR, pa, acc);
-            long j0 = jp * GEMM_NR, cols = gemm_min(GEMM_NR, dh - j0);
-            if (cols == GEMM_NR) {
-                for (long i = 0; i < rows; i++)
-                    for (int w = 0; w < GEMM_NV; w++) ck_store(o + (i0 + i) * ldo + j0 + w * CK_LANES, acc[i][w]);
-                continue;
-            }
-            for (int i = 0; i < GEMM_MR; i++)
-                for (int w = 0; w < GEMM_NV; w++) ck_store(&tile[i][w * CK_LANES], acc[i][w]);
-            for (long i = 0; i < rows; i++) memcpy(o + (i0 + i) * ldo + j0, tile[i], sizeof(float) * (size_t)cols);
+            gemm_head_store(acc, 1, NULL, o + i0 * ldo, ldo, rows, jp * GEMM_NR, gemm_min(GEMM_NR, dh - jp * GEMM_NR));
         }
     }
 }

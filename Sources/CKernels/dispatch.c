@@ -34,7 +34,11 @@
     X(attention_head_forward,                                                                      \
       (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *mask, \
        float *p, float *o, long ldo, float *work),                                                 \
-      (q, k, v, ld, n, dh, scale, mask, p, o, ldo, work))
+      (q, k, v, ld, n, dh, scale, mask, p, o, ldo, work))                                          \
+    X(attention_head_backward,                                                                     \
+      (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *p, \
+       const float *dout, long ldo, float *dq, float *dk, float *dv, float *work),                   \
+      (q, k, v, ld, n, dh, scale, p, dout, ldo, dq, dk, dv, work))
 
 // The per-level implementations (kernels_<level>.c).
 #define CK_DECLARE_BASELINE(name, params, args) void ck_baseline_##name params;

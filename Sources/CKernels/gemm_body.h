@@ -41,22 +41,29 @@ void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags
     *tile_rows = GEMM_MR;
 }
 
+/// dst[r][c] = src[c][r] for a CK_LANES × CK_LANES block (row strides ld_src, ld_dst): log2(lanes)
+/// rounds of pairing row i with row i + lanes/2 lane by lane (zip); each round rotates the bits of
+/// (row, column) by one, so after them rows have become columns.
 #if CK_LANES == 16
-/// dst[r][c] = src[c][r] for a 16 × 16 block (row strides ld_src, ld_dst): four rounds of
-/// pairing row i with row i + 8 lane by lane (zip), after which rows have become columns.
-static inline void gemm_transpose16(const float *src, long ld_src, float *dst, long ld_dst) {
-    vf x[16], y[16];
-    for (int i = 0; i < 16; i++) x[i] = ck_load(src + i * ld_src);
-    for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < 8; i++) {
-            y[2 * i] = __builtin_shufflevector(x[i], x[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-            y[2 * i + 1] = __builtin_shufflevector(x[i], x[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        }
-        for (int i = 0; i < 16; i++) x[i] = y[i];
-    }
-    for (int i = 0; i < 16; i++) ck_store(dst + i * ld_dst, x[i]);
-}
+#define GEMM_ZIP_LOW 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define GEMM_ZIP_HIGH 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#elif CK_LANES == 8
+#define GEMM_ZIP_LOW 0, 8, 1, 9, 2, 10, 3, 11
+#define GEMM_ZIP_HIGH 4, 12, 5, 13, 6, 14, 7, 15
 #endif
+static inline void gemm_transpose_block(const float *src, long ld_src, float *dst, long ld_dst) {
+    enum { half = CK_LANES / 2 };
+    vf x[CK_LANES], y[CK_LANES];
+    for (int i = 0; i < CK_LANES; i++) x[i] = ck_load(src + i * ld_src);
+    for (int width = 1; width < CK_LANES; width *= 2) {
+        for (int i = 0; i < half; i++) {
+            y[2 * i] = __builtin_shufflevector(x[i], x[i + half], GEMM_ZIP_LOW);
+            y[2 * i + 1] = __builtin_shufflevector(x[i], x[i + half], GEMM_ZIP_HIGH);
+        }
+        for (int i = 0; i < CK_LANES; i++) x[i] = y[i];
+    }
+    for (int i = 0; i < CK_LANES; i++) ck_store(dst + i * ld_dst, x[i]);
+}
 
 /// op(B)[k0 + kk, j0 + j] for kk < kc, j < NR (zeros past column n) into dst[kk][NR].
 static void gemm_pack_b(const ck_gemm *g, long k0, long kc, long j0, float *restrict dst) {
@@ -68,13 +75,11 @@ static void gemm_pack_b(const ck_gemm *g, long k0, long kc, long j0, float *rest
     if (cols < GEMM_NR) memset(dst, 0, sizeof(float) * (size_t)(kc * GEMM_NR));
     if (g->trans_b) {
         long kdone = 0;
-#if CK_LANES == 16
-        if (cols == GEMM_NR) {   // whole 16 × 16 blocks transposed in registers
-            for (; kdone + 16 <= kc; kdone += 16)
-                for (long jb = 0; jb < GEMM_NR; jb += 16)
-                    gemm_transpose16(g->b + (j0 + jb) * g->ldb + k0 + kdone, g->ldb, dst + kdone * GEMM_NR + jb, GEMM_NR);
+        if (cols == GEMM_NR) {   // whole lanes × lanes blocks transposed in registers
+            for (; kdone + CK_LANES <= kc; kdone += CK_LANES)
+                for (long jb = 0; jb < GEMM_NR; jb += CK_LANES)
+                    gemm_transpose_block(g->b + (j0 + jb) * g->ldb + k0 + kdone, g->ldb, dst + kdone * GEMM_NR + jb, GEMM_NR);
         }
-#endif
         for (long j = 0; j < cols; j++) {
             const float *src = g->b + (j0 + j) * g->ldb + k0;
             for (long kk = kdone; kk < kc; kk++) dst[kk * GEMM_NR + j] = src[kk];
@@ -287,18 +292,21 @@ void CK_NAME(gemm_work)(const ck_gemm *g, long threads) {
     }
 }
 
-/// acc = A · B for one tile of up to MR rows of A ([rows, k] at row stride lda, read in place
-/// when the tile is whole, else copied zero-padded into pa) and one packed panel b ([k][NR]), in
-/// blocks of KC.
-static inline void gemm_head_tile(const float *a, long lda, long rows, long k, const float *b, float *pa,
-                                  vf acc[GEMM_MR][GEMM_NV]) {
+/// acc = op(A) · B for one tile of up to MR rows of op(A) ([rows, k]; op(A)[i, kk] at a[i·lda + kk],
+/// or at a[i + kk·lda] when `trans`: a transposed A's columns) and one packed panel b ([k][NR]), in
+/// blocks of KC. A whole tile's rows are read in place, a partial one copied zero-padded into pa.
+static inline __attribute__((always_inline)) void gemm_head_tile(const float *a, long lda, int trans, long rows, long k,
+                                                                  const float *b, float *pa, vf acc[GEMM_MR][GEMM_NV]) {
     for (long k0 = 0; k0 < k; k0 += GEMM_KC) {
         long kc = gemm_min(GEMM_KC, k - k0);
         vf part[GEMM_MR][GEMM_NV];
         if (rows < GEMM_MR) {
             for (long kk = 0; kk < kc; kk++)
-                for (long i = 0; i < GEMM_MR; i++) pa[kk * GEMM_MR + i] = i < rows ? a[i * lda + k0 + kk] : 0;
+                for (long i = 0; i < GEMM_MR; i++)
+                    pa[kk * GEMM_MR + i] = i >= rows ? 0 : trans ? a[(k0 + kk) * lda + i] : a[i * lda + k0 + kk];
             gemm_tile_columns(kc, pa, GEMM_MR, b + k0 * GEMM_NR, part);
+        } else if (trans) {
+            gemm_tile_columns(kc, a + k0 * lda, lda, b + k0 * GEMM_NR, part);
         } else {
             gemm_tile_rows(kc, a + k0, lda, b + k0 * GEMM_NR, part);
         }
@@ -307,9 +315,19 @@ static inline void gemm_head_tile(const float *a, long lda, long rows, long k, c
     }
 }
 
-/// The workspace of attention_head_forward: Kᵀ and V packed as panels of NR columns.
+/// Floats of a head's operand packed as op(B) panels: [k, n] in panels of NR columns.
+static inline long gemm_head_packed(long k, long n) { return k * gemm_panels(n) * GEMM_NR; }
+
+/// op(B) ([k, n]: B at row stride ldb, or Bᵀ when trans_b) packed whole into dst, panel after panel.
+static void gemm_head_pack(const float *b, long ldb, int trans_b, long k, long n, float *dst) {
+    const ck_gemm g = {.trans_b = trans_b, .n = n, .b = b, .ldb = ldb};
+    for (long jp = 0; jp < gemm_panels(n); jp++) gemm_pack_b(&g, 0, k, jp * GEMM_NR, dst + jp * k * GEMM_NR);
+}
+
+/// The workspace of attention_head_forward and attention_head_backward: the backward's four
+/// packed operands (Vᵀ, K, Q, dO) and one head's dS, [n, n]; the forward uses the first two.
 void CK_NAME(attention_head_workspace)(long n, long dh, long *floats) {
-    *floats = dh * gemm_panels(n) * GEMM_NR + n * gemm_panels(dh) * GEMM_NR;
+    *floats = gemm_head_packed(dh, n) + 3 * gemm_head_packed(n, dh) + n * n;
 }
 
 /// dst[i][j0 + j] = scale · acc[i][j] (+ add[j0 + j]) for the tile's first `rows` rows and
@@ -340,25 +358,68 @@ static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const 
 /// are in L1) and its outputs with the driver's register tile.
 void CK_NAME(attention_head_forward)(const float *q, const float *k, const float *v, long ld, long n, long dh,
                                      float scale, const float *mask, float *p, float *o, long ldo, float *work) {
-    long key_panels = gemm_panels(n), out_panels = gemm_panels(dh);
-    float *kt = work, *vp = work + dh * key_panels * GEMM_NR;
-    const ck_gemm keys = {.trans_b = 1, .n = n, .b = k, .ldb = ld};     // op(B) = Kᵀ: [dh, n]
-    const ck_gemm values = {.trans_b = 0, .n = dh, .b = v, .ldb = ld};  // op(B) = V: [n, dh]
-    for (long jp = 0; jp < key_panels; jp++) gemm_pack_b(&keys, 0, dh, jp * GEMM_NR, kt + jp * dh * GEMM_NR);
-    for (long jp = 0; jp < out_panels; jp++) gemm_pack_b(&values, 0, n, jp * GEMM_NR, vp + jp * n * GEMM_NR);
+    float *kt = work, *vp = work + gemm_head_packed(dh, n);
+    gemm_head_pack(k, ld, 1, dh, n, kt);   // Kᵀ: [dh, n]
+    gemm_head_pack(v, ld, 0, n, dh, vp);   // V: [n, dh]
     float pa[GEMM_MR * GEMM_KC];   // a partial tile's rows, zero-padded: [kk][MR]
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
-        for (long jp = 0; jp < key_panels; jp++) {   // scores, scaled and masked, into p's rows
+        for (long j0 = 0; j0 < n; j0 += GEMM_NR) {   // scores, scaled and masked, into p's rows
             vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(q + i0 * ld, ld, rows, dh, kt + jp * dh * GEMM_NR, pa, acc);
-            gemm_head_store(acc, scale, mask, p + i0 * n, n, rows, jp * GEMM_NR, gemm_min(GEMM_NR, n - jp * GEMM_NR));
+            gemm_head_tile(q + i0 * ld, ld, 0, rows, dh, kt + j0 * dh, pa, acc);
+            gemm_head_store(acc, scale, mask, p + i0 * n, n, rows, j0, gemm_min(GEMM_NR, n - j0));
         }
         for (long i = 0; i < rows; i++) ck_softmax_row(p + (i0 + i) * n, n);
-        for (long jp = 0; jp < out_panels; jp++) {   // outputs: the tile's probabilities times V
+        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {   // outputs: the tile's probabilities times V
             vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(p + i0 * n, n, rows, n, vp + jp * n * GEMM_NR, pa, acc);
-            gemm_head_store(acc, 1, NULL, o + i0 * ldo, ldo, rows, jp * GEMM_NR, gemm_min(GEMM_NR, dh - jp * GEMM_NR));
+            gemm_head_tile(p + i0 * n, n, 0, rows, n, vp + j0 * n, pa, acc);
+            gemm_head_store(acc, 1, NULL, o + i0 * ldo, ldo, rows, j0, gemm_min(GEMM_NR, dh - j0));
+        }
+    }
+}
+
+/// One attention head's backward, on the calling thread, from the forward's probabilities p
+/// ([n, n]) and the outputs' gradient dO ([n, dh] at row stride ldo): dP = dO·Vᵀ and dS = P ∘ (dP −
+/// rowsum(P ∘ dP)) tile by tile of MR queries into the workspace, with dQ = scale·dS·K while the
+/// tile's rows are in L1; then dV = Pᵀ·dO and dK = scale·dSᵀ·Q, reading P's and dS's columns as
+/// the rows of their transposes. q, k, v, dq, dk, dv: [n, dh] at row stride ld (the head's
+/// columns inside the [N, 3D] blocks of the input and of its gradient); the gradients are
+/// overwritten. work: attention_head_workspace floats.
+void CK_NAME(attention_head_backward)(const float *q, const float *k, const float *v, long ld, long n, long dh,
+                                      float scale, const float *p, const float *dout, long ldo, float *dq, float *dk,
+                                      float *dv, float *work) {
+    long operand = gemm_head_packed(n, dh);
+    float *vt = work, *kp = vt + gemm_head_packed(dh, n), *qp = kp + operand, *dop = qp + operand, *ds = dop + operand;
+    gemm_head_pack(v, ld, 1, dh, n, vt);     // Vᵀ: [dh, n]
+    gemm_head_pack(k, ld, 0, n, dh, kp);     // K, Q, dO: [n, dh]
+    gemm_head_pack(q, ld, 0, n, dh, qp);
+    gemm_head_pack(dout, ldo, 0, n, dh, dop);
+    float pa[GEMM_MR * GEMM_KC];   // a partial tile's rows, zero-padded: [kk][MR]
+    for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
+        long rows = gemm_min(GEMM_MR, n - i0);
+        for (long j0 = 0; j0 < n; j0 += GEMM_NR) {   // dP: the tile's output gradients times Vᵀ
+            vf acc[GEMM_MR][GEMM_NV];
+            gemm_head_tile(dout + i0 * ldo, ldo, 0, rows, dh, vt + j0 * dh, pa, acc);
+            gemm_head_store(acc, 1, NULL, ds + i0 * n, n, rows, j0, gemm_min(GEMM_NR, n - j0));
+        }
+        for (long i = 0; i < rows; i++) ck_softmax_backward_row(ds + (i0 + i) * n, p + (i0 + i) * n, n);
+        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {   // dQ: the tile's dS times K
+            vf acc[GEMM_MR][GEMM_NV];
+            gemm_head_tile(ds + i0 * n, n, 0, rows, n, kp + j0 * n, pa, acc);
+            gemm_head_store(acc, scale, NULL, dq + i0 * ld, ld, rows, j0, gemm_min(GEMM_NR, dh - j0));
+        }
+    }
+    for (long i0 = 0; i0 < n; i0 += GEMM_MR) {   // tiles of keys: rows of Pᵀ and dSᵀ
+        long rows = gemm_min(GEMM_MR, n - i0);
+        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {
+            vf acc[GEMM_MR][GEMM_NV];
+            gemm_head_tile(p + i0, n, 1, rows, n, dop + j0 * n, pa, acc);
+            gemm_head_store(acc, 1, NULL, dv + i0 * ld, ld, rows, j0, gemm_min(GEMM_NR, dh - j0));
+        }
+        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {
+            vf acc[GEMM_MR][GEMM_NV];
+            gemm_head_tile(ds + i0, n, 1, rows, n, qp + j0 * n, pa, acc);
+            gemm_head_store(acc, scale, NULL, dk + i0 * ld, ld, rows, j0, gemm_min(GEMM_NR, dh - j0));
         }
     }
 }

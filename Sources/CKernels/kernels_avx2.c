@@ -3,6 +3,7 @@
 #include <string.h>
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define CK_LANES 8
+#define CK_ISA_AVX2 1
 #define CK_LEVEL_SELF CK_LEVEL_AVX2
 #define CK_NAME(f) ck_avx2_##f
 #define CK_GEMM_MR 6  // GEMM register tile 6 × 16: 12 of the 16 vector registers hold C

@@ -3,6 +3,7 @@
 #include <string.h>
 #pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
 #define CK_LANES 16
+#define CK_ISA_AVX512 1
 #define CK_LEVEL_SELF CK_LEVEL_AVX512
 #define CK_NAME(f) ck_avx512_##f
 #define CK_GEMM_MR 8  // GEMM register tile 8 × 48: 24 of the 32 vector registers hold C

@@ -1,5 +1,6 @@
 // The kernels of vector_kernels.h, written once. Each kernels_<level>.c defines
-// CK_LANES (floats per vector), CK_LEVEL_SELF and CK_NAME(f) (the level's function names), sets the
+// CK_LANES (floats per vector), CK_LEVEL_SELF and CK_NAME(f) (the level's function names), for the
+// preprocessor CK_ISA_AVX2 or CK_ISA_AVX512 (the x86 intrinsics the level may use), sets the
 // instruction set with a `#pragma clang attribute`, then includes this file.
 //
 // Vectors are clang extended vectors; arithmetic on them compiles to the level's
@@ -23,14 +24,45 @@ static inline vf ck_load(const float *p) {
 
 static inline void ck_store(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
+#if defined(CK_ISA_AVX2) || defined(CK_ISA_AVX512)
+#include <immintrin.h>
+#endif
+
+// The tail of a row (n < CK_LANES floats) with the level's masked loads and stores, which never
+// touch memory past the n floats: at AVX2 and AVX-512 one instruction, where a memcpy of a
+// variable length is a library call (a softmax over 196-wide rows spent half its time in them).
+#if defined(CK_ISA_AVX512)
+static inline __mmask16 ck_first_lanes(long n) { return (__mmask16)((1u << n) - 1); }
+#elif defined(CK_ISA_AVX2)
+static inline __m256i ck_first_lanes(long n) {
+    vi lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    return (__m256i)(lane < (vi)(int)n);
+}
+#endif
+
 /// The first n (≤ CK_LANES) floats; the other lanes are `fill`.
 static inline vf ck_load_partial(const float *p, long n, float fill) {
+#if defined(CK_ISA_AVX512)
+    return (vf)_mm512_mask_loadu_ps(_mm512_set1_ps(fill), ck_first_lanes(n), p);
+#elif defined(CK_ISA_AVX2)
+    __m256i mask = ck_first_lanes(n);
+    return (vf)_mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, mask), (__m256)mask);
+#else
     vf v = fill;
     memcpy(&v, p, (size_t)n * sizeof(float));
     return v;
+#endif
 }
 
-static inline void ck_store_partial(float *p, vf v, long n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
+static inline void ck_store_partial(float *p, vf v, long n) {
+#if defined(CK_ISA_AVX512)
+    _mm512_mask_storeu_ps(p, ck_first_lanes(n), (__m512)v);
+#elif defined(CK_ISA_AVX2)
+    _mm256_maskstore_ps(p, ck_first_lanes(n), (__m256)v);
+#else
+    memcpy(p, &v, (size_t)n * sizeof(float));
+#endif
+}
 
 /// Lanes of `a` where `mask` is set (-1), of `b` elsewhere.
 static inline vf ck_select(vi mask, vf a, vf b) {
@@ -156,16 +188,19 @@ void CK_NAME(softmax_rows)(float *p, long rows, long columns) {
     for (long r = 0; r < rows; r++) ck_softmax_row(p + r * columns, columns);
 }
 
+/// Backward of one softmax row, in place: ds = p ∘ (dp − Σ dp ∘ p) over c columns.
+static void ck_softmax_backward_row(float *dp, const float *p, long c) {
+    vf acc = 0;
+    long i = 0;
+    for (; i + CK_LANES <= c; i += CK_LANES) acc += ck_load(p + i) * ck_load(dp + i);
+    if (i < c) acc += ck_load_partial(p + i, c - i, 0) * ck_load_partial(dp + i, c - i, 0);
+    float d = ck_sum(acc);
+    for (i = 0; i + CK_LANES <= c; i += CK_LANES) ck_store(dp + i, ck_load(p + i) * (ck_load(dp + i) - d));
+    if (i < c) ck_store_partial(dp + i, ck_load_partial(p + i, c - i, 0) * (ck_load_partial(dp + i, c - i, 0) - d), c - i);
+}
+
 void CK_NAME(softmax_backward_rows)(float *dp, const float *p, long rows, long c) {
-    for (long r = 0; r < rows; r++, dp += c, p += c) {
-        vf acc = 0;
-        long i = 0;
-        for (; i + CK_LANES <= c; i += CK_LANES) acc += ck_load(p + i) * ck_load(dp + i);
-        if (i < c) acc += ck_load_partial(p + i, c - i, 0) * ck_load_partial(dp + i, c - i, 0);
-        float d = ck_sum(acc);
-        for (i = 0; i + CK_LANES <= c; i += CK_LANES) ck_store(dp + i, ck_load(p + i) * (ck_load(dp + i) - d));
-        if (i < c) ck_store_partial(dp + i, ck_load_partial(p + i, c - i, 0) * (ck_load_partial(dp + i, c - i, 0) - d), c - i);
-    }
+    for (long r = 0; r < rows; r++) ck_softmax_backward_row(dp + r * c, p + r * c, c);
 }
 
 void CK_NAME(layer_norm_forward)(const float *x, const float *gamma, const float *beta, float *out, float *mean,

@@ -26,13 +26,16 @@ public struct SelfAttention {
         public let qkv: Tensor            // [B, N, 3D]
         public let probabilities: Tensor  // [B, H, N, N]
         public let context: Tensor        // [B, N, D], the heads' outputs before `out`
+        /// Whether the heads ran as fused kernels (the backward then does too).
+        public let fusedHeads: Bool
     }
 
     /// x: [B, N, D] → [B, N, D], plus `residual` ([B, N, D]) if given (the skip connection, added
     /// in the output projection's pass). `keyMask`, if given, is added to every query's scores:
     /// [B, N] with 0 for keys to attend to and -inf (or a large negative) for keys to ignore.
     /// `fusedHeads`: each head as one fused kernel, or as OpenBLAS's products and the softmax
-    /// (nil: as `GEMMBackend.fusesAttentionHeads` says for the selected backend and level).
+    /// (nil: as `GEMMBackend.fusesAttentionHeads` says for the selected backend and level); the
+    /// backward follows the forward's choice.
     public func forward(_ x: Tensor, keyMask: Tensor? = nil, residual: Tensor? = nil, fusedHeads: Bool? = nil,
                         _ ctx: Context) -> (Tensor, Cache) {
         let (b, n, d, h, dh) = (x.shape[0], x.shape[1], width, heads, headWidth)
@@ -64,7 +67,8 @@ public struct SelfAttention {
                 gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d, c: o, ldc: d)
             }
         } }
-        return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context))
+        return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context,
+                                                                     fusedHeads: fused))
     }
 
     /// Writes dx: [B, N, D] as `write` says; the parameter gradients accumulate.
@@ -73,18 +77,27 @@ public struct SelfAttention {
         let dContext = ctx.arena.tensor([b, n, d])
         out.backward(dy, input: cache.context, into: dContext, .overwrite, ctx)
         let dqkv = ctx.arena.tensor([b, n, 3 * d])   // every (example, head) writes its own q, k, v columns once
-        let dps = ctx.arena.tensor([b * h, n, n])
         let scale = 1 / Float(dh).squareRoot()
         let flops = Double(b * h) * 8 * Double(n * n * dh)
+        let fused = cache.fusedHeads
+        let dps = fused ? nil : ctx.arena.tensor([b * h, n, n])   // the fused kernel keeps one head's dS in its workspace
+        let workFloats = fused ? Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh) : 0
         PhaseClock.measure(.attentionBackward, flops: flops) { parallelFor(b * h, costPerItem: 8 * n * n * dh) { pairs in
+            let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
+            defer { work.deallocate() }
             for pair in pairs {
                 let (bi, hi) = (pair / h, pair % h)
                 let base = bi * n * 3 * d + hi * dh
                 let q = cache.qkv.data + base, k = q + d, v = q + 2 * d
                 let dq = dqkv.data + base, dk = dq + d, dv = dq + 2 * d
                 let p = cache.probabilities.data + pair * n * n
-                let dp = dps.data + pair * n * n
                 let dO = dContext.data + bi * n * d + hi * dh
+                guard let dps else {
+                    Kernels.attentionHeadBackward(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
+                                                  probabilities: p, outputGradient: dO, ldOutput: d, dq: dq, dk: dk, dv: dv, work: work)
+                    continue
+                }
+                let dp = dps.data + pair * n * n
                 gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp, ldc: n)            // dP = dO · Vᵀ
                 gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, c: dv, ldc: 3 * d)            // dV = Pᵀ · dO
                 Kernels.softmaxBackwardRowsOnThisThread(dp, p: p, rows: n, columns: n)                                        // dS

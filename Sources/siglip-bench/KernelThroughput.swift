@@ -128,23 +128,46 @@ enum KernelThroughput {
         let softmax = timeHeads { _, p, _ in Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n) }
         result.append(Row(name: "heads softmax [\(n), \(n)], \(label)", elements: examples * h * n * n,
                           bytes: 8 * examples * h * n * n, seconds: softmax))
-        // The forward as the model runs it: one fused kernel per head (workspace per task, as there).
+        // Forward and backward as the model runs them: one kernel per head (workspace per task,
+        // as there), and the backward's OpenBLAS products + softmax backward it replaces.
         let workFloats = Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh)
-        let fused = medianTime(steps: steps, warmup: 3) {
-            parallelFor(examples * h, costPerItem: 4 * n * n * dh) { pairs in
-                let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
-                defer { work.deallocate() }
-                for pair in pairs {
-                    let (bi, hi) = (pair / h, pair % h)
-                    let q = qkv.data + bi * n * 3 * d + hi * dh
-                    Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
-                                                 mask: nil, probabilities: probabilities.data + pair * n * n,
-                                                 output: out.data + bi * n * 3 * d + hi * dh, ldOutput: 3 * d, work: work)
+        let grads = randomBuffer(shapes.rows * 3 * d, generator: &generator)
+        let scores = randomBuffer(examples * h * n * n, generator: &generator)
+        func timeFused(_ body: @escaping (_ pair: Int, _ q: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>) -> Void) -> Double {
+            medianTime(steps: steps, warmup: 3) {
+                parallelFor(examples * h, costPerItem: 4 * n * n * dh) { pairs in
+                    let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
+                    defer { work.deallocate() }
+                    for pair in pairs { body(pair, qkv.data + (pair / h) * n * 3 * d + (pair % h) * dh, work) }
                 }
-            }
-        }.median
-        result.append(Row(name: "heads forward fused (QKᵀ, softmax, PV), \(label)", elements: 0, bytes: 0, seconds: fused,
+            }.median
+        }
+        let forward = timeFused { pair, q, work in
+            Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
+                                         mask: nil, probabilities: probabilities.data + pair * n * n,
+                                         output: out.data + (pair / h) * n * 3 * d + (pair % h) * dh, ldOutput: 3 * d, work: work)
+        }
+        let backward = timeFused { pair, q, work in
+            let g = grads.data + (q - qkv.data)
+            Kernels.attentionHeadBackward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
+                                          probabilities: probabilities.data + pair * n * n, outputGradient: out.data + (q - qkv.data),
+                                          ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, work: work)
+        }
+        let unfusedBackward = timeFused { pair, q, _ in
+            let (p, dp, dO) = (probabilities.data + pair * n * n, scores.data + pair * n * n, out.data + (q - qkv.data))
+            let g = grads.data + (q - qkv.data)
+            gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: 3 * d, b: q + 2 * d, ldb: 3 * d, c: dp, ldc: n)
+            gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: 3 * d, c: g + 2 * d, ldc: 3 * d)
+            Kernels.softmaxBackwardRowsOnThisThread(dp, p: p, rows: n, columns: n)
+            gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: 0.125, a: dp, lda: n, b: q + d, ldb: 3 * d, c: g, ldc: 3 * d)
+            gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: 0.125, a: dp, lda: n, b: q, ldb: 3 * d, c: g + d, ldc: 3 * d)
+        }
+        result.append(Row(name: "heads forward fused (QKᵀ, softmax, PV), \(label)", elements: 0, bytes: 0, seconds: forward,
                           flops: 2 * flops))
+        result.append(Row(name: "heads backward, OpenBLAS products + softmax backward, \(label)", elements: 0, bytes: 0,
+                          seconds: unfusedBackward, flops: 4 * flops))
+        result.append(Row(name: "heads backward fused (dO·Vᵀ, softmax, dS·K, Pᵀ·dO, dSᵀ·Q), \(label)", elements: 0, bytes: 0,
+                          seconds: backward, flops: 4 * flops))
         return result
     }
 

@@ -5,7 +5,8 @@ import Testing
 /// The fused attention head (`Kernels.attentionHeadForward`, CKernels) at every instruction-set
 /// level against a plain twin in Double: scores, softmax and P·V for whole and partial register
 /// tiles, heads narrower and wider than a tile, strided q/k/v and output, a key mask with -inf
-/// and large negative entries, and more keys than one block of K at every level.
+/// and large negative entries, and more keys than one block of K at every level; and its fused
+/// backward (`Kernels.attentionHeadBackward`) against the twin's dQ, dK and dV on the same shapes.
 @Suite("Attention head vs its plain twin") struct AttentionHeadTests {
     /// (tokens, head width)
     static let shapes: [(Int, Int)] = [(1, 1), (5, 3), (16, 64), (37, 20), (50, 96), (196, 64), (400, 8)]
@@ -69,6 +70,93 @@ import Testing
             }
             #expect(worstP <= 0, "probabilities \(n) tokens × \(dh) at \(level): exceeds the bound by \(worstP)")
             #expect(worstO <= 0, "outputs \(n) tokens × \(dh) at \(level): exceeds the bound by \(worstO)")
+        }
+    }
+}
+
+extension AttentionHeadTests {
+    /// dQ, dK, dV ([n, dh] each) in Double from the kernel's own float P, and for each entry
+    /// the same sums over absolute values: the scale of its rounding error.
+    struct BackwardTwin {
+        var gradients: [[Double]]   // dQ, dK, dV
+        var magnitudes: [[Double]]
+    }
+
+    static func backwardTwin(qkv: [Float], ld: Int, n: Int, dh: Int, scale: Double, p: [Float], dO: [Float], ldo: Int)
+        -> BackwardTwin
+    {
+        func q(_ i: Int, _ c: Int) -> Double { Double(qkv[i * ld + c]) }
+        func k(_ i: Int, _ c: Int) -> Double { Double(qkv[i * ld + dh + c]) }
+        func v(_ i: Int, _ c: Int) -> Double { Double(qkv[i * ld + 2 * dh + c]) }
+        func g(_ i: Int, _ c: Int) -> Double { Double(dO[i * ldo + c]) }
+        var ds = [Double](repeating: 0, count: n * n), dsAbs = ds
+        for i in 0..<n {
+            var dp = [Double](repeating: 0, count: n), dpAbs = dp
+            for j in 0..<n {
+                for c in 0..<dh { dp[j] += g(i, c) * v(j, c); dpAbs[j] += abs(g(i, c) * v(j, c)) }
+            }
+            let pRow = (0..<n).map { Double(p[i * n + $0]) }
+            let dot = zip(pRow, dp).map(*).reduce(0, +), dotAbs = zip(pRow, dpAbs).map(*).reduce(0, +)
+            for j in 0..<n {
+                ds[i * n + j] = pRow[j] * (dp[j] - dot)
+                dsAbs[i * n + j] = pRow[j] * (dpAbs[j] + dotAbs)
+            }
+        }
+        var twin = BackwardTwin(gradients: Array(repeating: Array(repeating: 0, count: n * dh), count: 3),
+                                magnitudes: Array(repeating: Array(repeating: 0, count: n * dh), count: 3))
+        for i in 0..<n {
+            for j in 0..<n {
+                let (s, sAbs, pij) = (ds[i * n + j], dsAbs[i * n + j], Double(p[i * n + j]))
+                for c in 0..<dh {
+                    twin.gradients[0][i * dh + c] += scale * s * k(j, c)      // dQ = s dS · K
+                    twin.magnitudes[0][i * dh + c] += scale * sAbs * abs(k(j, c))
+                    twin.gradients[1][j * dh + c] += scale * s * q(i, c)      // dK = s dSᵀ · Q
+                    twin.magnitudes[1][j * dh + c] += scale * sAbs * abs(q(i, c))
+                    twin.gradients[2][j * dh + c] += pij * g(i, c)            // dV = Pᵀ · dO
+                    twin.magnitudes[2][j * dh + c] += pij * abs(g(i, c))
+                }
+            }
+        }
+        return twin
+    }
+
+    @Test(arguments: InstructionSet.allSupported)
+    func backwardMatchesTwin(_ level: InstructionSet) {
+        var generator = SeededGenerator(seed: 12)
+        for (n, dh) in Self.shapes {
+            let ld = 3 * dh + 5, ldo = dh + 3
+            let qkv = (0..<(n * ld)).map { _ in generator.nextNormal() }
+            let dO = (0..<(n * ldo)).map { _ in generator.nextNormal() }
+            // Probabilities as the forward leaves them: rows summing to 1, some exact zeros (masked keys).
+            var p = [Float](repeating: 0, count: n * n)
+            for i in 0..<n {
+                let row = (0..<n).map { j in j % 4 == 3 ? 0 : Float(Foundation.exp(Double(generator.nextNormal()))) }
+                let sum = row.reduce(0, +)
+                for j in 0..<n { p[i * n + j] = row[j] / sum }
+            }
+            let scale = 1 / Float(dh).squareRoot()
+            var grads = [Float](repeating: .nan, count: n * ld)   // dq | dk | dv side by side, padding left NaN
+            var work = [Float](repeating: .nan, count: Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh, isa: level))
+            qkv.withUnsafeBufferPointer { x in
+                grads.withUnsafeMutableBufferPointer { out in
+                    let (x0, d0) = (x.baseAddress!, out.baseAddress!)
+                    Kernels.attentionHeadBackward(q: x0, k: x0 + dh, v: x0 + 2 * dh, ld: ld, tokens: n, headWidth: dh, scale: scale,
+                                                  probabilities: p, outputGradient: dO, ldOutput: ldo,
+                                                  dq: d0, dk: d0 + dh, dv: d0 + 2 * dh, work: &work, isa: level)
+                }
+            }
+            let want = Self.backwardTwin(qkv: qkv, ld: ld, n: n, dh: dh, scale: Double(scale), p: p, dO: dO, ldo: ldo)
+            for (which, name) in ["dQ", "dK", "dV"].enumerated() {
+                var worst = 0.0
+                for i in 0..<n {
+                    for c in 0..<dh {
+                        let error = abs(Double(grads[i * ld + which * dh + c]) - want.gradients[which][i * dh + c])
+                        worst = max(worst, error - (1e-6 + 1e-5 * want.magnitudes[which][i * dh + c]))
+                    }
+                }
+                #expect(worst <= 0, "\(name) \(n) tokens × \(dh) at \(level): exceeds the bound by \(worst)")
+            }
+            for i in 0..<n { for c in (3 * dh)..<ld { #expect(grads[i * ld + c].isNaN, "wrote past the head's columns") } }
         }
     }
 }

@@ -140,7 +140,8 @@ void ck_gemm_layout(int level, long k, long n, long *packed_floats, long *panel_
 /// same way whichever it is, so the result never depends on the threads).
 void ck_gemm_work(int level, const ck_gemm *g, long threads);
 
-/// The floats of workspace ck_attention_head_forward needs for n tokens of head width dh.
+/// The floats of workspace ck_attention_head_forward and ck_attention_head_backward need for n
+/// tokens of head width dh.
 void ck_attention_head_workspace(int level, long n, long dh, long *floats);
 
 /// One attention head's forward on the calling thread: p ([n, n]) = softmax(scale · Q·Kᵀ + mask)
@@ -148,6 +149,14 @@ void ck_attention_head_workspace(int level, long n, long dh, long *floats);
 /// added to every row of scores, or NULL; work: ck_attention_head_workspace floats.
 void ck_attention_head_forward(int level, const float *q, const float *k, const float *v, long ld, long n, long dh,
                                float scale, const float *mask, float *p, float *o, long ldo, float *work);
+
+/// One attention head's backward on the calling thread, from the forward's p ([n, n]) and the
+/// outputs' gradient dout ([n, dh], row stride ldo): dq = scale·dS·K, dk = scale·dSᵀ·Q and
+/// dv = Pᵀ·dO (overwritten), dS = P ∘ (dO·Vᵀ − rowsum(P ∘ dO·Vᵀ)). q, k, v, dq, dk, dv: [n, dh] at
+/// row stride ld; work: ck_attention_head_workspace floats.
+void ck_attention_head_backward(int level, const float *q, const float *k, const float *v, long ld, long n, long dh,
+                                float scale, const float *p, const float *dout, long ldo, float *dq, float *dk,
+                                float *dv, float *work);
 
 /// A hint to the CPU that the caller is spinning on a memory location (x86 `pause`): the
 /// spinning thread yields execution resources to a sibling hardware thread and leaves the

@@ -1,7 +1,8 @@
 import CKernels
 
 extension Kernels {
-    /// Floats of workspace `attentionHeadForward` needs for `tokens` tokens of width `headWidth`.
+    /// Floats of workspace `attentionHeadForward` and `attentionHeadBackward` need for `tokens`
+    /// tokens of width `headWidth`.
     public static func attentionHeadWorkspace(tokens n: Int, headWidth dh: Int, isa: InstructionSet = .selected) -> Int {
         var floats = 0
         ck_attention_head_workspace(Int32(isa.rawValue), n, dh, &floats)
@@ -21,5 +22,21 @@ extension Kernels {
         output: UnsafeMutablePointer<Float>, ldOutput: Int, work: UnsafeMutablePointer<Float>, isa: InstructionSet = .selected
     ) {
         ck_attention_head_forward(Int32(isa.rawValue), q, k, v, ld, n, dh, scale, mask, probabilities, output, ldOutput, work)
+    }
+
+    /// The backward of `attentionHeadForward` on the calling thread, fused: from the forward's
+    /// `probabilities` P ([N, N]) and the outputs' gradient `outputGradient` dO ([N, dh] at row
+    /// stride `ldOutput`), dS = P ∘ (dO·Vᵀ − rowsum(P ∘ dO·Vᵀ)) a tile of queries at a time (in
+    /// `work`, while in L1), then dq = scale·dS·K, dk = scale·dSᵀ·Q and dv = Pᵀ·dO — the same values
+    /// as four GEMMs and `softmaxBackwardRowsOnThisThread`, up to the order of the sums.
+    /// q, k, v, dq, dk, dv: [N, dh] at row stride `ld` (overwritten); work: `attentionHeadWorkspace` floats.
+    public static func attentionHeadBackward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, tokens n: Int, headWidth dh: Int,
+        scale: Float, probabilities: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, ldOutput: Int,
+        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+        work: UnsafeMutablePointer<Float>, isa: InstructionSet = .selected
+    ) {
+        ck_attention_head_backward(Int32(isa.rawValue), q, k, v, ld, n, dh, scale, probabilities, outputGradient, ldOutput,
+                                   dq, dk, dv, work)
     }
 }

@@ -36,9 +36,7 @@ import Testing
 
         // K ranks, each with rows [r·n, (r+1)·n) and its own t, b.
         let group = InProcessRing.Group(size: ranks)
-        var results = [RingSigmoidLoss.Result?](repeating: nil, count: ranks)
-        var gradients = [[Float]](repeating: [], count: ranks)
-        let lock = NSLock()
+        let outputs = RankOutputs(ranks: ranks)
         // One thread per rank (a pool of fewer threads than ranks would wait forever at the first shift).
         let finished = DispatchGroup()
         for r in 0..<ranks {
@@ -48,14 +46,12 @@ import Testing
             let rankCtx = Context(parameters: rankStore, arena: Arena())
             let result = try? RingSigmoidLoss.run(rankLoss, images: Tensor(img.data + r * n * e, [n, e]),
                                                   texts: Tensor(txt.data + r * n * e, [n, e]), ring: group.ring(r), rankCtx)
-            lock.lock()
-            results[r] = result
-            gradients[r] = Array(rankStore.gradients.buffer)
-            lock.unlock()
+            outputs.store(rank: r, result: result, gradients: Array(rankStore.gradients.buffer))
             finished.leave()
             }.start()
         }
         #expect(finished.wait(timeout: .now() + 60) == .success, "the ranks did not finish")
+        let (results, gradients) = outputs.collected
         let shares = try results.map { try #require($0) }
         let total = shares.reduce(0) { $0 + Double($1.lossShare) }
         #expect(abs(total - Double(whole)) <= 1e-5 * abs(Double(whole)), "\(total) vs \(whole)")
@@ -73,4 +69,25 @@ import Testing
         for p in 0..<2 { #expect(abs(summed[p] - reference[p]) <= 1e-6 + 1e-4 * abs(reference[p]), "t/b \(summed) vs \(reference)") }
         withExtendedLifetime((images, texts)) {}
     }
+}
+
+/// What the rank threads hand back, each writing its own slot under the lock.
+private final class RankOutputs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [RingSigmoidLoss.Result?]
+    private var gradients: [[Float]]
+
+    init(ranks: Int) {
+        results = Array(repeating: nil, count: ranks)
+        gradients = Array(repeating: [], count: ranks)
+    }
+
+    func store(rank: Int, result: RingSigmoidLoss.Result?, gradients rankGradients: [Float]) {
+        lock.withLock {
+            results[rank] = result
+            gradients[rank] = rankGradients
+        }
+    }
+
+    var collected: ([RingSigmoidLoss.Result?], [[Float]]) { lock.withLock { (results, gradients) } }
 }

@@ -115,7 +115,7 @@ extension ChartTests {
             let inputs: [[(Double, Double)]] = [
                 [], [(1, 1)], [(.nan, 1), (2, .infinity), (3, -.infinity)], [(0, 5), (1, 5), (2, 5)],
                 [(1, 2), (.nan, .nan), (3, 4)], [(-1, -1), (0, 0)], [(1e300, 1e-300), (-1e300, 1e300)],
-                [(-.greatestFiniteMagnitude, .greatestFiniteMagnitude), (.greatestFiniteMagnitude, 1e-320)],
+                [(-.greatestFiniteMagnitude, .greatestFiniteMagnitude), (.greatestFiniteMagnitude, Double.leastNormalMagnitude / 1e12)],
             ]
             for points in inputs {
                 for scales in [(AxisScale.linear, AxisScale.linear), (.log10, .log10)] {

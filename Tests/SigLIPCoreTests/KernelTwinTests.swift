@@ -100,7 +100,8 @@ import Testing
             expectClose(inPlace, dx.map { 2 * $0 }, "gelu' accumulated \(isa)")
         }
         // The backward reads σ(2u) off y / x: the edges of that quotient (and x² overflowing).
-        let edges: [Float] = [0, -0.0, 1e-40, -1e-40, 1e-30, -1e-30, 1e-7, -1e-7, 3, -3, 9, -9, 20, -20, 60, -60, 100, -100,
+        let subnormal = Float.leastNormalMagnitude / 100   // ≈ 1.2e-40, a subnormal float
+        let edges: [Float] = [0, -0.0, subnormal, -subnormal, 1e-30, -1e-30, 1e-7, -1e-7, 3, -3, 9, -9, 20, -20, 60, -60, 100, -100,
                               1e4, -1e4, 1e20, -1e20, 1e30, -1e30]
         var y = [Float](repeating: 0, count: edges.count), dx = y
         Kernels.geluForward(edges, out: &y, count: edges.count, isa: isa)

@@ -225,7 +225,7 @@ import Testing
             defer { ctx.arena.release(to: mark) }
             let (a, b) = (ctx.arena.zeros(images.shape), ctx.arena.zeros(texts.shape))
             let saved = Array(store.gradients.buffer)   // the probe must not add to the checked gradients
-            defer { store.gradients.buffer.update(fromContentsOf: saved) }
+            defer { _ = store.gradients.buffer.update(fromContentsOf: saved) }
             return blocked(into: a, b)
         }
         GradientCheck.expectAllPass(results, "SigmoidLoss in blocks")

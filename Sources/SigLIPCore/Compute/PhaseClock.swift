@@ -59,6 +59,7 @@ public enum PhaseClock {
     }
 
     /// Runs `body`, counting its time (less any nested phase's) and `flops` in `phase`.
+    @discardableResult
     public static func measure<T>(_ phase: Phase, flops: Double = 0, _ body: () throws -> T) rethrows -> T {
         guard let owner, pthread_equal(owner, pthread_self()) != 0 else { return try body() }
         enter(phase, flops: flops)

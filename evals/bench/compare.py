@@ -6,7 +6,9 @@ same number of timed steps after warm-up. Alternating matters on a shared machin
 drifts by tens of percent over minutes, and neighbouring runs see about the same machine.
 Prints every run, then per configuration the median ms/step of each side, their ratio
 (PyTorch time / our time: above 1 means we are faster) and the median of the rounds' own
-ratios ("paired": each round's two runs saw about the same machine), our model-FLOP utilisation against
+ratios ("paired": each round's two runs saw about the same machine) with their geometric mean
+and its 95% confidence interval (Student's t on the logarithms of the rounds' ratios, so the
+interval is honest about how few rounds there are), our model-FLOP utilisation against
 the sgemm throughput measured in the same process, and both peak RSS figures.
 
 Exact command (as run for the README figures, from the repo root):
@@ -18,6 +20,7 @@ Exact command (as run for the README figures, from the repo root):
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -27,6 +30,22 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CONFIGS = ["ti16-64-train", "s16-224-train", "b16-224-infer"]
+
+
+# Two-sided 95% quantiles of Student's t with 1..30 degrees of freedom (beyond: the normal's).
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def geometric_mean_ci(ratios: list) -> tuple:
+    """The geometric mean of the ratios and its 95% confidence interval (None with one ratio)."""
+    logs = [math.log(r) for r in ratios]
+    mean = statistics.fmean(logs)
+    if len(logs) < 2:
+        return math.exp(mean), None
+    t = T975[len(logs) - 2] if len(logs) - 1 <= len(T975) else 1.96
+    half = t * statistics.stdev(logs) / math.sqrt(len(logs))
+    return math.exp(mean), (math.exp(mean - half), math.exp(mean + half))
 
 
 def run_json(command: list, env=None) -> dict:
@@ -72,6 +91,8 @@ def main() -> None:
                   f"(sgemm {ours[-1]['sgemm_gflops']:.0f}, FMA peak {ours[-1]['fma_peak_gflops']:.0f} GFLOP/s, "
                   f"{ours[-1]['instruction_set']}, GEMM {ours[-1]['gemm']}), PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
                   flush=True)
+        ratios = [t["ms_per_step"] / o["ms_per_step"] for o, t in zip(ours, theirs)]
+        geomean, ci = geometric_mean_ci(ratios)
         ms_ours = statistics.median(o["ms_per_step"] for o in ours)
         ms_theirs = statistics.median(t["ms_per_step"] for t in theirs)
         row = dict(
@@ -83,7 +104,9 @@ def main() -> None:
             round_speedups=[round(t["ms_per_step"] / o["ms_per_step"], 3) for o, t in zip(ours, theirs)],
             # Paired: each round's two runs saw about the same machine, so the median of the rounds'
             # ratios is steadier on a drifting VM than the ratio of the two sides' medians.
-            paired_speedup=round(statistics.median(t["ms_per_step"] / o["ms_per_step"] for o, t in zip(ours, theirs)), 3),
+            paired_speedup=round(statistics.median(ratios), 3),
+            paired_geomean=round(geomean, 3),
+            paired_ci95=[round(x, 3) for x in ci] if ci else None,
             ours_mfu=round(statistics.median(o["mfu"] for o in ours), 3),
             pytorch_mfu=round(statistics.median(t["gflops"] / o["sgemm_gflops"] for o, t in zip(ours, theirs)), 3),
             sgemm_gflops=round(statistics.median(o["sgemm_gflops"] for o in ours), 1),
@@ -102,10 +125,12 @@ def main() -> None:
         print(f"{s0['cpu']}, kernels {s0['instruction_set']}, GEMM {s0['gemm']}, {args.threads} threads, "
               f"PyTorch {s0['torch_version']}; sgemm {s0['sgemm_gflops']:.0f}, FMA peak {s0['fma_peak_gflops']:.0f} GFLOP/s")
     print(f"{'configuration':15s} {'ours ms/step':>13s} {'PyTorch ms/step':>16s} {'speed-up':>9s} {'paired':>7s} "
+          f"{'geo-mean [95% CI]':>21s} "
           f"{'MFU of sgemm ours/PyTorch':>26s} {'of FMA peak':>14s} {'peak RSS ours/PyTorch':>22s}")
     for s in summary:
+        ci = f"[{s['paired_ci95'][0]:.2f}, {s['paired_ci95'][1]:.2f}]" if s["paired_ci95"] else "[one round]"
         print(f"{s['config']:15s} {s['ours_ms_per_step']:13.1f} {s['pytorch_ms_per_step']:16.1f} {s['speedup']:8.2f}x "
-              f"{s['paired_speedup']:6.2f}x "
+              f"{s['paired_speedup']:6.2f}x {s['paired_geomean']:6.2f}x {ci:>13s} "
               f"{100 * s['ours_mfu']:16.0f}% / {100 * s['pytorch_mfu']:3.0f}% "
               f"{100 * s['ours_mfu_of_peak']:7.0f}% / {100 * s['pytorch_mfu_of_peak']:3.0f}% "
               f"{s['ours_peak_rss_mb']:10.0f} / {s['pytorch_peak_rss_mb']:.0f} MB")

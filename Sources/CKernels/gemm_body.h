@@ -350,6 +350,18 @@ static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const 
         for (long j = 0; j < cols; j++) dst[i * ld + j0 + j] = add ? tile[i][j] + add[j0 + j] : tile[i][j];
 }
 
+/// dst = scale · op(A)·B (+ add) for one tile of up to MR rows of op(A) (as gemm_head_tile) and
+/// every panel of B ([k, n], packed by gemm_head_pack), dst at row stride ld.
+static inline __attribute__((always_inline)) void gemm_head_rows(const float *a, long lda, int trans, long rows, long k,
+                                                                  const float *packed, long n, float scale, const float *add,
+                                                                  float *dst, long ld, float *pa) {
+    for (long j0 = 0; j0 < n; j0 += GEMM_NR) {
+        vf acc[GEMM_MR][GEMM_NV];
+        gemm_head_tile(a, lda, trans, rows, k, packed + j0 * k, pa, acc);
+        gemm_head_store(acc, scale, add, dst, ld, rows, j0, gemm_min(GEMM_NR, n - j0));
+    }
+}
+
 /// One attention head's forward, on the calling thread: P = softmax(scale · Q·Kᵀ + mask) into p
 /// ([n, n]) and O = P·V into o ([n, dh] at row stride ldo). q, k, v: [n, dh] at row stride ld
 /// (the head's columns inside the [N, 3D] block); mask: [n] added to every row of scores, or
@@ -364,17 +376,9 @@ void CK_NAME(attention_head_forward)(const float *q, const float *k, const float
     float pa[GEMM_MR * GEMM_KC];   // a partial tile's rows, zero-padded: [kk][MR]
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
-        for (long j0 = 0; j0 < n; j0 += GEMM_NR) {   // scores, scaled and masked, into p's rows
-            vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(q + i0 * ld, ld, 0, rows, dh, kt + j0 * dh, pa, acc);
-            gemm_head_store(acc, scale, mask, p + i0 * n, n, rows, j0, gemm_min(GEMM_NR, n - j0));
-        }
+        gemm_head_rows(q + i0 * ld, ld, 0, rows, dh, kt, n, scale, mask, p + i0 * n, n, pa);   // scores, scaled and masked
         for (long i = 0; i < rows; i++) ck_softmax_row(p + (i0 + i) * n, n);
-        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {   // outputs: the tile's probabilities times V
-            vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(p + i0 * n, n, 0, rows, n, vp + j0 * n, pa, acc);
-            gemm_head_store(acc, 1, NULL, o + i0 * ldo, ldo, rows, j0, gemm_min(GEMM_NR, dh - j0));
-        }
+        gemm_head_rows(p + i0 * n, n, 0, rows, n, vp, dh, 1, NULL, o + i0 * ldo, ldo, pa);   // outputs: P·V
     }
 }
 
@@ -397,30 +401,14 @@ void CK_NAME(attention_head_backward)(const float *q, const float *k, const floa
     float pa[GEMM_MR * GEMM_KC];   // a partial tile's rows, zero-padded: [kk][MR]
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
-        for (long j0 = 0; j0 < n; j0 += GEMM_NR) {   // dP: the tile's output gradients times Vᵀ
-            vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(dout + i0 * ldo, ldo, 0, rows, dh, vt + j0 * dh, pa, acc);
-            gemm_head_store(acc, 1, NULL, ds + i0 * n, n, rows, j0, gemm_min(GEMM_NR, n - j0));
-        }
+        gemm_head_rows(dout + i0 * ldo, ldo, 0, rows, dh, vt, n, 1, NULL, ds + i0 * n, n, pa);   // dP = dO·Vᵀ
         for (long i = 0; i < rows; i++) ck_softmax_backward_row(ds + (i0 + i) * n, p + (i0 + i) * n, n);
-        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {   // dQ: the tile's dS times K
-            vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(ds + i0 * n, n, 0, rows, n, kp + j0 * n, pa, acc);
-            gemm_head_store(acc, scale, NULL, dq + i0 * ld, ld, rows, j0, gemm_min(GEMM_NR, dh - j0));
-        }
+        gemm_head_rows(ds + i0 * n, n, 0, rows, n, kp, dh, scale, NULL, dq + i0 * ld, ld, pa);   // dQ = scale·dS·K
     }
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {   // tiles of keys: rows of Pᵀ and dSᵀ
         long rows = gemm_min(GEMM_MR, n - i0);
-        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {
-            vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(p + i0, n, 1, rows, n, dop + j0 * n, pa, acc);
-            gemm_head_store(acc, 1, NULL, dv + i0 * ld, ld, rows, j0, gemm_min(GEMM_NR, dh - j0));
-        }
-        for (long j0 = 0; j0 < dh; j0 += GEMM_NR) {
-            vf acc[GEMM_MR][GEMM_NV];
-            gemm_head_tile(ds + i0, n, 1, rows, n, qp + j0 * n, pa, acc);
-            gemm_head_store(acc, scale, NULL, dk + i0 * ld, ld, rows, j0, gemm_min(GEMM_NR, dh - j0));
-        }
+        gemm_head_rows(p + i0, n, 1, rows, n, dop, dh, 1, NULL, dv + i0 * ld, ld, pa);        // dV = Pᵀ·dO
+        gemm_head_rows(ds + i0, n, 1, rows, n, qp, dh, scale, NULL, dk + i0 * ld, ld, pa);    // dK = scale·dSᵀ·Q
     }
 }
 

@@ -97,14 +97,26 @@ public struct SelfAttention {
                                                   probabilities: p, outputGradient: dO, ldOutput: d, dq: dq, dk: dk, dv: dv, work: work)
                     continue
                 }
-                let dp = dps.data + pair * n * n
-                gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: d, b: v, ldb: 3 * d, c: dp, ldc: n)            // dP = dO · Vᵀ
-                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: d, c: dv, ldc: 3 * d)            // dV = Pᵀ · dO
-                Kernels.softmaxBackwardRowsOnThisThread(dp, p: p, rows: n, columns: n)                                        // dS
-                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: 3 * d, c: dq, ldc: 3 * d)      // dQ = s dS · K
-                gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: 3 * d, c: dk, ldc: 3 * d) // dK = s dSᵀ · Q
+                Self.headBackwardUnfused(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, probabilities: p,
+                                         outputGradient: dO, ldOutput: d, dq: dq, dk: dk, dv: dv, scores: dps.data + pair * n * n)
             }
         } }
         qkv.backward(dqkv, input: cache.input, into: dx, write, ctx)
+    }
+
+    /// One head's backward as OpenBLAS's four products and the softmax backward, on the calling
+    /// thread (the path `Kernels.attentionHeadBackward` fuses; the same arguments, with `scores`,
+    /// [N, N], for dP and then dS in place of the fused kernel's workspace).
+    public static func headBackwardUnfused(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, tokens n: Int, headWidth dh: Int,
+        scale: Float, probabilities p: UnsafePointer<Float>, outputGradient dO: UnsafePointer<Float>, ldOutput: Int,
+        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+        scores dp: UnsafeMutablePointer<Float>
+    ) {
+        gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: ldOutput, b: v, ldb: ld, c: dp, ldc: n)       // dP = dO · Vᵀ
+        gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: ldOutput, c: dv, ldc: ld)       // dV = Pᵀ · dO
+        Kernels.softmaxBackwardRowsOnThisThread(dp, p: p, rows: n, columns: n)                                            // dS
+        gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: k, ldb: ld, c: dq, ldc: ld)       // dQ = s dS · K
+        gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: scale, a: dp, lda: n, b: q, ldb: ld, c: dk, ldc: ld) // dK = s dSᵀ · Q
     }
 }

@@ -154,13 +154,10 @@ enum KernelThroughput {
                                           ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, work: work)
         }
         let unfusedBackward = timeFused { pair, q, _ in
-            let (p, dp, dO) = (probabilities.data + pair * n * n, scores.data + pair * n * n, out.data + (q - qkv.data))
             let g = grads.data + (q - qkv.data)
-            gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, a: dO, lda: 3 * d, b: q + 2 * d, ldb: 3 * d, c: dp, ldc: n)
-            gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, a: p, lda: n, b: dO, ldb: 3 * d, c: g + 2 * d, ldc: 3 * d)
-            Kernels.softmaxBackwardRowsOnThisThread(dp, p: p, rows: n, columns: n)
-            gemmOnThisThread(.none, .none, m: n, n: dh, k: n, alpha: 0.125, a: dp, lda: n, b: q + d, ldb: 3 * d, c: g, ldc: 3 * d)
-            gemmOnThisThread(.transposed, .none, m: n, n: dh, k: n, alpha: 0.125, a: dp, lda: n, b: q, ldb: 3 * d, c: g + d, ldc: 3 * d)
+            SelfAttention.headBackwardUnfused(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
+                                              probabilities: probabilities.data + pair * n * n, outputGradient: out.data + (q - qkv.data),
+                                              ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, scores: scores.data + pair * n * n)
         }
         result.append(Row(name: "heads forward fused (QKᵀ, softmax, PV), \(label)", elements: 0, bytes: 0, seconds: forward,
                           flops: 2 * flops))

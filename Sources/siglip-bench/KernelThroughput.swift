@@ -14,10 +14,16 @@ enum KernelThroughput {
         let seconds: Double
         /// For GEMMs: floating-point operations per call (the line then shows GFLOP/s).
         var flops: Double? = nil
+        /// This row's time over the row before it, median over repetitions timed in turn
+        /// (`interleavedMedians`).
+        var pairedRatio: Double? = nil
 
         var line: String {
             let label = name.padding(toLength: max(64, name.count + 1), withPad: " ", startingAt: 0)
-            if let flops { return label + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9) }
+            if let flops {
+                let line = label + String(format: "%9.3f ms · %6.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9)
+                return line + (pairedRatio.map { String(format: " · %.3f× the time of the row above (paired)", $0) } ?? "")
+            }
             return label + String(format: "%9.3f ms · %6.2f ns/element · %6.1f GB/s", seconds * 1e3,
                                   seconds * 1e9 / Double(elements), Double(bytes) / seconds / 1e9)
         }
@@ -62,29 +68,32 @@ enum KernelThroughput {
             {
                 let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
                 let routed = GEMMBackend.vectorKernels.computing(transA, m: m, k: k, n: n)
-                for backend in GEMMBackend.allCases {
-                    let seconds = medianTime(steps: steps, warmup: 3) {
-                        gemmUnrouted(on: backend, transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb,
-                                     beta: 1, c: c.data, ldc: n)
-                    }.median
-                    result.append(Row(name: "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)\(backend == routed ? " ← the step's" : "")",
-                                      elements: flops, bytes: 0, seconds: seconds, flops: Double(flops)))
+                let timed = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
+                    gemmUnrouted(on: backend, transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb,
+                                 beta: 1, c: c.data, ldc: n)
+                } })
+                for (i, backend) in GEMMBackend.allCases.enumerated() {
+                    let name = "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)\(backend == routed ? " ← the step's" : "")"
+                    result.append(Row(name: name, elements: flops, bytes: 0, seconds: timed.medians[i], flops: Double(flops),
+                                      pairedRatio: i == 0 ? nil : timed.ratios[i]))
                 }
             }
         }
         let x = buffer(rows * hidden), w = buffer(hidden * d), bias = buffer(hidden), h = buffer(rows * hidden), g = buffer(rows * hidden)
         let flops = Double(2 * rows * hidden * d)
-        for backend in GEMMBackend.allCases {
-            let fc1 = medianTime(steps: steps, warmup: 3) {
-                gemmUnrouted(on: backend, .none, .transposed, m: rows, n: hidden, k: d, a: x.data, lda: d, b: w.data, ldb: d,
-                             bias: bias.data, c: h.data, ldc: hidden, gelu: g.data)
-            }.median
-            let fc2 = medianTime(steps: steps, warmup: 3) {
-                gemmUnrouted(on: backend, .none, .transposed, m: rows, n: d, k: hidden, a: g.data, lda: hidden, b: w.data, ldb: hidden,
-                             bias: bias.data, addend: x.data, c: h.data, ldc: d)
-            }.median
-            result.append(Row(name: "GEMM fc1 x·Wᵀ + bias, GELU \(backend)", elements: 0, bytes: 0, seconds: fc1, flops: flops))
-            result.append(Row(name: "GEMM fc2 x·Wᵀ + bias + residual \(backend)", elements: 0, bytes: 0, seconds: fc2, flops: flops))
+        let fc1 = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
+            gemmUnrouted(on: backend, .none, .transposed, m: rows, n: hidden, k: d, a: x.data, lda: d, b: w.data, ldb: d,
+                         bias: bias.data, c: h.data, ldc: hidden, gelu: g.data)
+        } })
+        let fc2 = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
+            gemmUnrouted(on: backend, .none, .transposed, m: rows, n: d, k: hidden, a: g.data, lda: hidden, b: w.data, ldb: hidden,
+                         bias: bias.data, addend: x.data, c: h.data, ldc: d)
+        } })
+        for (name, timed) in [("fc1 x·Wᵀ + bias, GELU", fc1), ("fc2 x·Wᵀ + bias + residual", fc2)] {
+            for (i, backend) in GEMMBackend.allCases.enumerated() {
+                result.append(Row(name: "GEMM \(name) \(backend)", elements: 0, bytes: 0, seconds: timed.medians[i], flops: flops,
+                                  pairedRatio: i == 0 ? nil : timed.ratios[i]))
+            }
         }
         return result
     }
@@ -133,38 +142,40 @@ enum KernelThroughput {
         let workFloats = Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh)
         let grads = randomBuffer(shapes.rows * 3 * d, generator: &generator)
         let scores = randomBuffer(examples * h * n * n, generator: &generator)
-        func timeFused(_ body: @escaping (_ pair: Int, _ q: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>) -> Void) -> Double {
-            medianTime(steps: steps, warmup: 3) {
+        func fused(_ body: @escaping (_ pair: Int, _ q: UnsafeMutablePointer<Float>, _ work: UnsafeMutablePointer<Float>) -> Void) -> () -> Void {
+            {
                 parallelFor(examples * h, costPerItem: 4 * n * n * dh) { pairs in
                     let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
                     defer { work.deallocate() }
                     for pair in pairs { body(pair, qkv.data + (pair / h) * n * 3 * d + (pair % h) * dh, work) }
                 }
-            }.median
+            }
         }
-        let forward = timeFused { pair, q, work in
+        let forward = medianTime(steps: steps, warmup: 3, fused { pair, q, work in
             Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
                                          mask: nil, probabilities: probabilities.data + pair * n * n,
                                          output: out.data + (pair / h) * n * 3 * d + (pair % h) * dh, ldOutput: 3 * d, work: work)
-        }
-        let backward = timeFused { pair, q, work in
-            let g = grads.data + (q - qkv.data)
-            Kernels.attentionHeadBackward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
-                                          probabilities: probabilities.data + pair * n * n, outputGradient: out.data + (q - qkv.data),
-                                          ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, work: work)
-        }
-        let unfusedBackward = timeFused { pair, q, _ in
-            let g = grads.data + (q - qkv.data)
-            SelfAttention.headBackwardUnfused(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
+        }).median
+        let backward = interleavedMedians(steps: steps, warmup: 3, [
+            fused { pair, q, _ in
+                let g = grads.data + (q - qkv.data)
+                SelfAttention.headBackwardUnfused(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
+                                                  probabilities: probabilities.data + pair * n * n, outputGradient: out.data + (q - qkv.data),
+                                                  ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, scores: scores.data + pair * n * n)
+            },
+            fused { pair, q, work in
+                let g = grads.data + (q - qkv.data)
+                Kernels.attentionHeadBackward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: 0.125,
                                               probabilities: probabilities.data + pair * n * n, outputGradient: out.data + (q - qkv.data),
-                                              ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, scores: scores.data + pair * n * n)
-        }
+                                              ldOutput: 3 * d, dq: g, dk: g + d, dv: g + 2 * d, work: work)
+            },
+        ])
         result.append(Row(name: "heads forward fused (QKᵀ, softmax, PV), \(label)", elements: 0, bytes: 0, seconds: forward,
                           flops: 2 * flops))
         result.append(Row(name: "heads backward, OpenBLAS products + softmax backward, \(label)", elements: 0, bytes: 0,
-                          seconds: unfusedBackward, flops: 4 * flops))
+                          seconds: backward.medians[0], flops: 4 * flops))
         result.append(Row(name: "heads backward fused (dO·Vᵀ, softmax, dS·K, Pᵀ·dO, dSᵀ·Q), \(label)", elements: 0, bytes: 0,
-                          seconds: backward, flops: 4 * flops))
+                          seconds: backward.medians[1], flops: 4 * flops, pairedRatio: backward.ratios[1]))
         return result
     }
 

@@ -153,6 +153,24 @@ func medianTime(steps: Int, warmup: Int, _ body: () throws -> Void) rethrows -> 
     return (times.sorted()[times.count / 2], times)
 }
 
+/// Median seconds of each body, timed in turn within every repetition (A, B, A, B, …) so that
+/// all of them see the same minutes of a busy machine, and the median over the repetitions of
+/// each body's time divided by the first body's (a paired ratio: steadier than the ratio of
+/// the medians when the machine's speed drifts).
+func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (medians: [Double], ratios: [Double]) {
+    for _ in 0..<warmup { for body in bodies { body() } }
+    var times = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<max(steps, 1) {
+        for (i, body) in bodies.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+    }
+    func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
+    return (times.map(median), times.map { t in median(zip(t, times[0]).map { $0 / $1 }) })
+}
+
 /// sgemm throughput on 2048³ products (median of 9 after 3 warm-ups), FLOP/s: OpenBLAS's,
 /// whichever backend the step uses, so that model-FLOP utilisation is always against the same
 /// yardstick.

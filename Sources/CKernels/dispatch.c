@@ -27,9 +27,10 @@
       (dy, x, mean, rstd, rows, columns, ld, dgamma, dbeta))                                        \
     X(sum_of_squares, (const float *x, long n, float *out), (x, n, out))                             \
     X(fma_loop, (long iterations, float *out), (iterations, out))                                   \
-    X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *tile_rows),        \
-      (k, n, packed_floats, panel_flags, tile_rows))                                               \
-    X(gemm_work, (const ck_gemm *g, long threads), (g, threads))                                   \
+    X(gemm_layout, (long k, long n, long *packed_floats, long *panel_flags, long *packed_a_floats,  \
+                    long *tile_rows),                                                               \
+      (k, n, packed_floats, panel_flags, packed_a_floats, tile_rows))                              \
+    X(gemm_work, (const ck_gemm *g, long threads, long task), (g, threads, task))                  \
     X(attention_head_workspace, (long n, long dh, long *floats), (n, dh, floats))                  \
     X(attention_head_forward,                                                                      \
       (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *mask, \

@@ -4,11 +4,12 @@
 //
 // C[m, n] is computed in tiles of MR rows × NR = NV·CK_LANES columns: the tile lives in
 // registers for a whole block of KC products, each step adding one column of op(A)'s rows
-// (MR scalars, broadcast) times one row of packed B (NV vectors). op(A) is read where it lies
-// (its rows, or a transposed A's columns; only a partial last row panel is copied, zero-padded),
-// so only B is packed, once per call. Threads claim blocks of C from one counter: blocks of
-// rows when C is taller than wide (the threads first pack B's panels between them and share
-// them), else blocks of columns (each thread packs the panels of its own blocks).
+// (MR scalars, broadcast) times one row of packed B (NV vectors). B is packed once per call,
+// in panels of NR columns; each thread packs MC rows of op(A) at a time (per block of K) into
+// its own buffer and sweeps them across the block's columns. Threads claim blocks of C from
+// one counter: blocks of rows when C is taller than wide (the threads first pack B's panels
+// between them and share them), else blocks of columns (each thread packs the panels of its
+// own blocks).
 //
 // The epilogue writes C once: alpha·AB + beta·C + bias + addend in the first block of K (C is not read
 // when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the
@@ -34,16 +35,28 @@ static inline long gemm_min(long a, long b) { return a < b ? a : b; }
 
 static inline long gemm_panels(long n) { return (n + GEMM_NR - 1) / GEMM_NR; }
 
-void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags, long *tile_rows) {
+/// Rows of A packed at a time (CK_GEMM_MC, by level; 96 unless set): MC × KC floats that stay in
+/// the L2 cache beside the block of B while every block of NC columns of C is swept.
+#ifndef CK_GEMM_MC
+#define CK_GEMM_MC 96L
+#endif
+#define GEMM_MC ((CK_GEMM_MC / GEMM_MR) * GEMM_MR)
+
+/// Floats of one thread's packed block of A: MC / MR tiles of KC × MR and their spare lanes (gemm_pack_a).
+static inline long gemm_packed_a_floats(void) { return (GEMM_MC / GEMM_MR) * (GEMM_KC * GEMM_MR + CK_LANES); }
+
+void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags, long *packed_a_floats,
+                          long *tile_rows) {
     long kblocks = (k + GEMM_KC - 1) / GEMM_KC;
     *packed_floats = k * gemm_panels(n) * GEMM_NR;
     *panel_flags = kblocks * gemm_panels(n);
+    *packed_a_floats = (gemm_packed_a_floats() + 15) / 16 * 16;   // whole cache lines per thread
     *tile_rows = GEMM_MR;
 }
 
-/// dst[r][c] = src[c][r] for a CK_LANES × CK_LANES block (row strides ld_src, ld_dst): log2(lanes)
-/// rounds of pairing row i with row i + lanes/2 lane by lane (zip); each round rotates the bits of
-/// (row, column) by one, so after them rows have become columns.
+/// x[r][c] ← x[c][r] for CK_LANES vectors: log2(lanes) rounds of pairing row i with row
+/// i + lanes/2 lane by lane (zip); each round rotates the bits of (row, column) by one, so after
+/// them rows have become columns.
 #if CK_LANES == 16
 #define GEMM_ZIP_LOW 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
 #define GEMM_ZIP_HIGH 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
@@ -51,10 +64,9 @@ void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags
 #define GEMM_ZIP_LOW 0, 8, 1, 9, 2, 10, 3, 11
 #define GEMM_ZIP_HIGH 4, 12, 5, 13, 6, 14, 7, 15
 #endif
-static inline void gemm_transpose_block(const float *src, long ld_src, float *dst, long ld_dst) {
+static inline void gemm_transpose_registers(vf x[CK_LANES]) {
     enum { half = CK_LANES / 2 };
-    vf x[CK_LANES], y[CK_LANES];
-    for (int i = 0; i < CK_LANES; i++) x[i] = ck_load(src + i * ld_src);
+    vf y[CK_LANES];
     for (int width = 1; width < CK_LANES; width *= 2) {
         for (int i = 0; i < half; i++) {
             y[2 * i] = __builtin_shufflevector(x[i], x[i + half], GEMM_ZIP_LOW);
@@ -62,6 +74,13 @@ static inline void gemm_transpose_block(const float *src, long ld_src, float *ds
         }
         for (int i = 0; i < CK_LANES; i++) x[i] = y[i];
     }
+}
+
+/// dst[r][c] = src[c][r] for a CK_LANES × CK_LANES block (row strides ld_src, ld_dst).
+static inline void gemm_transpose_block(const float *src, long ld_src, float *dst, long ld_dst) {
+    vf x[CK_LANES];
+    for (int i = 0; i < CK_LANES; i++) x[i] = ck_load(src + i * ld_src);
+    gemm_transpose_registers(x);
     for (int i = 0; i < CK_LANES; i++) ck_store(dst + i * ld_dst, x[i]);
 }
 
@@ -215,15 +234,50 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
     }
 }
 
-/// op(A)[i, k] as stored.
-static inline float gemm_a(const ck_gemm *g, long i, long k) {
-    return g->trans_a ? g->a[k * g->lda + i] : g->a[i * g->lda + k];
+/// Floats between two packed tiles of A: kc columns of MR, and CK_LANES spare (gemm_pack_a).
+static inline long gemm_a_tile_stride(long kc) { return kc * GEMM_MR + CK_LANES; }
+
+/// op(A)'s rows [ic, iend) × columns [k0, k0 + kc) into pa, tile after tile of MR rows, each
+/// [kc][MR] (rows past iend zero) at gemm_a_tile_stride(kc) from the last: the kernel then reads
+/// A from one contiguous block, whatever its row stride (in place, MR rows 6 KB apart share two
+/// L1 sets and the panel of B evicts them). A column of a tile is written with one full-vector
+/// store at kk·MR, the next column overwriting its CK_LANES − MR spare lanes.
+static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, float *restrict pa) {
+    long stride = gemm_a_tile_stride(kc);
+    if (g->trans_a) {   // a column of a tile is MR consecutive floats of a stored row
+        for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {
+            long rows = gemm_min(GEMM_MR, iend - i0);
+            const float *src = g->a + k0 * g->lda + i0;
+            float *dst = pa + ((i0 - ic) / GEMM_MR) * stride;
+            if (rows == GEMM_MR && i0 + CK_LANES <= g->m)   // the spare lanes' loads stay inside A
+                for (long kk = 0; kk < kc; kk++) ck_store(dst + kk * GEMM_MR, ck_load(src + kk * g->lda));
+            else
+                for (long kk = 0; kk < kc; kk++) ck_store(dst + kk * GEMM_MR, ck_load_partial(src + kk * g->lda, rows, 0));
+        }
+        return;
+    }
+    for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {   // lanes × lanes blocks of a tile transposed in registers
+        long rows = gemm_min(GEMM_MR, iend - i0);
+        const float *src = g->a + i0 * g->lda + k0;
+        float *dst = pa + ((i0 - ic) / GEMM_MR) * stride;
+        long kk = 0;
+        for (; kk + CK_LANES <= kc; kk += CK_LANES) {
+            vf x[CK_LANES];
+            for (int i = 0; i < CK_LANES; i++) x[i] = i < rows ? ck_load(src + i * g->lda + kk) : (vf)0;
+            gemm_transpose_registers(x);
+            for (int j = 0; j < CK_LANES; j++) ck_store(dst + (kk + j) * GEMM_MR, x[j]);
+        }
+        for (; kk < kc; kk++)
+            for (long i = 0; i < GEMM_MR; i++) dst[kk * GEMM_MR + i] = i < rows ? src[i * g->lda + kk] : 0;
+    }
 }
 
-/// The block of C at rows [r0, r1), columns [c0, c1) (c0 a multiple of NR). With `own_panels`
-/// this thread packs the block's panels of B itself (no other thread uses them); otherwise they
-/// are the shared panels packed by gemm_pack_unclaimed.
-static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels) {
+/// The block of C at rows [r0, r1), columns [c0, c1) (c0 a multiple of NR), block of K after
+/// block of K: rows of A in blocks of MC packed into pa (this thread's), each swept against
+/// every block of NC columns of packed B. With `own_panels` this thread packs the block's panels
+/// of B itself (no other thread uses them); otherwise they are the shared panels packed by
+/// gemm_pack_unclaimed.
+static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels, float *pa) {
     if (g->k == 0) {   // no products: C = beta·C + bias + addend, then the GELU slope or GELU
         for (long i = r0; i < r1; i++) {
             for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], i, j, 1);
@@ -231,26 +285,24 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
         }
         return;
     }
-    float pa[GEMM_MR * GEMM_KC];  // a packed row panel of A, zero-padded: [kc][MR]
-    for (long jc = c0; jc < c1; jc += GEMM_NC) {
-        long jend = gemm_min(c1, jc + GEMM_NC);
-        for (long k0 = 0; k0 < g->k; k0 += GEMM_KC) {
-            long kc = gemm_min(GEMM_KC, g->k - k0);
-            if (own_panels)
-                for (long j0 = jc; j0 < jend; j0 += GEMM_NR) gemm_pack_b(g, k0, kc, j0, gemm_panel_at(g, k0, j0));
-            for (long i0 = r0; i0 < r1; i0 += GEMM_MR) {
-                long rows = gemm_min(GEMM_MR, r1 - i0);
-                if (rows < GEMM_MR) {
-                    for (long kk = 0; kk < kc; kk++)
-                        for (long i = 0; i < GEMM_MR; i++) pa[kk * GEMM_MR + i] = i < rows ? gemm_a(g, i0 + i, k0 + kk) : 0;
-                }
-                for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
-                    const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
-                    vf acc[GEMM_MR][GEMM_NV];
-                    if (rows < GEMM_MR) gemm_tile_columns(kc, pa, GEMM_MR, b, acc);
-                    else if (g->trans_a) gemm_tile_columns(kc, g->a + k0 * g->lda + i0, g->lda, b, acc);
-                    else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);
-                    gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), k0 == 0, k0 + kc >= g->k);
+    for (long k0 = 0; k0 < g->k; k0 += GEMM_KC) {
+        long kc = gemm_min(GEMM_KC, g->k - k0);
+        int first = k0 == 0, last = k0 + kc >= g->k;
+        if (own_panels)
+            for (long j0 = c0; j0 < c1; j0 += GEMM_NR) gemm_pack_b(g, k0, kc, j0, gemm_panel_at(g, k0, j0));
+        for (long ic = r0; ic < r1; ic += GEMM_MC) {
+            long iend = gemm_min(r1, ic + GEMM_MC);
+            gemm_pack_a(g, ic, iend, k0, kc, pa);
+            for (long jc = c0; jc < c1; jc += GEMM_NC) {
+                long jend = gemm_min(c1, jc + GEMM_NC);
+                for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {
+                    long rows = gemm_min(GEMM_MR, iend - i0);
+                    for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
+                        const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
+                        vf acc[GEMM_MR][GEMM_NV];
+                        gemm_tile_columns(kc, pa + ((i0 - ic) / GEMM_MR) * gemm_a_tile_stride(kc), GEMM_MR, b, acc);
+                        gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first, last);
+                    }
                 }
             }
         }
@@ -264,30 +316,31 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
 
 /// Rows or columns per claimed block: `unit` (a tile's rows, or a panel's columns) times the
 /// tiles per block, out of `tiles` in all.
-static long gemm_chunk(long tiles, long unit, long threads) {
-    long per_block = tiles / (threads * GEMM_BLOCKS_PER_THREAD);
+static long gemm_chunk(long tiles, long unit, long threads, long blocks_per_thread) {
+    long per_block = tiles / (threads * blocks_per_thread);
     return unit * (per_block > 1 ? per_block : 1);
 }
 
-void CK_NAME(gemm_work)(const ck_gemm *g, long threads) {
+void CK_NAME(gemm_work)(const ck_gemm *g, long threads, long task) {
     if (threads < 1) threads = 1;
+    float *pa = g->packed_a + task * ((gemm_packed_a_floats() + 15) / 16 * 16);
     long panels = gemm_panels(g->n), tiles = (g->m + GEMM_MR - 1) / GEMM_MR;
     if (g->m >= g->n) {
         // Blocks of rows, all columns: B is packed once, between the threads, and shared.
-        long chunk = gemm_chunk(tiles, GEMM_MR, threads);
+        long chunk = gemm_chunk(tiles, GEMM_MR, threads, GEMM_BLOCKS_PER_THREAD);
         gemm_pack_unclaimed(g);
         for (;;) {
             long r0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
             if (r0 >= g->m) return;
-            gemm_block(g, r0, gemm_min(g->m, r0 + chunk), 0, g->n, 0);
+            gemm_block(g, r0, gemm_min(g->m, r0 + chunk), 0, g->n, 0, pa);
         }
     } else {
         // Blocks of columns, all rows: each thread packs the panels of B of its own blocks.
-        long chunk = gemm_chunk(panels, GEMM_NR, threads);
+        long chunk = gemm_chunk(panels, GEMM_NR, threads, GEMM_BLOCKS_PER_THREAD);
         for (;;) {
             long j0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
             if (j0 >= g->n) return;
-            gemm_block(g, 0, g->m, j0, gemm_min(g->n, j0 + chunk), 1);
+            gemm_block(g, 0, g->m, j0, gemm_min(g->n, j0 + chunk), 1, pa);
         }
     }
 }

@@ -130,15 +130,21 @@ typedef struct ck_gemm {
     float *packed_b;
     int *panel_flags;
     long *next_panel, *next_block;
+    /// threads × packed_a_floats floats (64-byte aligned is best): each calling task's packed
+    /// block of A, task t's at packed_a + t·packed_a_floats.
+    float *packed_a;
 } ck_gemm;
 
-/// The workspace a product with these k and n needs, and the rows of C one register tile covers.
-void ck_gemm_layout(int level, long k, long n, long *packed_floats, long *panel_flags, long *tile_rows);
+/// The workspace a product with these k and n needs (packed B shared by the threads, and the
+/// packed A of each one), and the rows of C one register tile covers.
+void ck_gemm_layout(int level, long k, long n, long *packed_floats, long *panel_flags, long *packed_a_floats,
+                    long *tile_rows);
 
-/// Works on `g` until all of C is done; `threads` is the number of threads that will call it
-/// on the same g (any number may, at once; each block of C is computed by one of them, the
-/// same way whichever it is, so the result never depends on the threads).
-void ck_gemm_work(int level, const ck_gemm *g, long threads);
+/// Works on `g` until all of C is done; `threads` is the number of tasks that will call it on
+/// the same g (any number may, at once, each with its own task number in [0, threads); each
+/// block of C is computed by one of them, the same way whichever it is, so the result never
+/// depends on the threads).
+void ck_gemm_work(int level, const ck_gemm *g, long threads, long task);
 
 /// The floats of workspace ck_attention_head_forward and ck_attention_head_backward need for n
 /// tokens of head width dh.

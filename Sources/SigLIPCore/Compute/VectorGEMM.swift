@@ -10,7 +10,7 @@ import Glibc
 /// set like the other C kernels): it packs op(B) once per call and shares the packed panels
 /// between the threads, lets the threads claim blocks of C (so a late thread does not hold
 /// the others up), writes C once with the bias, a residual and the MLP's GELU (or its slope)
-/// in the same pass, and reads op(A) in place. `.blas` is OpenBLAS, one single-threaded call
+/// in the same pass, and packs op(A) a block of rows at a time per thread. `.blas` is OpenBLAS, one single-threaded call
 /// per thread on half the rows, with those extras as separate passes. The Ti/16 training
 /// step's GEMMs are the case this was measured on (README "Speed").
 public enum GEMMBackend: String, CaseIterable, Sendable {
@@ -79,16 +79,17 @@ enum VectorGEMM {
         threads: Int, level: InstructionSet = .selected
     ) {
         let isa = Int32(level.rawValue)
-        var packedFloats = 0, flagCount = 0, tileRows = 0
-        ck_gemm_layout(isa, k, n, &packedFloats, &flagCount, &tileRows)
+        var packedFloats = 0, flagCount = 0, packedAFloats = 0, tileRows = 0
+        ck_gemm_layout(isa, k, n, &packedFloats, &flagCount, &packedAFloats, &tileRows)
         let tasks = max(1, min(threads, (max(m, n) + tileRows - 1) / tileRows))
-        // One allocation: packed B | panel flags | counters.
-        let bBytes = (packedFloats * 4 + 63) / 64 * 64, flagBytes = (max(flagCount, 1) * 4 + 63) / 64 * 64
-        let workspace = Workspace.take(bytes: bBytes + flagBytes + 64)
+        // One allocation: packed B | each task's packed A | panel flags | counters.
+        let bBytes = (packedFloats * 4 + 63) / 64 * 64, aBytes = tasks * packedAFloats * 4
+        let flagBytes = (max(flagCount, 1) * 4 + 63) / 64 * 64
+        let workspace = Workspace.take(bytes: bBytes + aBytes + flagBytes + 64)
         defer { Workspace.give(workspace) }
         let memory = workspace.memory
-        let flags = (memory + bBytes).bindMemory(to: Int32.self, capacity: max(flagCount, 1))
-        let counters = (memory + bBytes + flagBytes).bindMemory(to: Int.self, capacity: 2)   // next panel, next block
+        let flags = (memory + bBytes + aBytes).bindMemory(to: Int32.self, capacity: max(flagCount, 1))
+        let counters = (memory + bBytes + aBytes + flagBytes).bindMemory(to: Int.self, capacity: 2)   // next panel, next block
         flags.initialize(repeating: 0, count: max(flagCount, 1))
         counters.initialize(repeating: 0, count: 2)
 
@@ -99,14 +100,15 @@ enum VectorGEMM {
             gelu_out: gelu, ld_gelu: ldGELU,
             gelu_x: geluSlopeAt?.x, gelu_y: geluSlopeAt?.y, ld_gelu_in: geluSlopeAt?.ld ?? 0,
             packed_b: memory.bindMemory(to: Float.self, capacity: max(packedFloats, 1)),
-            panel_flags: flags, next_panel: counters, next_block: counters + 1)
+            panel_flags: flags, next_panel: counters, next_block: counters + 1,
+            packed_a: (memory + bBytes).bindMemory(to: Float.self, capacity: tasks * packedAFloats))
         withUnsafePointer(to: &problem) { g in
-            runOnThreads(tasks) { _ in ck_gemm_work(isa, g, tasks) }
+            runOnThreads(tasks) { task in ck_gemm_work(isa, g, tasks, task) }
         }
     }
 }
 
-/// Reusable workspaces for `VectorGEMM` (packed B, panel flags, counters), so that a step's
+/// Reusable workspaces for `VectorGEMM` (packed B, packed A per task, panel flags, counters), so that a step's
 /// hundreds of GEMMs do not map and fault in fresh pages for every call (a packed B is up to
 /// 1 MB through `gemm`). One per concurrent caller; kept for the process's life, as large as
 /// the largest product it served.

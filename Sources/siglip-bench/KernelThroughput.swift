@@ -68,9 +68,11 @@ enum KernelThroughput {
             {
                 let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
                 let routed = GEMMBackend.vectorKernels.computing(transA, m: m, k: k, n: n)
+                // As the step: the forward and dx overwrite their output, dW accumulates into the gradient.
+                let beta: Float = transA == .transposed ? 1 : 0
                 let timed = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
                     gemmUnrouted(on: backend, transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb,
-                                 beta: 1, c: c.data, ldc: n)
+                                 beta: beta, c: c.data, ldc: n)
                 } })
                 for (i, backend) in GEMMBackend.allCases.enumerated() {
                     let name = "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)\(backend == routed ? " ← the step's" : "")"

@@ -42,8 +42,9 @@ static inline long gemm_panels(long n) { return (n + GEMM_NR - 1) / GEMM_NR; }
 #endif
 #define GEMM_MC ((CK_GEMM_MC / GEMM_MR) * GEMM_MR)
 
-/// Floats of one thread's packed block of A: MC / MR tiles of KC × MR and their spare lanes (gemm_pack_a).
-static inline long gemm_packed_a_floats(void) { return (GEMM_MC / GEMM_MR) * (GEMM_KC * GEMM_MR + CK_LANES); }
+/// Floats of one thread's packed block of A: MC rows × KC, and the CK_LANES − MR spare lanes the
+/// last column's store writes past them (gemm_pack_a).
+static inline long gemm_packed_a_floats(void) { return GEMM_MC * GEMM_KC + CK_LANES; }
 
 void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags, long *packed_a_floats,
                           long *tile_rows) {
@@ -234,21 +235,18 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
     }
 }
 
-/// Floats between two packed tiles of A: kc columns of MR, and CK_LANES spare (gemm_pack_a).
-static inline long gemm_a_tile_stride(long kc) { return kc * GEMM_MR + CK_LANES; }
-
 /// op(A)'s rows [ic, iend) × columns [k0, k0 + kc) into pa, tile after tile of MR rows, each
-/// [kc][MR] (rows past iend zero) at gemm_a_tile_stride(kc) from the last: the kernel then reads
-/// A from one contiguous block, whatever its row stride (in place, MR rows 6 KB apart share two
-/// L1 sets and the panel of B evicts them). A column of a tile is written with one full-vector
-/// store at kk·MR, the next column overwriting its CK_LANES − MR spare lanes.
+/// [kc][MR] (rows past iend zero): the kernel then reads A from one contiguous block, whatever its
+/// row stride (in place, MR rows 6 KB apart share two L1 sets and the panel of B evicts them).
+/// Each column of a tile is written with one full-vector store at kk·MR, in order, so that the
+/// next column (or the next tile's first) overwrites its CK_LANES − MR spare lanes; only the last
+/// store's spare lanes land past the block (gemm_packed_a_floats counts them).
 static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, float *restrict pa) {
-    long stride = gemm_a_tile_stride(kc);
     if (g->trans_a) {   // a column of a tile is MR consecutive floats of a stored row
         for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {
             long rows = gemm_min(GEMM_MR, iend - i0);
             const float *src = g->a + k0 * g->lda + i0;
-            float *dst = pa + ((i0 - ic) / GEMM_MR) * stride;
+            float *dst = pa + (i0 - ic) * kc;
             if (rows == GEMM_MR && i0 + CK_LANES <= g->m)   // the spare lanes' loads stay inside A
                 for (long kk = 0; kk < kc; kk++) ck_store(dst + kk * GEMM_MR, ck_load(src + kk * g->lda));
             else
@@ -259,7 +257,7 @@ static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, 
     for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {   // lanes × lanes blocks of a tile transposed in registers
         long rows = gemm_min(GEMM_MR, iend - i0);
         const float *src = g->a + i0 * g->lda + k0;
-        float *dst = pa + ((i0 - ic) / GEMM_MR) * stride;
+        float *dst = pa + (i0 - ic) * kc;
         long kk = 0;
         for (; kk + CK_LANES <= kc; kk += CK_LANES) {
             vf x[CK_LANES];
@@ -300,7 +298,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                     for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
                         const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
                         vf acc[GEMM_MR][GEMM_NV];
-                        gemm_tile_columns(kc, pa + ((i0 - ic) / GEMM_MR) * gemm_a_tile_stride(kc), GEMM_MR, b, acc);
+                        gemm_tile_columns(kc, pa + (i0 - ic) * kc, GEMM_MR, b, acc);
                         gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first, last);
                     }
                 }

@@ -5,8 +5,9 @@
 // C[m, n] is computed in tiles of MR rows × NR = NV·CK_LANES columns: the tile lives in
 // registers for a whole block of KC products, each step adding one column of op(A)'s rows
 // (MR scalars, broadcast) times one row of packed B (NV vectors). B is packed once per call,
-// in panels of NR columns; each thread packs MC rows of op(A) at a time (per block of K) into
-// its own buffer and sweeps them across the block's columns. Threads claim blocks of C from
+// in panels of NR columns; C's rows are taken MC at a time (per block of K) and swept across the
+// block's columns, op(A)'s rows read where they lie, a transposed A (and a partial last tile)
+// packed into the thread's own buffer first. Threads claim blocks of C from
 // one counter: blocks of rows when C is taller than wide (the threads first pack B's panels
 // between them and share them), else blocks of columns (each thread packs the panels of its
 // own blocks).
@@ -35,8 +36,8 @@ static inline long gemm_min(long a, long b) { return a < b ? a : b; }
 
 static inline long gemm_panels(long n) { return (n + GEMM_NR - 1) / GEMM_NR; }
 
-/// Rows of A packed at a time (CK_GEMM_MC, by level; 96 unless set): MC × KC floats that stay in
-/// the L2 cache beside the block of B while every block of NC columns of C is swept.
+/// Rows of C taken at a time (CK_GEMM_MC, by level; 96 unless set): their MC × KC floats of A
+/// stay in the L2 cache beside the block of B while every block of NC columns of C is swept.
 #ifndef CK_GEMM_MC
 #define CK_GEMM_MC 96L
 #endif
@@ -235,9 +236,12 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
     }
 }
 
-/// op(A)'s rows [ic, iend) × columns [k0, k0 + kc) into pa, tile after tile of MR rows, each
-/// [kc][MR] (rows past iend zero): the kernel then reads A from one contiguous block, whatever its
-/// row stride (in place, MR rows 6 KB apart share two L1 sets and the panel of B evicts them).
+/// The tiles of op(A)'s rows [ic, iend) × columns [k0, k0 + kc) that the kernel cannot read in
+/// place, into pa as [kc][MR] each (rows past iend zero), the tile at row i0 at pa + (i0 − ic)·kc:
+/// every tile of a transposed A (in place its column kk would be MR floats of stored row kk, one
+/// cache line per product; packed, the 0.67 of OpenBLAS's speed on the weight-gradient shapes
+/// became 0.91-0.93 on one Zen 3 core) and a partial last tile. A whole tile of an A that is not
+/// transposed is read where it lies: its rows are contiguous, and packing them cost 5% on K = 192.
 /// Each column of a tile is written with one full-vector store at kk·MR, in order, so that the
 /// next column (or the next tile's first) overwrites its CK_LANES − MR spare lanes; only the last
 /// store's spare lanes land past the block (gemm_packed_a_floats counts them).
@@ -254,20 +258,20 @@ static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, 
         }
         return;
     }
-    for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {   // lanes × lanes blocks of a tile transposed in registers
-        long rows = gemm_min(GEMM_MR, iend - i0);
-        const float *src = g->a + i0 * g->lda + k0;
-        float *dst = pa + (i0 - ic) * kc;
-        long kk = 0;
-        for (; kk + CK_LANES <= kc; kk += CK_LANES) {
-            vf x[CK_LANES];
-            for (int i = 0; i < CK_LANES; i++) x[i] = i < rows ? ck_load(src + i * g->lda + kk) : (vf)0;
-            gemm_transpose_registers(x);
-            for (int j = 0; j < CK_LANES; j++) ck_store(dst + (kk + j) * GEMM_MR, x[j]);
-        }
-        for (; kk < kc; kk++)
-            for (long i = 0; i < GEMM_MR; i++) dst[kk * GEMM_MR + i] = i < rows ? src[i * g->lda + kk] : 0;
+    // Not transposed: only a partial last tile, in blocks of lanes × lanes transposed in registers.
+    long i0 = ic + (iend - ic - 1) / GEMM_MR * GEMM_MR, rows = iend - i0;
+    if (rows == GEMM_MR) return;
+    const float *src = g->a + i0 * g->lda + k0;
+    float *dst = pa + (i0 - ic) * kc;
+    long kk = 0;
+    for (; kk + CK_LANES <= kc; kk += CK_LANES) {
+        vf x[CK_LANES];
+        for (int i = 0; i < CK_LANES; i++) x[i] = i < rows ? ck_load(src + i * g->lda + kk) : (vf)0;
+        gemm_transpose_registers(x);
+        for (int j = 0; j < CK_LANES; j++) ck_store(dst + (kk + j) * GEMM_MR, x[j]);
     }
+    for (; kk < kc; kk++)
+        for (long i = 0; i < GEMM_MR; i++) dst[kk * GEMM_MR + i] = i < rows ? src[i * g->lda + kk] : 0;
 }
 
 /// The block of C at rows [r0, r1), columns [c0, c1) (c0 a multiple of NR), block of K after
@@ -298,7 +302,8 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                     for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
                         const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
                         vf acc[GEMM_MR][GEMM_NV];
-                        gemm_tile_columns(kc, pa + (i0 - ic) * kc, GEMM_MR, b, acc);
+                        if (g->trans_a || rows < GEMM_MR) gemm_tile_columns(kc, pa + (i0 - ic) * kc, GEMM_MR, b, acc);
+                        else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);
                         gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first, last);
                     }
                 }

@@ -10,8 +10,9 @@ import Glibc
 /// set like the other C kernels): it packs op(B) once per call and shares the packed panels
 /// between the threads, lets the threads claim blocks of C (so a late thread does not hold
 /// the others up), writes C once with the bias, a residual and the MLP's GELU (or its slope)
-/// in the same pass, and packs op(A) a block of rows at a time per thread. `.blas` is OpenBLAS, one single-threaded call
-/// per thread on half the rows, with those extras as separate passes. The Ti/16 training
+/// in the same pass, and reads op(A) in place (a transposed A is packed, a block of rows at a
+/// time per thread). `.blas` is OpenBLAS, one single-threaded call per thread on half the rows,
+/// with those extras as separate passes. The Ti/16 training
 /// step's GEMMs are the case this was measured on (README "Speed").
 public enum GEMMBackend: String, CaseIterable, Sendable {
     case vectorKernels = "own", blas

@@ -43,16 +43,16 @@ static inline long gemm_panels(long n) { return (n + GEMM_NR - 1) / GEMM_NR; }
 #endif
 #define GEMM_MC ((CK_GEMM_MC / GEMM_MR) * GEMM_MR)
 
-/// Floats of one thread's packed block of A: MC rows × KC, and the CK_LANES − MR spare lanes the
-/// last column's store writes past them (gemm_pack_a).
-static inline long gemm_packed_a_floats(void) { return GEMM_MC * GEMM_KC + CK_LANES; }
+/// Floats between two threads' packed blocks of A: MC rows × KC, the CK_LANES − MR spare lanes
+/// the last column's store writes past them (gemm_pack_a), rounded up to whole cache lines.
+static inline long gemm_packed_a_stride(void) { return (GEMM_MC * GEMM_KC + CK_LANES + 15) / 16 * 16; }
 
 void CK_NAME(gemm_layout)(long k, long n, long *packed_floats, long *panel_flags, long *packed_a_floats,
                           long *tile_rows) {
     long kblocks = (k + GEMM_KC - 1) / GEMM_KC;
     *packed_floats = k * gemm_panels(n) * GEMM_NR;
     *panel_flags = kblocks * gemm_panels(n);
-    *packed_a_floats = (gemm_packed_a_floats() + 15) / 16 * 16;   // whole cache lines per thread
+    *packed_a_floats = gemm_packed_a_stride();
     *tile_rows = GEMM_MR;
 }
 
@@ -244,7 +244,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
 /// transposed is read where it lies: its rows are contiguous, and packing them cost 5% on K = 192.
 /// Each column of a tile is written with one full-vector store at kk·MR, in order, so that the
 /// next column (or the next tile's first) overwrites its CK_LANES − MR spare lanes; only the last
-/// store's spare lanes land past the block (gemm_packed_a_floats counts them).
+/// store's spare lanes land past the block (gemm_packed_a_stride counts them).
 static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, float *restrict pa) {
     if (g->trans_a) {   // a column of a tile is MR consecutive floats of a stored row
         for (long i0 = ic; i0 < iend; i0 += GEMM_MR) {
@@ -275,8 +275,8 @@ static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, 
 }
 
 /// The block of C at rows [r0, r1), columns [c0, c1) (c0 a multiple of NR), block of K after
-/// block of K: rows of A in blocks of MC packed into pa (this thread's), each swept against
-/// every block of NC columns of packed B. With `own_panels` this thread packs the block's panels
+/// block of K: its rows MC at a time (those gemm_pack_a packs, into this thread's pa), each
+/// swept against every block of NC columns of packed B. With `own_panels` this thread packs the block's panels
 /// of B itself (no other thread uses them); otherwise they are the shared panels packed by
 /// gemm_pack_unclaimed.
 static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels, float *pa) {
@@ -319,18 +319,18 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
 
 /// Rows or columns per claimed block: `unit` (a tile's rows, or a panel's columns) times the
 /// tiles per block, out of `tiles` in all.
-static long gemm_chunk(long tiles, long unit, long threads, long blocks_per_thread) {
-    long per_block = tiles / (threads * blocks_per_thread);
+static long gemm_chunk(long tiles, long unit, long threads) {
+    long per_block = tiles / (threads * GEMM_BLOCKS_PER_THREAD);
     return unit * (per_block > 1 ? per_block : 1);
 }
 
 void CK_NAME(gemm_work)(const ck_gemm *g, long threads, long task) {
     if (threads < 1) threads = 1;
-    float *pa = g->packed_a + task * ((gemm_packed_a_floats() + 15) / 16 * 16);
+    float *pa = g->packed_a + task * gemm_packed_a_stride();
     long panels = gemm_panels(g->n), tiles = (g->m + GEMM_MR - 1) / GEMM_MR;
     if (g->m >= g->n) {
         // Blocks of rows, all columns: B is packed once, between the threads, and shared.
-        long chunk = gemm_chunk(tiles, GEMM_MR, threads, GEMM_BLOCKS_PER_THREAD);
+        long chunk = gemm_chunk(tiles, GEMM_MR, threads);
         gemm_pack_unclaimed(g);
         for (;;) {
             long r0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
@@ -339,7 +339,7 @@ void CK_NAME(gemm_work)(const ck_gemm *g, long threads, long task) {
         }
     } else {
         // Blocks of columns, all rows: each thread packs the panels of B of its own blocks.
-        long chunk = gemm_chunk(panels, GEMM_NR, threads, GEMM_BLOCKS_PER_THREAD);
+        long chunk = gemm_chunk(panels, GEMM_NR, threads);
         for (;;) {
             long j0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
             if (j0 >= g->n) return;

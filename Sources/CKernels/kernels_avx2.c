@@ -8,12 +8,11 @@
 #define CK_NAME(f) ck_avx2_##f
 #define CK_GEMM_MR 6  // GEMM register tile 6 × 16: 12 of the 16 vector registers hold C
 #define CK_GEMM_NV 2
-// Blocks of packed B of 768 × 96 floats (288 KB) and of packed A of 48 × 768 (144 KB) for a Zen 3's
+// Blocks of packed B of 768 × 96 floats (288 KB) beside 48 rows × 768 of A (144 KB) in a Zen 3's
 // 512 KB L2. Against 256 × 1,008 (1 MB, the AVX-512 choice) the S/16 and B/16 block GEMMs went
 // from 100-107 to 156-173 GFLOP/s on 2 cores (384 × 192, OpenBLAS's Zen kernels: 164-176); K in
-// blocks of 768 rather than 384 then took the B/16 products (K = 768, 3,072) from 0.92-0.94 of
-// OpenBLAS's speed to 0.96-1.05, and the S/16 ones from 0.97-1.01 to 1.00-1.13 (C is read back
-// once per block of K: half as often).
+// blocks of 768 rather than 384 (C read back half as often) then took the S/16 products from
+// 0.94-1.00 of OpenBLAS's speed to 1.02-1.07 on 2 cores, with the B/16 ones at 0.97-1.04.
 #define CK_GEMM_KC 768L
 #define CK_GEMM_MC 48L
 #define CK_GEMM_NC_TARGET 96L

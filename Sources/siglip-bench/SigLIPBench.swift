@@ -150,8 +150,11 @@ func medianTime(steps: Int, warmup: Int, _ body: () throws -> Void) rethrows -> 
         try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
-    return (times.sorted()[times.count / 2], times)
+    return (median(times), times)
 }
+
+/// The middle value (the upper of the two middle ones for an even count).
+func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
 
 /// Median seconds of each body, timed in turn within every repetition (A, B, A, B, …) so that
 /// all of them see the same minutes of a busy machine, and the median over the repetitions of
@@ -167,7 +170,6 @@ func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (med
             times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
     }
-    func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
     return (times.map(median), times.map { t in median(zip(t, times[0]).map { $0 / $1 }) })
 }
 

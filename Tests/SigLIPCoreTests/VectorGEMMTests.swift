@@ -9,7 +9,7 @@ import Testing
     static let levels = InstructionSet.allSupported
     /// m × n × k: single tiles, edges, K over two blocks (256 at AVX-512, 768 at AVX2: 513, 800)
     /// and three or more (800; 1,700), N over one block (1,008 at AVX-512, 96 at AVX2) and
-    /// several, M over one packed block of A (96 rows at AVX-512, 48 at AVX2) and several with a
+    /// several, M over one block of rows (MC: 96 at AVX-512, 48 at AVX2) and several with a
     /// partial tile in the last, taller than wide (blocks of rows) and wider than tall (blocks of
     /// columns).
     static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 5, 7), (9, 49, 17), (31, 17, 300), (64, 96, 130), (21, 1100, 19),

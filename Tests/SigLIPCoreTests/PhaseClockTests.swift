@@ -5,7 +5,7 @@ import Testing
 
 /// `PhaseClock` (`siglip-bench --phases`): exclusive times of nested phases, calls and FLOPs
 /// counted, calls from other threads and calls while stopped ignored, `gemm` filed by its
-/// operands' transposition. Serialized: the clock is one per process.
+/// operands' transposition and by shape (details). Serialized: the clock is one per process.
 @Suite("Phase clock", .serialized) struct PhaseClockTests {
     private static func total(_ totals: [(phase: PhaseClock.Phase, total: PhaseClock.Total)], _ phase: PhaseClock.Phase) -> PhaseClock.Total {
         totals.first { $0.phase == phase }!.total
@@ -55,5 +55,35 @@ import Testing
         #expect(Self.total(totals, .gemmAB).calls == 1)
         #expect(Self.total(totals, .gemmAtB).calls == 2, "a transposed A counts as a weight-gradient product")
         #expect(c.allSatisfy { $0 == 4 })
+        let details = PhaseClock.details()
+        #expect(details.count == 3 && details.allSatisfy { $0.detail.detail.hasPrefix("6×5×4 ") },
+                "one detail per phase and shape: \(details.map(\.detail))")
+        #expect(details.contains { $0.detail.phase == .gemmAtB && $0.detail.detail == "6×5×4 OpenBLAS" && $0.total.calls == 2 },
+                "both products with a transposed A, on OpenBLAS: \(details.map(\.detail))")
+    }
+
+    /// Details are totalled by phase and detail, with the phases' exclusive times, longest first.
+    @Test func detailsAreTotalledByPhaseAndDetail() {
+        PhaseClock.start()
+        PhaseClock.measure(.layerNorm, flops: 3, detail: "a") {
+            PhaseClock.measure(.optimizer, detail: "b") { usleep(30_000) }
+        }
+        PhaseClock.measure(.layerNorm, flops: 4, detail: "a") {}
+        PhaseClock.measure(.layerNorm, flops: 5) {}
+        PhaseClock.measure(.optimizer, detail: "a") {}
+        _ = PhaseClock.stop()
+        let details = PhaseClock.details()
+        func find(_ phase: PhaseClock.Phase, _ detail: String) -> PhaseClock.Total? {
+            details.first { $0.detail == PhaseClock.Detail(phase: phase, detail: detail) }?.total
+        }
+        #expect(details.count == 3)
+        #expect(details.first?.detail == PhaseClock.Detail(phase: .optimizer, detail: "b"), "the longest first")
+        #expect(find(.layerNorm, "a")?.calls == 2 && find(.layerNorm, "a")?.flops == 7)
+        #expect((find(.layerNorm, "a")?.seconds ?? 1) < 0.025, "without the nested 30 ms")
+        #expect((find(.optimizer, "b")?.seconds ?? 0) >= 0.030)
+        #expect(find(.optimizer, "a")?.calls == 1)
+        PhaseClock.start()
+        #expect(PhaseClock.details().isEmpty, "start begins from zero")
+        _ = PhaseClock.stop()
     }
 }

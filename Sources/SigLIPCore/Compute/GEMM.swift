@@ -29,11 +29,22 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
     geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
 ) {
-    PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k)) {
-        gemm(on: GEMMBackend.selected, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+    let backend = GEMMBackend.selected
+    PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k),
+                       detail: gemmDetail(backend.computing(transA, m: m, k: k, n: n), m: m, n: n, k: k, beta: beta,
+                                          bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil)) {
+        gemm(on: backend, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
              geluSlopeAt: geluSlopeAt)
     }
+}
+
+/// A product's line in `siglip-bench --phases`: its shape, the backend that computes it and
+/// what its pass adds, e.g. "6272×1536×384 own +bias +GELU".
+func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, beta: Float, bias: Bool, addend: Bool, gelu: Bool,
+                slope: Bool) -> String {
+    let extras = [(beta != 0, beta == beta.rounded() ? "β=\(Int(beta))" : "β=\(beta)"), (bias, "+bias"), (addend, "+residual"), (gelu, "+GELU"), (slope, "·GELU′")]
+    return (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own"] + extras.filter(\.0).map(\.1)).joined(separator: " ")
 }
 
 /// `gemm` on exactly the given backend, whatever `GEMMBackend.computing` would route the product

@@ -10,7 +10,8 @@ import Glibc
 /// the phase that handed it over) and ignores calls from other threads. Times are exclusive: a
 /// phase nested in another counts only in the inner one. The rest of the step (embeddings,
 /// pooling, the loss's element-wise work, copies) is what the caller's own total minus the
-/// sum of the phases leaves.
+/// sum of the phases leaves. A call may also name its `detail` (a GEMM's shape, backend and
+/// epilogue): its time and FLOPs are then also totalled by phase and detail (`details`).
 public enum PhaseClock {
     public enum Phase: Int, CaseIterable, Sendable {
         case gemmABt, gemmAB, gemmAtB, attentionForward, attentionBackward, layerNorm, optimizer
@@ -42,12 +43,25 @@ public enum PhaseClock {
 
     nonisolated(unsafe) private static var owner: pthread_t?
     nonisolated(unsafe) private static var totals = [Total](repeating: Total(), count: Phase.allCases.count)
-    nonisolated(unsafe) private static var open: [Phase] = []
+    nonisolated(unsafe) private static var open: [(phase: Phase, detail: String?)] = []
+    nonisolated(unsafe) private static var detailTotals: [Detail: Total] = [:]
     nonisolated(unsafe) private static var since: UInt64 = 0
+
+    /// A phase's calls that named the same detail.
+    public struct Detail: Hashable, Sendable {
+        public let phase: Phase
+        public let detail: String
+
+        public init(phase: Phase, detail: String) {
+            self.phase = phase
+            self.detail = detail
+        }
+    }
 
     /// Starts timing on the calling thread, from zero.
     public static func start() {
         totals = [Total](repeating: Total(), count: Phase.allCases.count)
+        detailTotals = [:]
         open = []
         owner = pthread_self()
     }
@@ -58,27 +72,44 @@ public enum PhaseClock {
         return Phase.allCases.map { ($0, totals[$0.rawValue]) }
     }
 
-    /// Runs `body`, counting its time (less any nested phase's) and `flops` in `phase`.
+    /// The totals by phase and detail since `start` (of the calls that named one), the longest
+    /// first.
+    public static func details() -> [(detail: Detail, total: Total)] {
+        detailTotals.map { ($0.key, $0.value) }.sorted { $0.total.seconds > $1.total.seconds }
+    }
+
+    /// Runs `body`, counting its time (less any nested phase's) and `flops` in `phase`, and in
+    /// `detail` of it if given (only evaluated while the clock runs on this thread).
     @discardableResult
-    public static func measure<T>(_ phase: Phase, flops: Double = 0, _ body: () throws -> T) rethrows -> T {
+    public static func measure<T>(_ phase: Phase, flops: Double = 0, detail: @autoclosure () -> String? = nil,
+                                  _ body: () throws -> T) rethrows -> T {
         guard let owner, pthread_equal(owner, pthread_self()) != 0 else { return try body() }
-        enter(phase, flops: flops)
+        enter(phase, flops: flops, detail: detail())
         defer { leave() }
         return try body()
     }
 
-    private static func enter(_ phase: Phase, flops: Double) {
+    private static func enter(_ phase: Phase, flops: Double, detail: String?) {
         let now = DispatchTime.now().uptimeNanoseconds
-        if let outer = open.last { totals[outer.rawValue].seconds += Double(now - since) / 1e9 }
-        open.append(phase)
+        if let outer = open.last { add(Double(now - since) / 1e9, to: outer) }
+        open.append((phase, detail))
         totals[phase.rawValue].flops += flops
         totals[phase.rawValue].calls += 1
+        if let detail {
+            detailTotals[Detail(phase: phase, detail: detail), default: Total()].flops += flops
+            detailTotals[Detail(phase: phase, detail: detail), default: Total()].calls += 1
+        }
         since = now
     }
 
     private static func leave() {
         let now = DispatchTime.now().uptimeNanoseconds
-        totals[open.removeLast().rawValue].seconds += Double(now - since) / 1e9
+        add(Double(now - since) / 1e9, to: open.removeLast())
         since = now
+    }
+
+    private static func add(_ seconds: Double, to entry: (phase: Phase, detail: String?)) {
+        totals[entry.phase.rawValue].seconds += seconds
+        if let detail = entry.detail { detailTotals[Detail(phase: entry.phase, detail: detail), default: Total()].seconds += seconds }
     }
 }

@@ -51,11 +51,11 @@ struct PhaseTable: Codable {
         let totals = PhaseClock.stop()
         let details = PhaseClock.details().prefix(maxDetails).map { d, t in
             DetailRow(phase: d.phase.name, detail: d.detail, msPerStep: 1000 * t.seconds / Double(steps),
-                      gflops: t.flops > 0 ? t.flops / t.seconds / 1e9 : nil, callsPerStep: Double(t.calls) / Double(steps))
+                      gflops: t.gflops, callsPerStep: Double(t.calls) / Double(steps))
         }
         var rows = totals.map { phase, t in
             Row(phase: phase.name, msPerStep: 1000 * t.seconds / Double(steps), share: t.seconds / Double(steps) / total,
-                gflops: t.flops > 0 ? t.flops / t.seconds / 1e9 : nil, callsPerStep: t.calls / steps)
+                gflops: t.gflops, callsPerStep: t.calls / steps)
         }
         let rest = total - totals.reduce(0) { $0 + $1.total.seconds } / Double(steps)
         rows.append(Row(phase: "the rest (embeddings, pooling, loss, copies)", msPerStep: 1000 * rest, share: rest / total,
@@ -65,9 +65,9 @@ struct PhaseTable: Codable {
 
     func lines(fmaFLOPsPerSecond fma: Double) -> [String] {
         [String(format: "  phases over further steps: %.1f ms/step", msPerStep)] + rows.filter { $0.callsPerStep > 0 || $0.msPerStep > 0.05 }.map { r in
-            let rate = r.gflops.map { String(format: "%6.1f GFLOP/s (%3.0f%% of FMA peak)", $0, 100 * $0 * 1e9 / fma) } ?? ""
-            return "  " + r.phase.padding(toLength: 46, withPad: " ", startingAt: 0)
-                + String(format: "%9.1f ms %5.1f%%  %5d calls  %@", r.msPerStep, 100 * r.share, r.callsPerStep, rate as NSString)
+            "  " + r.phase.padding(toLength: 46, withPad: " ", startingAt: 0)
+                + String(format: "%9.1f ms %5.1f%%  %5d calls  %@", r.msPerStep, 100 * r.share, r.callsPerStep,
+                         Self.rate(r.gflops, fma) as NSString)
         } + detailLines(fmaFLOPsPerSecond: fma)
     }
 
@@ -76,9 +76,13 @@ struct PhaseTable: Codable {
         guard !details.isEmpty else { return [] }
         return ["  the \(details.count) longest of them by shape (GEMMs: M×N×K, backend, what the pass adds):"] + details.map { d in
             let phase = d.phase.split(separator: "(").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? d.phase
-            let rate = d.gflops.map { String(format: "%6.1f GFLOP/s (%3.0f%% of FMA peak)", $0, 100 * $0 * 1e9 / fma) } ?? ""
             return "    " + "\(phase)  \(d.detail)".padding(toLength: 52, withPad: " ", startingAt: 0)
-                + String(format: "%7.1f ms  %5.1f calls  %@", d.msPerStep, d.callsPerStep, rate as NSString)
+                + String(format: "%7.1f ms  %5.1f calls  %@", d.msPerStep, d.callsPerStep, Self.rate(d.gflops, fma) as NSString)
         }
+    }
+
+    /// "GFLOP/s (share of the FMA peak)", or nothing for work not counted in FLOPs.
+    static func rate(_ gflops: Double?, _ fma: Double) -> String {
+        gflops.map { String(format: "%6.1f GFLOP/s (%3.0f%% of FMA peak)", $0, 100 * $0 * 1e9 / fma) } ?? ""
     }
 }

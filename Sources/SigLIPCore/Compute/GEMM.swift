@@ -43,7 +43,8 @@ public func gemm(
 /// what its pass adds, e.g. "6272×1536×384 own +bias +GELU".
 func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, beta: Float, bias: Bool, addend: Bool, gelu: Bool,
                 slope: Bool) -> String {
-    let extras = [(beta != 0, beta == beta.rounded() ? "β=\(Int(beta))" : "β=\(beta)"), (bias, "+bias"), (addend, "+residual"), (gelu, "+GELU"), (slope, "·GELU′")]
+    let extras = [(beta != 0, beta == beta.rounded() ? "β=\(Int(beta))" : "β=\(beta)"), (bias, "+bias"), (addend, "+residual"),
+                  (gelu, "+GELU"), (slope, "·GELU′")]
     return (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own"] + extras.filter(\.0).map(\.1)).joined(separator: " ")
 }
 

@@ -39,11 +39,19 @@ public enum PhaseClock {
         public var seconds = 0.0
         public var flops = 0.0
         public var calls = 0
+
+        /// GFLOP/s over the time counted, or nil for work not counted in FLOPs.
+        public var gflops: Double? { flops > 0 ? flops / seconds / 1e9 : nil }
+
+        mutating func addCall(flops: Double) {
+            self.flops += flops
+            calls += 1
+        }
     }
 
     nonisolated(unsafe) private static var owner: pthread_t?
     nonisolated(unsafe) private static var totals = [Total](repeating: Total(), count: Phase.allCases.count)
-    nonisolated(unsafe) private static var open: [(phase: Phase, detail: String?)] = []
+    nonisolated(unsafe) private static var open: [(phase: Phase, detail: Detail?)] = []
     nonisolated(unsafe) private static var detailTotals: [Detail: Total] = [:]
     nonisolated(unsafe) private static var since: UInt64 = 0
 
@@ -84,21 +92,17 @@ public enum PhaseClock {
     public static func measure<T>(_ phase: Phase, flops: Double = 0, detail: @autoclosure () -> String? = nil,
                                   _ body: () throws -> T) rethrows -> T {
         guard let owner, pthread_equal(owner, pthread_self()) != 0 else { return try body() }
-        enter(phase, flops: flops, detail: detail())
+        enter(phase, flops: flops, detail: detail().map { Detail(phase: phase, detail: $0) })
         defer { leave() }
         return try body()
     }
 
-    private static func enter(_ phase: Phase, flops: Double, detail: String?) {
+    private static func enter(_ phase: Phase, flops: Double, detail: Detail?) {
         let now = DispatchTime.now().uptimeNanoseconds
         if let outer = open.last { add(Double(now - since) / 1e9, to: outer) }
         open.append((phase, detail))
-        totals[phase.rawValue].flops += flops
-        totals[phase.rawValue].calls += 1
-        if let detail {
-            detailTotals[Detail(phase: phase, detail: detail), default: Total()].flops += flops
-            detailTotals[Detail(phase: phase, detail: detail), default: Total()].calls += 1
-        }
+        totals[phase.rawValue].addCall(flops: flops)
+        if let detail { detailTotals[detail, default: Total()].addCall(flops: flops) }
         since = now
     }
 
@@ -108,8 +112,8 @@ public enum PhaseClock {
         since = now
     }
 
-    private static func add(_ seconds: Double, to entry: (phase: Phase, detail: String?)) {
+    private static func add(_ seconds: Double, to entry: (phase: Phase, detail: Detail?)) {
         totals[entry.phase.rawValue].seconds += seconds
-        if let detail = entry.detail { detailTotals[Detail(phase: entry.phase, detail: detail), default: Total()].seconds += seconds }
+        if let detail = entry.detail { detailTotals[detail, default: Total()].seconds += seconds }
     }
 }

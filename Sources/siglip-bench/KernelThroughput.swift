@@ -45,59 +45,26 @@ enum KernelThroughput {
         static let ti16 = GEMMShapes(name: "Ti/16-64 batch 64", rows: 1024, width: 192, hidden: 768, tokens: 16, heads: 3)
         static let s16 = GEMMShapes(name: "S/16-224 batch 32", rows: 32 * 196, width: 384, hidden: 1536, tokens: 196, heads: 6)
         static let b16 = GEMMShapes(name: "B/16-224 batch 8", rows: 8 * 196, width: 768, hidden: 3072, tokens: 196, heads: 12)
-        static let named = ["ti16": ti16, "s16": s16, "b16": b16]
+        /// The S/16 step's text tower: 32 captions of the benchmark's 16 tokens.
+        static let s16Text = GEMMShapes(name: "S/16 text batch 32", rows: 32 * 16, width: 384, hidden: 1536, tokens: 16, heads: 6)
+        static let named = ["ti16": ti16, "s16": s16, "s16-text": s16Text, "b16": b16]
     }
 
-    /// Each GEMM of a block (forward x·Wᵀ, backward dy·W and dyᵀ·x) on each backend in turn,
-    /// so that the two see the same machine (each backend computes every product here; a row
-    /// marked "← the step's" is the backend `GEMMBackend.computing` gives the product in a step
-    /// with our driver selected), then the MLP's forward products with their epilogues as the
-    /// step runs them: fc1 with its bias and GELU, fc2 with its bias and the residual (fused
-    /// in our driver, separate passes with OpenBLAS).
+    /// Each GEMM of a block (forward x·Wᵀ, backward dy·W and dyᵀ·x) with the extras of its pass
+    /// in the step (`StepProduct`), on each backend in turn, so that the two see the same machine;
+    /// a row marked "← the step's" is the backend `GEMMBackend.computing` gives the product in a
+    /// step with our driver selected (by this machine's routing table, if it has one).
     static func gemmRows(_ shapes: GEMMShapes, steps: Int) -> [Row] {
-        let rows = shapes.rows, d = shapes.width, hidden = shapes.hidden
-        var generator = SeededGenerator(seed: 2)
-        func buffer(_ count: Int) -> FloatBuffer { randomBuffer(count, generator: &generator) }
-        var result: [Row] = []
-        for (name, out, inp) in [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", hidden, d), ("fc2", d, hidden)] {
-            let a = buffer(rows * max(out, inp)), w = buffer(rows * max(out, inp)), c = buffer(rows * max(out, inp))
-            let flops = 2 * rows * out * inp
-            for (pass, transA, transB, m, n, k) in [("x·Wᵀ", Transpose.none, Transpose.transposed, rows, out, inp),
-                                                     ("dy·W", .none, .none, rows, inp, out),
-                                                     ("dyᵀ·x", .transposed, .none, out, inp, rows)]
-            {
-                let lda = transA == .none ? k : m, ldb = transB == .none ? n : k
-                let routed = GEMMBackend.vectorKernels.computing(transA, m: m, k: k, n: n)
-                // As the step: the forward and dx overwrite their output, dW accumulates into the gradient.
-                let beta: Float = transA == .transposed ? 1 : 0
-                let timed = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
-                    gemmUnrouted(on: backend, transA, transB, m: m, n: n, k: k, a: a.data, lda: lda, b: w.data, ldb: ldb,
-                                 beta: beta, c: c.data, ldc: n)
-                } })
-                for (i, backend) in GEMMBackend.allCases.enumerated() {
-                    let name = "GEMM \(name) \(pass) \(m)×\(n)×\(k) \(backend)\(backend == routed ? " ← the step's" : "")"
-                    result.append(Row(name: name, elements: flops, bytes: 0, seconds: timed.medians[i], flops: Double(flops),
-                                      pairedRatio: i == 0 ? nil : timed.ratios[i]))
-                }
+        StepProduct.measure(shapes, steps: steps).flatMap { timed -> [Row] in
+            let p = timed.product
+            let routed = GEMMBackend.vectorKernels.computing(p.transA, p.transB, m: p.m, k: p.k, n: p.n)
+            let flops = 2 * p.m * p.n * p.k
+            return [(GEMMBackend.vectorKernels, timed.ours, nil), (.blas, timed.blas, Optional(timed.blasOverOurs))].map { backend, seconds, ratio in
+                let name = "GEMM \(p.layer) \(p.pass) \(p.m)×\(p.n)×\(p.k)\(p.epilogue.isEmpty ? "" : " " + p.epilogue) \(backend)"
+                    + (backend == routed ? " ← the step's" : "")
+                return Row(name: name, elements: flops, bytes: 0, seconds: seconds, flops: Double(flops), pairedRatio: ratio)
             }
         }
-        let x = buffer(rows * hidden), w = buffer(hidden * d), bias = buffer(hidden), h = buffer(rows * hidden), g = buffer(rows * hidden)
-        let flops = Double(2 * rows * hidden * d)
-        let fc1 = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
-            gemmUnrouted(on: backend, .none, .transposed, m: rows, n: hidden, k: d, a: x.data, lda: d, b: w.data, ldb: d,
-                         bias: bias.data, c: h.data, ldc: hidden, gelu: g.data)
-        } })
-        let fc2 = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
-            gemmUnrouted(on: backend, .none, .transposed, m: rows, n: d, k: hidden, a: g.data, lda: hidden, b: w.data, ldb: hidden,
-                         bias: bias.data, addend: x.data, c: h.data, ldc: d)
-        } })
-        for (name, timed) in [("fc1 x·Wᵀ + bias, GELU", fc1), ("fc2 x·Wᵀ + bias + residual", fc2)] {
-            for (i, backend) in GEMMBackend.allCases.enumerated() {
-                result.append(Row(name: "GEMM \(name) \(backend)", elements: 0, bytes: 0, seconds: timed.medians[i], flops: flops,
-                                  pairedRatio: i == 0 ? nil : timed.ratios[i]))
-            }
-        }
-        return result
     }
 
     /// The attention heads' products as `SelfAttention` runs them (one product per example and

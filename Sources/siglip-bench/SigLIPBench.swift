@@ -42,6 +42,9 @@ struct SigLIPBench: ParsableCommand {
                                valueName: "list"), transform: { $0.split(separator: ",").map(String.init) })
     var gemmShapes: [String]?
 
+    @Flag(help: "Instead of the model: time every product of the ti16, s16, s16-text and b16 blocks' steps on both GEMM backends and write which was faster to this machine's routing file ($SIGLIP_GEMM_ROUTING, else ~/.cache/siglip/gemm-routing.json), which later runs on this CPU, level and thread count follow.")
+    var tuneGemm = false
+
     @Flag(help: "Under mpirun -np K: check the sigmoid loss over K ranks against one process, then time a ring exchange of embeddings and the gradient all-reduce.")
     var ring = false
 
@@ -92,8 +95,21 @@ struct SigLIPBench: ParsableCommand {
             guard try RingBenchmark.run(settings) else { throw ExitCode.failure }
             return
         }
+        if tuneGemm {
+            guard let url = GEMMRouting.path else { throw ValidationError("SIGLIP_GEMM_ROUTING=off: there is no routing file to write") }
+            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) paired calls after 3 warm-up · kernels "
+                  + "\(InstructionSet.selected) · OpenBLAS kernels \(BLASKernels.coreName) · CPU \(CPUModel.name)")
+            let existing = try GEMMRoutingFile.read(url) ?? GEMMRoutingFile(tables: [])   // a file that is not one is refused, not overwritten
+            let table = GEMMTuning.measure(steps: max(steps, 1))
+            try existing.replacing(table).write(to: url)
+            let count = { (backend: GEMMBackend?) in table.products.filter { $0.backend == backend }.count }
+            print("wrote this CPU's table at \(InstructionSet.selected.name), \(table.threads) threads to \(url.path): \(table.products.count) "
+                  + "products, ours faster on \(count(.vectorKernels)), OpenBLAS on \(count(.blas)), ties \(count(nil))")
+            return
+        }
         if let gemmShapes {
-            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) calls after 3 warm-up · OpenBLAS kernels \(BLASKernels.coreName)")
+            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) calls after 3 warm-up · OpenBLAS kernels \(BLASKernels.coreName)"
+                  + " · GEMM routing: \(GEMMRouting.summary())")
             for name in gemmShapes {
                 guard let shapes = KernelThroughput.GEMMShapes.named[name] else { throw ValidationError("unknown --gemm-shapes '\(name)'") }
                 print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
@@ -115,7 +131,8 @@ struct SigLIPBench: ParsableCommand {
         let fma = FMAPeak.measure()
         print(String(format: "threads %d · sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · FMA peak %.1f GFLOP/s (%@) · kernels ",
                      ComputeThreads.current, peak / 1e9, fma / 1e9, InstructionSet.selected.description as NSString)
-              + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected.rawValue) (OpenBLAS kernels \(BLASKernels.coreName)) · CPU \(cpuName())")
+              + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected.rawValue) (OpenBLAS kernels \(BLASKernels.coreName);"
+              + " routing: \(GEMMRouting.summary())) · CPU \(CPUModel.name)")
         var results: [BenchResult] = []
         func list(_ text: String?) throws -> [Int?] {
             guard let text else { return [nil] }
@@ -187,16 +204,6 @@ func measureSGEMM() -> Double {
         gemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
     }
     return 2 * Double(n * n * n) / t.median
-}
-
-/// The CPU's model name, family and model (/proc/cpuinfo), as figures are reported beside it.
-func cpuName() -> String {
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
-    func field(_ key: String) -> String? {
-        info.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: ":", maxSplits: 1).last
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-    }
-    return "\(field("model name") ?? "unknown") (family \(field("cpu family") ?? "?"), model \(field("model\t") ?? "?"))"
 }
 
 /// Peak resident memory of this process so far, in MB.
@@ -298,7 +305,7 @@ enum BenchCase: String, CaseIterable {
             imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
             fmaPeakGFLOPS: fmaFLOPsPerSecond / 1e9, mfuOfPeak: flops / time.median / fmaFLOPsPerSecond,
-            instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, cpu: cpuName(),
+            instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, cpu: CPUModel.name,
             peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 }, phases: table)
     }
 }
@@ -308,17 +315,9 @@ extension GEMMBackend: ExpressibleByArgument {}
 /// `--instruction-set baseline|avx2|avx512`.
 extension InstructionSet: ExpressibleByArgument {
     public init?(argument: String) {
-        guard let level = Self.allCases.first(where: { $0.argument == argument }) else { return nil }
+        guard let level = Self.allCases.first(where: { $0.name == argument }) else { return nil }
         self = level
     }
 
-    public static var allValueStrings: [String] { allCases.map(\.argument) }
-
-    var argument: String {
-        switch self {
-        case .baseline: "baseline"
-        case .avx2: "avx2"
-        case .avx512: "avx512"
-        }
-    }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
 }

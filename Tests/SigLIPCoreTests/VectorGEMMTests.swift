@@ -157,20 +157,20 @@ import Testing
 @Suite("GEMM routing") struct GEMMRoutingTests {
     @Test func eachLevelGivesOurDriverTheProductsItWasMeasuredFasterOn() {
         let own = GEMMBackend.vectorKernels
-        #expect(GEMMBackend.blas.computing(.none, m: 8192, k: 64, n: 64) == .blas)
+        #expect(GEMMBackend.blas.computing(.none, .none, m: 8192, k: 64, n: 64) == .blas)
         for level in InstructionSet.allCases {
-            #expect(own.computing(.transposed, m: 8192, k: 64, n: 64, level: level) == .blas, "weight gradients stay with OpenBLAS at \(level)")
+            #expect(own.computing(.transposed, .none, m: 8192, k: 64, n: 64, level: level, measured: nil) == .blas, "weight gradients stay with OpenBLAS at \(level)")
             #expect(own.fusesAttentionHeads(level: level) == (level == .avx2), "fused heads only where measured, at \(level)")
             #expect(!GEMMBackend.blas.fusesAttentionHeads(level: level))
             switch level {
             case .avx512:
-                #expect(own.computing(.none, m: 100, k: 512, n: 512, level: level) == .vectorKernels)
-                #expect(own.computing(.none, m: 100, k: 768, n: 3072, level: level) == .blas)
+                #expect(own.computing(.none, .none, m: 100, k: 512, n: 512, level: level, measured: nil) == .vectorKernels)
+                #expect(own.computing(.none, .none, m: 100, k: 768, n: 3072, level: level, measured: nil) == .blas)
             case .avx2:
-                #expect(own.computing(.none, m: 6272, k: 384, n: 1536, level: level) == .vectorKernels)
-                #expect(own.computing(.none, m: 1568, k: 768, n: 768, level: level) == .blas)
+                #expect(own.computing(.none, .none, m: 6272, k: 384, n: 1536, level: level, measured: nil) == .vectorKernels)
+                #expect(own.computing(.none, .none, m: 1568, k: 768, n: 768, level: level, measured: nil) == .blas)
             case .baseline:
-                #expect(own.computing(.none, m: 8192, k: 64, n: 64, level: level) == .blas)
+                #expect(own.computing(.none, .none, m: 8192, k: 64, n: 64, level: level, measured: nil) == .blas)
             }
         }
     }

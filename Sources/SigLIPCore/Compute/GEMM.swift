@@ -31,7 +31,7 @@ public func gemm(
 ) {
     let backend = GEMMBackend.selected
     PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k),
-                       detail: gemmDetail(backend.computing(transA, m: m, k: k, n: n), m: m, n: n, k: k, beta: beta,
+                       detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n), m: m, n: n, k: k, beta: beta,
                                           bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil)) {
         gemm(on: backend, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
@@ -43,21 +43,29 @@ public func gemm(
 /// what its pass adds, e.g. "6272×1536×384 own +bias +GELU".
 func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, beta: Float, bias: Bool, addend: Bool, gelu: Bool,
                 slope: Bool) -> String {
+    (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own", gemmEpilogue(beta: beta, bias: bias, addend: addend, gelu: gelu, slope: slope)])
+        .filter { !$0.isEmpty }.joined(separator: " ")
+}
+
+/// What a product's pass adds beside alpha·op(A)·op(B), as `gemm`'s arguments say: e.g. "β=1",
+/// "+bias +GELU", "·GELU′"; empty for a plain product.
+public func gemmEpilogue(beta: Float, bias: Bool, addend: Bool, gelu: Bool, slope: Bool) -> String {
     let extras = [(beta != 0, beta == beta.rounded() ? "β=\(Int(beta))" : "β=\(beta)"), (bias, "+bias"), (addend, "+residual"),
                   (gelu, "+GELU"), (slope, "·GELU′")]
-    return (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own"] + extras.filter(\.0).map(\.1)).joined(separator: " ")
+    return extras.filter(\.0).map(\.1).joined(separator: " ")
 }
 
 /// `gemm` on exactly the given backend, whatever `GEMMBackend.computing` would route the product
-/// to: for benchmarks that measure the routing rule (`siglip-bench --gemm-shapes`).
+/// to: for benchmarks that measure the routing (`siglip-bench --gemm-shapes` and `--tune-gemm`).
 public func gemmUnrouted(
     on backend: GEMMBackend, _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil,
-    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil
+    c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil,
+    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
 ) {
     gemm(on: backend, routed: false, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-         beta: beta, bias: bias, addend: addend, c: c, ldc: ldc, gelu: gelu)
+         beta: beta, bias: bias, addend: addend, c: c, ldc: ldc, gelu: gelu, geluSlopeAt: geluSlopeAt)
 }
 
 /// `gemm` on the given backend (tests hold both against the plain twin); `routed`: on the
@@ -71,7 +79,7 @@ func gemm(
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
-    switch routed ? backend.computing(transA, m: m, k: k, n: n) : backend {
+    switch routed ? backend.computing(transA, transB, m: m, k: k, n: n) : backend {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,

@@ -30,10 +30,25 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// threads run GEMMs.
     public static func select(_ backend: GEMMBackend?) { chosen = backend }
 
-    /// The backend that computes an `[m, k] · [k, n]` product when `self` is selected. Ours
-    /// takes the products it was measured faster on (README "Speed"), never a transposed A
-    /// (the weight gradients dyᵀ·x: OpenBLAS packs a transposed A faster, 145-160 against
-    /// 130-140 GFLOP/s on one thread on the Ti shapes). Per level:
+    /// The backend that computes an `[m, k] · [k, n]` product when `self` is selected: with ours
+    /// selected, the one measured faster on the nearest product of this machine's routing table
+    /// (`GEMMRouting.table`, written by `siglip-bench --tune-gemm`), else the built-in rule.
+    public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int,
+                          level: InstructionSet = .selected) -> GEMMBackend {
+        computing(transA, transB, m: m, k: k, n: n, level: level, measured: GEMMRouting.table(level: level))
+    }
+
+    /// As above with the given routing table (nil: the built-in rule alone).
+    public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, level: InstructionSet,
+                          measured: GEMMRoutingTable?) -> GEMMBackend {
+        guard self == .vectorKernels, level != .baseline else { return .blas }
+        return measured?.backend(transA, transB, m: m, n: n, k: k) ?? builtInRule(transA, m: m, k: k, n: n, level: level)
+    }
+
+    /// The rule for machines without a routing table, measured per level (README "Speed"). Ours
+    /// takes the products it was measured faster on, never a transposed A (the weight gradients
+    /// dyᵀ·x: OpenBLAS packs a transposed A faster, 145-160 against 130-140 GFLOP/s on one
+    /// thread on the Ti shapes, and 0.90-0.93 of its speed on the S/16 ones on a Zen 3).
     /// - AVX-512 (a Xeon and a Zen 4): a packed B the threads can share from their L2 caches,
     ///   K·N ≤ 256 k floats — every product of a ViT-Ti/16 step but the weight gradients; the
     ///   larger ones were 7-11% slower on ours (ViT-B/16 inference: a 9 MB packed B streamed
@@ -42,7 +57,7 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     ///   tokens), where writing C once with its bias, residual, GELU or GELU slope saves more
     ///   than OpenBLAS's faster kernel gains: the S/16 step ~8% faster. On the Ti/16 shapes
     ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%.
-    public func computing(_ transA: Transpose, m: Int, k: Int, n: Int, level: InstructionSet = .selected) -> GEMMBackend {
+    func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, level: InstructionSet) -> GEMMBackend {
         guard self == .vectorKernels, transA == .none else { return .blas }
         switch level {
         case .avx512: return k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas

@@ -35,6 +35,15 @@ public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible
     /// Every level this CPU supports, lowest first.
     public static var allSupported: [InstructionSet] { allCases.filter { $0.rawValue <= supported.rawValue } }
 
+    /// The level's name on command lines and in files: baseline, avx2, avx512.
+    public var name: String {
+        switch self {
+        case .baseline: "baseline"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        }
+    }
+
     public var description: String {
         switch self {
         case .baseline: "baseline (SSE2)"

@@ -1,0 +1,99 @@
+import Foundation
+import SigLIP
+
+/// The linear products of one encoder block's training step, as the step runs them, timed on
+/// both backends: what `--gemm-shapes` prints and what `--tune-gemm` writes to the routing file.
+struct StepProduct {
+    /// qkv, out_proj, fc1 or fc2.
+    let layer: String
+    /// x·Wᵀ (forward), dy·W (input gradient) or dyᵀ·x (weight gradient).
+    let pass: String
+    let transA: Transpose, transB: Transpose
+    let m: Int, n: Int, k: Int
+    /// The extras of the step's pass: the weight gradient accumulates (β = 1); the forward adds
+    /// the bias, out_proj and fc2 the residual, fc1 writes GELU beside C; fc2's input gradient
+    /// is multiplied by GELU's slope.
+    let beta: Float
+    let bias: Bool, residual: Bool, gelu: Bool, slope: Bool
+
+    var epilogue: String { gemmEpilogue(beta: beta, bias: bias, addend: residual, gelu: gelu, slope: slope) }
+
+    /// The block's twelve products: rows T (images × tokens), width d, MLP width h.
+    static func ofBlock(_ shapes: KernelThroughput.GEMMShapes) -> [StepProduct] {
+        let (t, d, h) = (shapes.rows, shapes.width, shapes.hidden)
+        let layers: [(name: String, out: Int, inp: Int)] = [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", h, d), ("fc2", d, h)]
+        var products: [StepProduct] = []
+        for (layer, out, inp) in layers {
+            let residual = layer == "out_proj" || layer == "fc2"
+            products.append(StepProduct(layer: layer, pass: "x·Wᵀ", transA: .none, transB: .transposed, m: t, n: out, k: inp,
+                                        beta: 0, bias: true, residual: residual, gelu: layer == "fc1", slope: false))
+            products.append(StepProduct(layer: layer, pass: "dy·W", transA: .none, transB: .none, m: t, n: inp, k: out,
+                                        beta: 0, bias: false, residual: false, gelu: false, slope: layer == "fc2"))
+            products.append(StepProduct(layer: layer, pass: "dyᵀ·x", transA: .transposed, transB: .none, m: out, n: inp, k: t,
+                                        beta: 1, bias: false, residual: false, gelu: false, slope: false))
+        }
+        return products
+    }
+
+    /// One product timed on each backend in turn (`interleavedMedians`).
+    struct Timed {
+        let product: StepProduct
+        let ours: Double, blas: Double
+        /// OpenBLAS's time over ours, the median of the paired repetitions.
+        let blasOverOurs: Double
+    }
+
+    /// Every product of the block, each on both backends with the step's extras (fused in our
+    /// driver, separate passes with OpenBLAS).
+    static func measure(_ shapes: KernelThroughput.GEMMShapes, steps: Int) -> [Timed] {
+        let (t, d, h) = (shapes.rows, shapes.width, shapes.hidden)
+        var generator = SeededGenerator(seed: 2)
+        func buffer(_ count: Int) -> FloatBuffer { KernelThroughput.randomBuffer(count, generator: &generator) }
+        let largest = t * max(3 * d, h)
+        let a = buffer(largest), w = buffer(largest), c = buffer(largest), residual = buffer(largest)
+        let bias = buffer(max(3 * d, h)), geluOut = buffer(t * h), x = buffer(t * h), y = FloatBuffer(count: t * h)
+        Kernels.geluForward(x.data, out: y.data, count: t * h)   // the slope is read off GELU(x) and x, as in the step
+        return ofBlock(shapes).map { p in
+            let lda = p.transA == .none ? p.k : p.m, ldb = p.transB == .none ? p.n : p.k
+            let timed = interleavedMedians(steps: steps, warmup: 3, GEMMBackend.allCases.map { backend in {
+                gemmUnrouted(on: backend, p.transA, p.transB, m: p.m, n: p.n, k: p.k, a: a.data, lda: lda, b: w.data, ldb: ldb,
+                             beta: p.beta, bias: p.bias ? bias.data : nil, addend: p.residual ? residual.data : nil,
+                             c: c.data, ldc: p.n, gelu: p.gelu ? geluOut.data : nil,
+                             geluSlopeAt: p.slope ? (UnsafePointer(x.data), UnsafePointer(y.data), p.n) : nil)
+            } })
+            let ours = GEMMBackend.allCases.firstIndex(of: .vectorKernels)!, blas = GEMMBackend.allCases.firstIndex(of: .blas)!
+            let ratio = ours == 0 ? timed.ratios[blas] : 1 / timed.ratios[ours]
+            return Timed(product: p, ours: timed.medians[ours], blas: timed.medians[blas], blasOverOurs: ratio)
+        }
+    }
+}
+
+/// `siglip-bench --tune-gemm`: the products of the preset blocks' steps timed on both
+/// backends on this machine, written as its routing table (`GEMMRoutingTable`).
+enum GEMMTuning {
+    /// The blocks measured: the image towers of the three benchmark configurations and the S/16
+    /// text tower at the benchmark's 16 tokens (Ti/16's text block has Ti/16's image shapes).
+    static let presets = ["ti16", "s16", "s16-text", "b16"]
+
+    /// Measures every preset's products and returns the table, printing a line per product.
+    static func measure(steps: Int) -> GEMMRoutingTable {
+        var products: [GEMMRoutingTable.Product] = []
+        for name in presets {
+            let shapes = KernelThroughput.GEMMShapes.named[name]!
+            print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
+            for timed in StepProduct.measure(shapes, steps: steps) {
+                let p = timed.product
+                let entry = GEMMRoutingTable.Product(transposedA: p.transA == .transposed, transposedB: p.transB == .transposed,
+                                                     m: p.m, n: p.n, k: p.k, epilogue: p.epilogue,
+                                                     blasOverOurs: timed.blasOverOurs)
+                products.append(entry)
+                print(String(format: "  %@ %@ %d×%d×%d%@: ours %.2f ms, OpenBLAS %.2f ms, OpenBLAS/ours %.3f → %@",
+                             p.layer as NSString, p.pass as NSString, p.m, p.n, p.k, (p.epilogue.isEmpty ? "" : " " + p.epilogue) as NSString,
+                             timed.ours * 1e3, timed.blas * 1e3, timed.blasOverOurs,
+                             (entry.backend?.rawValue ?? "tie: the built-in rule") as NSString))
+            }
+        }
+        return GEMMRoutingTable(cpu: CPUModel.name, instructionSet: InstructionSet.selected.name, threads: ComputeThreads.current,
+                                products: products)
+    }
+}

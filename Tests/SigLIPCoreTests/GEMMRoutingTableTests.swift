@@ -1,0 +1,116 @@
+import Foundation
+@testable import SigLIPBase
+@testable import SigLIPCore
+import Testing
+
+/// A machine's measured GEMM routing (`siglip-bench --tune-gemm`): the nearest measured product
+/// decides, shapes out of reach fall back to the built-in rule, and the file is refused with its
+/// name when it is not one.
+@Suite("GEMM routing table") struct GEMMRoutingTableTests {
+    typealias Product = GEMMRoutingTable.Product
+
+    /// Forward products of the S/16 and Ti/16 blocks (NT) and an S/16 weight gradient (TN).
+    static let table = GEMMRoutingTable(cpu: "Test CPU (family 1, model 2)", instructionSet: "avx2", threads: 2, products: [
+        Product(transposedA: false, transposedB: true, m: 6272, n: 1152, k: 384, epilogue: "+bias", blasOverOurs: 1.05),
+        Product(transposedA: false, transposedB: true, m: 1024, n: 768, k: 192, epilogue: "+bias +GELU", blasOverOurs: 0.8),
+        Product(transposedA: true, transposedB: false, m: 1152, n: 384, k: 6272, epilogue: "β=1", blasOverOurs: 1.0),
+    ])
+
+    @Test func theNearestMeasuredProductWithTheSameTranspositionsDecides() {
+        let t = Self.table
+        #expect(t.backend(.none, .transposed, m: 6272, n: 1152, k: 384) == .vectorKernels)
+        #expect(t.backend(.none, .transposed, m: 12544, n: 1152, k: 384) == .vectorKernels, "one octave away in m")
+        #expect(t.backend(.none, .transposed, m: 1024, n: 768, k: 192) == .blas)
+        // 1 octave from the Ti product, 3.2 from the S/16 one.
+        #expect(t.backend(.none, .transposed, m: 2048, n: 768, k: 192) == .blas)
+        #expect(t.backend(.transposed, .none, m: 1152, n: 384, k: 6272) == nil, "a tie (ratio 1) decides nothing")
+        #expect(t.backend(.none, .none, m: 6272, n: 1152, k: 384) == nil, "no product measured with these transpositions")
+        #expect(t.backend(.none, .transposed, m: 64, n: 64, k: 64) == nil, "out of reach of every measured product")
+        #expect(t.backend(.none, .transposed, m: 6272 * 4, n: 1152 * 2, k: 384) == nil, "three octaves away")
+    }
+
+    @Test func ourDriverSelectedFollowsTheTableThenTheBuiltInRule() {
+        let own = GEMMBackend.vectorKernels
+        var slower = Self.table
+        slower.products[0].blasOverOurs = 0.9   // OpenBLAS measured faster where the rule gives ours the product
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: nil) == .vectorKernels)
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: slower) == .blas)
+        #expect(own.computing(.none, .transposed, m: 8192, k: 64, n: 64, level: .avx2, measured: slower) == .vectorKernels,
+                "out of reach: the rule (M ≥ 4,096 at AVX2)")
+        var faster = Self.table
+        faster.products[2].blasOverOurs = 1.2   // ours measured faster on a weight gradient: the table may give it ours
+        #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, level: .avx2, measured: faster) == .vectorKernels)
+        #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, level: .avx2, measured: Self.table) == .blas,
+                "a tie: the rule (a transposed A stays with OpenBLAS)")
+        var tie = Self.table
+        tie.products[0].blasOverOurs = 0.99   // within the margin: the rule gives ours the tall product
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: tie) == .vectorKernels)
+        #expect(GEMMBackend.blas.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: Self.table) == .blas)
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .baseline, measured: Self.table) == .blas,
+                "no driver at the baseline level")
+    }
+
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gemm-routing-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func aWrittenFileReadsBackAndATableReplacesOnlyItsOwnMachineLevelAndThreads() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("nested/gemm-routing.json")
+        #expect(try GEMMRoutingFile.read(url) == nil, "no file: no table")
+        var other = Self.table
+        other.threads = 8
+        let file = GEMMRoutingFile(tables: [Self.table, other])
+        try file.write(to: url)
+        #expect(try GEMMRoutingFile.read(url) == file)
+        var remeasured = Self.table
+        remeasured.products = [remeasured.products[0]]
+        let replaced = file.replacing(remeasured)
+        #expect(replaced.tables.count == 2)
+        #expect(replaced.table(cpu: Self.table.cpu, level: .avx2, threads: 2) == remeasured)
+        #expect(replaced.table(cpu: Self.table.cpu, level: .avx2, threads: 8) == other)
+        #expect(replaced.table(cpu: Self.table.cpu, level: .avx512, threads: 2) == nil, "another level")
+        #expect(replaced.table(cpu: "Another CPU", level: .avx2, threads: 2) == nil, "another CPU")
+    }
+
+    @Test func aFileThatIsNotARoutingTableIsRefusedWithItsName() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = String(decoding: try JSONEncoder().encode(GEMMRoutingFile(tables: [Self.table])), as: UTF8.self)
+        let cases: [(String, String)] = [
+            ("not json", "not a GEMM routing file"),
+            (#"{"tables": []}"#, "not a GEMM routing file"),
+            (good.replacingOccurrences(of: "siglip-gemm-routing", with: "something-else"), "format is 'something-else'"),
+            (good.replacingOccurrences(of: #""version":1"#, with: #""version":2"#), "version 2"),
+            (good.replacingOccurrences(of: #""m":6272"#, with: #""m":0"#), "impossible product 0×1152×384"),
+            (good.replacingOccurrences(of: #""blasOverOurs":1.05"#, with: #""blasOverOurs":-1"#), "impossible product"),
+            (good.replacingOccurrences(of: #""threads":2"#, with: #""threads":0"#), "a table for 0 threads"),
+        ]
+        for (index, (text, problem)) in cases.enumerated() {
+            let url = folder.appendingPathComponent("routing-\(index).json")
+            try Data(text.utf8).write(to: url)
+            #expect(text != good, "case \(index) must change the file")
+            let error = #expect(throws: SigLIPError.self) { try GEMMRoutingFile.read(url) }
+            #expect(error?.path == url.path)
+            #expect(error?.kind == .corrupt)
+            #expect(error?.problem.contains(problem) == true, "case \(index): \(error?.problem ?? "")")
+        }
+    }
+
+    @Test func theFileIsFoundByEnvironmentThenCacheFolderThenHome() {
+        #expect(GEMMRouting.path(environment: ["SIGLIP_GEMM_ROUTING": "/tmp/r.json", "HOME": "/home/u"])?.path == "/tmp/r.json")
+        #expect(GEMMRouting.path(environment: ["SIGLIP_GEMM_ROUTING": "off", "HOME": "/home/u"]) == nil)
+        #expect(GEMMRouting.path(environment: ["XDG_CACHE_HOME": "/c", "HOME": "/home/u"])?.path == "/c/siglip/gemm-routing.json")
+        #expect(GEMMRouting.path(environment: ["HOME": "/home/u"])?.path == "/home/u/.cache/siglip/gemm-routing.json")
+        #expect(GEMMRouting.path(environment: [:]) == nil)
+    }
+
+    @Test func theCPUIsNamedByModelFamilyAndModel() {
+        let info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC 7B13\n"
+        #expect(CPUModel.describe(cpuinfo: info) == "AMD EPYC 7B13 (family 25, model 1)")
+        #expect(CPUModel.describe(cpuinfo: "") == "unknown (family ?, model ?)")
+    }
+}

@@ -97,9 +97,9 @@ struct SigLIPBench: ParsableCommand {
         }
         if tuneGemm {
             guard let url = GEMMRouting.path else { throw ValidationError("SIGLIP_GEMM_ROUTING=off: there is no routing file to write") }
+            let existing = try GEMMRoutingFile.read(url) ?? GEMMRoutingFile(tables: [])   // a file that is not one is refused, not overwritten
             print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) paired calls after 3 warm-up · kernels "
                   + "\(InstructionSet.selected) · OpenBLAS kernels \(BLASKernels.coreName) · CPU \(CPUModel.name)")
-            let existing = try GEMMRoutingFile.read(url) ?? GEMMRoutingFile(tables: [])   // a file that is not one is refused, not overwritten
             let table = GEMMTuning.measure(steps: max(steps, 1))
             try existing.replacing(table).write(to: url)
             let count = { (backend: GEMMBackend?) in table.products.filter { $0.backend == backend }.count }

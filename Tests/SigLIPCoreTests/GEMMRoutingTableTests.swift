@@ -81,8 +81,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let good = String(decoding: try JSONEncoder().encode(GEMMRoutingFile(tables: [Self.table])), as: UTF8.self)
         let cases: [(String, String)] = [
-            ("not json", "not a GEMM routing file"),
-            (#"{"tables": []}"#, "not a GEMM routing file"),
+            ("not json", "not a GEMM routing file (siglip-bench --tune-gemm writes them): not valid JSON"),
+            (#"{"tables": []}"#, "no key 'format'"),
+            (good.replacingOccurrences(of: #""m":6272"#, with: #""m":"many""#), "expected Int at tables.0.products.0.m"),
             (good.replacingOccurrences(of: "siglip-gemm-routing", with: "something-else"), "format is 'something-else'"),
             (good.replacingOccurrences(of: #""version":1"#, with: #""version":2"#), "version 2"),
             (good.replacingOccurrences(of: #""m":6272"#, with: #""m":0"#), "impossible product 0×1152×384"),

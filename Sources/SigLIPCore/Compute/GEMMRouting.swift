@@ -110,7 +110,7 @@ public struct GEMMRoutingFile: Codable, Equatable, Sendable {
         }
         let file: GEMMRoutingFile
         do { file = try JSONDecoder().decode(GEMMRoutingFile.self, from: data) } catch {
-            throw fail("not a GEMM routing file (siglip-bench --tune-gemm writes them): \(error)")
+            throw fail("not a GEMM routing file (siglip-bench --tune-gemm writes them): \(Self.explain(error))")
         }
         guard file.format == formatName else { throw fail("format is '\(file.format)', not '\(formatName)'") }
         guard file.version == 1 else { throw fail("version \(file.version) is newer than this build reads (1)") }
@@ -121,6 +121,21 @@ public struct GEMMRoutingFile: Codable, Equatable, Sendable {
             }
         }
         return file
+    }
+
+    /// A decoding error in a few words and where it is, e.g. "no key 'format'" or "expected Int
+    /// at tables.0.products.3.m".
+    static func explain(_ error: Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func at(_ path: [CodingKey]) -> String {
+            path.isEmpty ? "" : " at " + path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "a bad value" + at(context.codingPath)
+        case .keyNotFound(let key, let context): return "no key '\(key.stringValue)'" + at(context.codingPath)
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context): return "expected \(type)" + at(context.codingPath)
+        @unknown default: return "\(error)"
+        }
     }
 
     /// Writes the file to `url` atomically (its folder created if missing).

@@ -45,7 +45,7 @@ public struct SelfAttention {
         let scale = 1 / Float(dh).squareRoot()
         let flops = Double(b * h) * 4 * Double(n * n * dh)
         // One (example, head) pair per task; each writes only its own slices.
-        let fused = fusedHeads ?? GEMMBackend.selected.fusesAttentionHeads()
+        let fused = fusedHeads ?? GEMMBackend.selected.fusesAttentionHeads(tokens: n, headWidth: dh)
         let workFloats = fused ? Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh) : 0
         PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
             let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
@@ -59,12 +59,10 @@ public struct SelfAttention {
                 if fused {
                     Kernels.attentionHeadForward(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, mask: mask,
                                                  probabilities: p, output: o, ldOutput: d, work: work)
-                    continue
+                } else {
+                    Self.headForwardUnfused(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, mask: mask,
+                                            probabilities: p, output: o, ldOutput: d)
                 }
-                gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d, c: p, ldc: n)
-                if let mask { for i in 0..<n { Vector.add(mask, into: p + i * n, n) } }
-                Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n)
-                gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: 3 * d, c: o, ldc: d)
             }
         } }
         return (out.forward(context, residual: residual, ctx), Cache(input: x, qkv: qkvT, probabilities: probs, context: context,
@@ -102,6 +100,19 @@ public struct SelfAttention {
             }
         } }
         qkv.backward(dqkv, input: cache.input, into: dx, write, ctx)
+    }
+
+    /// One head's forward as OpenBLAS's two products and the softmax between them, on the calling
+    /// thread (the path `Kernels.attentionHeadForward` fuses; the same arguments but its workspace).
+    public static func headForwardUnfused(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, tokens n: Int, headWidth dh: Int,
+        scale: Float, mask: UnsafePointer<Float>?, probabilities p: UnsafeMutablePointer<Float>,
+        output o: UnsafeMutablePointer<Float>, ldOutput: Int
+    ) {
+        gemmOnThisThread(.none, .transposed, m: n, n: n, k: dh, alpha: scale, a: q, lda: ld, b: k, ldb: ld, c: p, ldc: n)   // scores
+        if let mask { for i in 0..<n { Vector.add(mask, into: p + i * n, n) } }
+        Kernels.softmaxRowsOnThisThread(p, rows: n, columns: n)
+        gemmOnThisThread(.none, .none, m: n, n: dh, k: n, a: p, lda: n, b: v, ldb: ld, c: o, ldc: ldOutput)                // P · V
     }
 
     /// One head's backward as OpenBLAS's four products and the softmax backward, on the calling

@@ -59,7 +59,7 @@ enum KernelThroughput {
             let p = timed.product
             let routed = GEMMBackend.vectorKernels.computing(p.transA, p.transB, m: p.m, k: p.k, n: p.n)
             let flops = 2 * p.m * p.n * p.k
-            return [(GEMMBackend.vectorKernels, timed.ours, nil), (.blas, timed.blas, Optional(timed.blasOverOurs))].map { backend, seconds, ratio in
+            return [(GEMMBackend.vectorKernels, timed.ours, nil), (.blas, timed.blas, Optional(timed.blasOverOurs.median))].map { backend, seconds, ratio in
                 let name = "GEMM \(p.layer) \(p.pass) \(p.m)×\(p.n)×\(p.k)\(p.epilogue.isEmpty ? "" : " " + p.epilogue) \(backend)"
                     + (backend == routed ? " ← the step's" : "")
                 return Row(name: name, elements: flops, bytes: 0, seconds: seconds, flops: Double(flops), pairedRatio: ratio)

@@ -42,7 +42,7 @@ struct SigLIPBench: ParsableCommand {
                                valueName: "list"), transform: { $0.split(separator: ",").map(String.init) })
     var gemmShapes: [String]?
 
-    @Flag(help: "Instead of the model: time every product of the ti16, s16, s16-text and b16 blocks' steps on both GEMM backends and write which was faster to this machine's routing file ($SIGLIP_GEMM_ROUTING, else ~/.cache/siglip/gemm-routing.json), which later runs on this CPU, level and thread count follow.")
+    @Flag(help: "Instead of the model: time every product of the ti16, s16, s16-text and b16 blocks' steps on both GEMM backends, and their attention heads fused and unfused, and write which was faster to this machine's routing file ($SIGLIP_GEMM_ROUTING, else ~/.cache/siglip/gemm-routing.json), which later runs on this CPU, level and thread count follow.")
     var tuneGemm = false
 
     @Flag(help: "Under mpirun -np K: check the sigmoid loss over K ranks against one process, then time a ring exchange of embeddings and the gradient all-reduce.")
@@ -97,6 +97,9 @@ struct SigLIPBench: ParsableCommand {
         }
         if tuneGemm {
             guard let url = GEMMRouting.path else { throw ValidationError("SIGLIP_GEMM_ROUTING=off: there is no routing file to write") }
+            guard InstructionSet.selected != .baseline else {
+                throw ValidationError("at the baseline level every product goes to OpenBLAS: there is nothing to tune")
+            }
             let existing = try GEMMRoutingFile.read(url) ?? GEMMRoutingFile(tables: [])   // a file that is not one is refused, not overwritten
             print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) paired calls after 3 warm-up · kernels "
                   + "\(InstructionSet.selected) · OpenBLAS kernels \(BLASKernels.coreName) · CPU \(CPUModel.name)")
@@ -176,8 +179,8 @@ func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
 /// Median seconds of each body, timed in turn within every repetition (A, B, A, B, …) so that
 /// all of them see the same minutes of a busy machine, and the median over the repetitions of
 /// each body's time divided by the first body's (a paired ratio: steadier than the ratio of
-/// the medians when the machine's speed drifts).
-func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (medians: [Double], ratios: [Double]) {
+/// the medians when the machine's speed drifts), with its quartiles.
+func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (medians: [Double], ratios: [Double], paired: [PairedRatio]) {
     for _ in 0..<warmup { for body in bodies { body() } }
     var times = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<max(steps, 1) {
@@ -187,7 +190,11 @@ func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (med
             times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
     }
-    return (times.map(median), times.map { t in median(zip(t, times[0]).map { $0 / $1 }) })
+    let paired = times.map { t -> PairedRatio in
+        let ratios = zip(t, times[0]).map { $0 / $1 }.sorted()
+        return PairedRatio(median: ratios[ratios.count / 2], lower: ratios[ratios.count / 4], upper: ratios[(3 * ratios.count) / 4])
+    }
+    return (times.map(median), paired.map(\.median), paired)
 }
 
 /// sgemm throughput on 2048³ products (median of 9 after 3 warm-ups), FLOP/s: OpenBLAS's,

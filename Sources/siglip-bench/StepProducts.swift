@@ -39,8 +39,8 @@ struct StepProduct {
     struct Timed {
         let product: StepProduct
         let ours: Double, blas: Double
-        /// OpenBLAS's time over ours, the median of the paired repetitions.
-        let blasOverOurs: Double
+        /// OpenBLAS's time over ours in the paired repetitions.
+        let blasOverOurs: PairedRatio
     }
 
     /// Every product of the block, each on both backends with the step's extras (fused in our
@@ -62,14 +62,78 @@ struct StepProduct {
                              geluSlopeAt: p.slope ? (UnsafePointer(x.data), UnsafePointer(y.data), p.n) : nil)
             } })
             let ours = GEMMBackend.allCases.firstIndex(of: .vectorKernels)!, blas = GEMMBackend.allCases.firstIndex(of: .blas)!
-            let ratio = ours == 0 ? timed.ratios[blas] : 1 / timed.ratios[ours]
-            return Timed(product: p, ours: timed.medians[ours], blas: timed.medians[blas], blasOverOurs: ratio)
+            precondition(ours == 0, "the paired ratios are over the first backend timed, ours")
+            return Timed(product: p, ours: timed.medians[ours], blas: timed.medians[blas], blasOverOurs: timed.paired[blas])
         }
     }
 }
 
+/// A block's attention heads, forward then backward, as `SelfAttention` runs them (one
+/// (example, head) pair per task, spread over the threads), timed as fused kernels and as
+/// OpenBLAS's products with the softmax between them, in turn.
+struct StepHeads {
+    let fused: Double, unfused: Double
+    /// The products' time over the fused kernels' in the paired repetitions.
+    let unfusedOverFused: PairedRatio
+
+    static func measure(_ shapes: KernelThroughput.GEMMShapes, steps: Int) -> StepHeads {
+        let (n, d, h) = (shapes.tokens, shapes.width, shapes.heads)
+        let (pairs, dh, scale) = (shapes.rows / n * h, d / h, 1 / Float(d / h).squareRoot())
+        var generator = SeededGenerator(seed: 3)
+        func buffer(_ count: Int) -> FloatBuffer { KernelThroughput.randomBuffer(count, generator: &generator) }
+        let qkv = buffer(shapes.rows * 3 * d), grads = buffer(shapes.rows * 3 * d)
+        let context = buffer(shapes.rows * d), contextGradient = buffer(shapes.rows * d)
+        let probabilities = buffer(pairs * n * n), scores = buffer(pairs * n * n)
+        let workFloats = Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh)
+        /// Every pair's forward, then every pair's backward (as the step: all heads of a layer
+        /// forward, much later all of them backward), fused or as the products.
+        func heads(fused: Bool) -> () -> Void {
+            func eachPair(_ body: @escaping (_ pair: Int, _ q: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                             _ o: UnsafeMutablePointer<Float>, _ dO: UnsafeMutablePointer<Float>,
+                                             _ work: UnsafeMutablePointer<Float>) -> Void) {
+                parallelFor(pairs, costPerItem: 4 * n * n * dh) { range in
+                    let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
+                    defer { work.deallocate() }
+                    for pair in range {
+                        let (bi, hi) = (pair / h, pair % h)
+                        body(pair, qkv.data + bi * n * 3 * d + hi * dh, grads.data + bi * n * 3 * d + hi * dh,
+                             context.data + bi * n * d + hi * dh, contextGradient.data + bi * n * d + hi * dh, work)
+                    }
+                }
+            }
+            return {
+                eachPair { pair, q, _, o, _, work in
+                    let p = probabilities.data + pair * n * n
+                    if fused {
+                        Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
+                                                     mask: nil, probabilities: p, output: o, ldOutput: d, work: work)
+                    } else {
+                        SelfAttention.headForwardUnfused(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
+                                                         mask: nil, probabilities: p, output: o, ldOutput: d)
+                    }
+                }
+                eachPair { pair, q, g, _, dO, work in
+                    let p = probabilities.data + pair * n * n
+                    if fused {
+                        Kernels.attentionHeadBackward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
+                                                      probabilities: p, outputGradient: dO, ldOutput: d, dq: g, dk: g + d, dv: g + 2 * d,
+                                                      work: work)
+                    } else {
+                        SelfAttention.headBackwardUnfused(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
+                                                          probabilities: p, outputGradient: dO, ldOutput: d, dq: g, dk: g + d,
+                                                          dv: g + 2 * d, scores: scores.data + pair * n * n)
+                    }
+                }
+            }
+        }
+        let timed = interleavedMedians(steps: steps, warmup: 3, [heads(fused: true), heads(fused: false)])
+        return StepHeads(fused: timed.medians[0], unfused: timed.medians[1], unfusedOverFused: timed.paired[1])
+    }
+}
+
 /// `siglip-bench --tune-gemm`: the products of the preset blocks' steps timed on both
-/// backends on this machine, written as its routing table (`GEMMRoutingTable`).
+/// backends on this machine, and their heads fused and unfused, written as its routing table
+/// (`GEMMRoutingTable`).
 enum GEMMTuning {
     /// The blocks measured: the image towers of the three benchmark configurations and the S/16
     /// text tower at the benchmark's 16 tokens (Ti/16's text block has Ti/16's image shapes).
@@ -78,6 +142,7 @@ enum GEMMTuning {
     /// Measures every preset's products and returns the table, printing a line per product.
     static func measure(steps: Int) -> GEMMRoutingTable {
         var products: [GEMMRoutingTable.Product] = []
+        var heads: [GEMMRoutingTable.Heads] = []
         for name in presets {
             let shapes = KernelThroughput.GEMMShapes.named[name]!
             print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
@@ -87,13 +152,22 @@ enum GEMMTuning {
                                                      m: p.m, n: p.n, k: p.k, epilogue: p.epilogue,
                                                      blasOverOurs: timed.blasOverOurs)
                 products.append(entry)
-                print(String(format: "  %@ %@ %d×%d×%d%@: ours %.2f ms, OpenBLAS %.2f ms, OpenBLAS/ours %.3f → %@",
+                print(String(format: "  %@ %@ %d×%d×%d%@: ours %.2f ms, OpenBLAS %.2f ms, OpenBLAS/ours %@ → %@",
                              p.layer as NSString, p.pass as NSString, p.m, p.n, p.k, (p.epilogue.isEmpty ? "" : " " + p.epilogue) as NSString,
-                             timed.ours * 1e3, timed.blas * 1e3, timed.blasOverOurs,
+                             timed.ours * 1e3, timed.blas * 1e3, timed.blasOverOurs.description as NSString,
                              (entry.backend?.rawValue ?? "tie: the built-in rule") as NSString))
+            }
+            let (n, dh) = (shapes.tokens, shapes.width / shapes.heads)
+            if !heads.contains(where: { ($0.tokens, $0.headWidth) == (n, dh) }) {
+                let timed = StepHeads.measure(shapes, steps: steps)
+                let entry = GEMMRoutingTable.Heads(tokens: n, headWidth: dh, unfusedOverFused: timed.unfusedOverFused)
+                heads.append(entry)
+                print(String(format: "  heads %d tokens × %d, forward and backward: fused %.2f ms, OpenBLAS products %.2f ms, products/fused %@ → %@",
+                             n, dh, timed.fused * 1e3, timed.unfused * 1e3, timed.unfusedOverFused.description as NSString,
+                             (entry.fused.map { $0 ? "fused" : "products" } ?? "tie: the built-in rule") as NSString))
             }
         }
         return GEMMRoutingTable(cpu: CPUModel.name, instructionSet: InstructionSet.selected.name, threads: ComputeThreads.current,
-                                products: products)
+                                products: products, heads: heads)
     }
 }

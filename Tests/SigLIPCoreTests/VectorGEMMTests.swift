@@ -160,8 +160,9 @@ import Testing
         #expect(GEMMBackend.blas.computing(.none, .none, m: 8192, k: 64, n: 64) == .blas)
         for level in InstructionSet.allCases {
             #expect(own.computing(.transposed, .none, m: 8192, k: 64, n: 64, level: level, measured: nil) == .blas, "weight gradients stay with OpenBLAS at \(level)")
-            #expect(own.fusesAttentionHeads(level: level) == (level == .avx2), "fused heads only where measured, at \(level)")
-            #expect(!GEMMBackend.blas.fusesAttentionHeads(level: level))
+            #expect(own.fusesAttentionHeads(tokens: 196, headWidth: 64, level: level, measured: nil) == (level == .avx2),
+                    "fused heads only where measured, at \(level)")
+            #expect(!GEMMBackend.blas.fusesAttentionHeads(tokens: 196, headWidth: 64, level: level, measured: nil))
             switch level {
             case .avx512:
                 #expect(own.computing(.none, .none, m: 100, k: 512, n: 512, level: level, measured: nil) == .vectorKernels)

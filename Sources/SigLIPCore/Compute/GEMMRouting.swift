@@ -4,11 +4,13 @@ import SigLIPBase
 /// Which backend was faster on each product of a step, measured on one machine:
 /// `siglip-bench --tune-gemm` times the products of the preset models' steps on both backends
 /// (each with the extras its pass adds in the step, our driver fusing them, OpenBLAS taking
-/// separate passes) and writes one table per CPU, instruction-set level and thread count to
+/// separate passes), and their attention heads fused and unfused, and writes one table per
+/// CPU, instruction-set level and thread count to
 /// `GEMMRouting.path`. With a table for this CPU, level and thread count,
-/// `GEMMBackend.computing` gives each product the backend that was clearly faster (by more than
-/// `margin`) on the nearest measured shape; where the two tied, where no measured shape is
-/// near, or without a table, its built-in rule (measured on a Zen 3 and a Xeon) applies.
+/// `GEMMBackend.computing` gives each product the backend that was clearly faster
+/// (`PairedRatio.exceedsOne`) on the nearest measured shape; where the two tied, where no
+/// measured shape is near, or without a table, its built-in rule (measured on a Zen 3 and a
+/// Xeon) applies.
 public struct GEMMRoutingTable: Codable, Equatable, Sendable {
     /// One product `[m, k] · [k, n]`, timed on both backends.
     public struct Product: Codable, Equatable, Sendable {
@@ -17,19 +19,16 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         public var m: Int, n: Int, k: Int
         /// What the step adds in the product's pass, for the reader: e.g. "+bias +GELU", "β=1".
         public var epilogue: String
-        /// OpenBLAS's time over ours, the median of paired runs: above 1 where ours is faster.
-        public var blasOverOurs: Double
+        /// OpenBLAS's time over ours in paired runs: above 1 where ours is faster.
+        public var blasOverOurs: PairedRatio
 
-        public init(transposedA: Bool, transposedB: Bool, m: Int, n: Int, k: Int, epilogue: String, blasOverOurs: Double) {
+        public init(transposedA: Bool, transposedB: Bool, m: Int, n: Int, k: Int, epilogue: String, blasOverOurs: PairedRatio) {
             (self.transposedA, self.transposedB, self.m, self.n, self.k) = (transposedA, transposedB, m, n, k)
             (self.epilogue, self.blasOverOurs) = (epilogue, blasOverOurs)
         }
 
-        /// The faster backend, or nil where the two were within `GEMMRoutingTable.margin` of each
-        /// other (as close as one tuning run's paired medians vary on a busy machine).
-        public var backend: GEMMBackend? {
-            abs(blasOverOurs - 1) <= GEMMRoutingTable.margin ? nil : blasOverOurs > 1 ? .vectorKernels : .blas
-        }
+        /// The clearly faster backend (`PairedRatio.exceedsOne`), nil on a tie.
+        public var backend: GEMMBackend? { blasOverOurs.exceedsOne.map { $0 ? .vectorKernels : .blas } }
 
         /// Octaves between this shape and another, summed over m, n and k.
         func distance(m: Int, n: Int, k: Int) -> Double {
@@ -38,14 +37,41 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         }
     }
 
+    /// The attention heads of one shape, forward and backward, timed as fused kernels and as
+    /// OpenBLAS's products with the softmax between them.
+    public struct Heads: Codable, Equatable, Sendable {
+        public var tokens: Int, headWidth: Int
+        /// The products' time over the fused kernels' in paired runs: above 1 where the fused
+        /// kernels are faster.
+        public var unfusedOverFused: PairedRatio
+
+        public init(tokens: Int, headWidth: Int, unfusedOverFused: PairedRatio) {
+            (self.tokens, self.headWidth, self.unfusedOverFused) = (tokens, headWidth, unfusedOverFused)
+        }
+
+        /// Whether the fused kernels were clearly faster (`PairedRatio.exceedsOne`), nil on a tie.
+        public var fused: Bool? { unfusedOverFused.exceedsOne }
+    }
+
     /// Where it was measured: `CPUModel.name`, `InstructionSet.name` and the compute threads.
     public var cpu: String
     public var instructionSet: String
     public var threads: Int
     public var products: [Product]
+    public var heads: [Heads]
 
-    public init(cpu: String, instructionSet: String, threads: Int, products: [Product]) {
-        (self.cpu, self.instructionSet, self.threads, self.products) = (cpu, instructionSet, threads, products)
+    public init(cpu: String, instructionSet: String, threads: Int, products: [Product], heads: [Heads] = []) {
+        (self.cpu, self.instructionSet, self.threads, self.products, self.heads) = (cpu, instructionSet, threads, products, heads)
+    }
+
+    enum CodingKeys: String, CodingKey { case cpu, instructionSet, threads, products, heads }
+
+    /// A table without `heads` (written before the heads were timed) leaves them to the rule.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cpu: try c.decode(String.self, forKey: .cpu), instructionSet: try c.decode(String.self, forKey: .instructionSet),
+                  threads: try c.decode(Int.self, forKey: .threads), products: try c.decode([Product].self, forKey: .products),
+                  heads: try c.decodeIfPresent([Heads].self, forKey: .heads) ?? [])
     }
 
     /// A shape farther than this from every measured one with the same transpositions (in
@@ -53,8 +79,8 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
     /// a batch of 32 to one of 128, not from a ViT-Ti product to a ViT-B one in every dimension.
     public static let reach = 2.0
 
-    /// Time ratios within this of 1 decide nothing: on a Zen 3 shared with other machines, one
-    /// tuning run's paired medians of the same product varied by about as much.
+    /// Median time ratios within this of 1 decide nothing: on a Zen 3 shared with other
+    /// machines, one tuning run's paired medians of the same product varied by about as much.
     public static let margin = 0.02
 
     /// The faster backend on the measured product nearest to this one (the same transpositions),
@@ -69,10 +95,40 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         return best?.product.backend
     }
 
+    /// Whether the heads measured nearest to this shape (in octaves of tokens plus head width,
+    /// within `reach`) ran faster fused; nil when none is near or the nearest tied.
+    public func fusesHeads(tokens: Int, headWidth: Int) -> Bool? {
+        func octaves(_ a: Int, _ b: Int) -> Double { abs(log2(Double(max(a, 1))) - log2(Double(max(b, 1)))) }
+        let near = heads.map { (octaves($0.tokens, tokens) + octaves($0.headWidth, headWidth), $0) }.filter { $0.0 <= Self.reach }
+        return near.min { $0.0 < $1.0 }?.1.fused
+    }
+
     /// Whether it was measured where this process runs: the same CPU, level and threads.
     func applies(cpu: String, level: InstructionSet, threads: Int) -> Bool {
         self.cpu == cpu && instructionSet == level.name && self.threads == threads
     }
+}
+
+/// A time ratio from paired repetitions (two codes timed in turn, `siglip-bench`'s
+/// `interleavedMedians`): the median of the per-pair ratios and their quartiles.
+public struct PairedRatio: Codable, Equatable, Sendable {
+    public var median: Double, lower: Double, upper: Double
+
+    public init(median: Double, lower: Double, upper: Double) { (self.median, self.lower, self.upper) = (median, lower, upper) }
+
+    /// true where the ratio is clearly above 1 (the median by more than `GEMMRoutingTable.margin`
+    /// and three quarters of the pairs above 1), false where clearly below, nil otherwise: the
+    /// two codes tied, or the machine's noise was as large as their difference.
+    public var exceedsOne: Bool? {
+        if median > 1 + GEMMRoutingTable.margin && lower > 1 { return true }
+        if median < 1 - GEMMRoutingTable.margin && upper < 1 { return false }
+        return nil
+    }
+
+    /// Positive, finite and in order.
+    var isPossible: Bool { lower.isFinite && upper.isFinite && lower > 0 && lower <= median && median <= upper }
+
+    public var description: String { String(format: "%.3f [%.3f, %.3f]", median, lower, upper) }
 }
 
 /// The routing file: every table measured on this machine (one per level and thread count;
@@ -116,8 +172,11 @@ public struct GEMMRoutingFile: Codable, Equatable, Sendable {
         guard file.version == 1 else { throw fail("version \(file.version) is newer than this build reads (1)") }
         for table in file.tables {
             guard table.threads >= 1 else { throw fail("a table for \(table.threads) threads") }
-            for p in table.products where min(p.m, p.n, p.k) < 1 || !(p.blasOverOurs.isFinite && p.blasOverOurs > 0) {
-                throw fail("an impossible product \(p.m)×\(p.n)×\(p.k) with time ratio \(p.blasOverOurs)")
+            for p in table.products where min(p.m, p.n, p.k) < 1 || !p.blasOverOurs.isPossible {
+                throw fail("an impossible product \(p.m)×\(p.n)×\(p.k) with time ratio \(p.blasOverOurs.description)")
+            }
+            for h in table.heads where min(h.tokens, h.headWidth) < 1 || !h.unfusedOverFused.isPossible {
+                throw fail("impossible heads of \(h.tokens) tokens × \(h.headWidth) with time ratio \(h.unfusedOverFused.description)")
             }
         }
         return file

@@ -68,12 +68,24 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
 }
 
 extension GEMMBackend {
-    /// Whether `SelfAttention` runs each head's forward as one fused kernel
-    /// (`Kernels.attentionHeadForward`) rather than OpenBLAS's two products and the softmax
-    /// between them: with ours selected, at the level it was measured faster at (AVX2 on a
-    /// Zen 3: 5-11% on the 196-token S/16 and B/16 heads, 3-10% on Ti/16-64's 16 tokens in a
-    /// quiet minute; not measured at AVX-512).
-    public func fusesAttentionHeads(level: InstructionSet = .selected) -> Bool {
+    /// Whether `SelfAttention` runs each head's forward and backward as fused kernels
+    /// (`Kernels.attentionHeadForward`, `attentionHeadBackward`) rather than OpenBLAS's products
+    /// and the softmax between them: with ours selected, as this machine's routing table measured
+    /// on the nearest head shape (`GEMMRoutingTable.fusesHeads`), else the built-in rule.
+    public func fusesAttentionHeads(tokens: Int, headWidth: Int, level: InstructionSet = .selected) -> Bool {
+        fusesAttentionHeads(tokens: tokens, headWidth: headWidth, level: level, measured: GEMMRouting.table(level: level))
+    }
+
+    /// As above with the given routing table (nil: the built-in rule alone).
+    public func fusesAttentionHeads(tokens: Int, headWidth: Int, level: InstructionSet, measured: GEMMRoutingTable?) -> Bool {
+        guard self == .vectorKernels, level != .baseline else { return false }
+        return measured?.fusesHeads(tokens: tokens, headWidth: headWidth) ?? fusesAttentionHeadsByRule(level: level)
+    }
+
+    /// The rule without a table: fused at the level it was measured faster at (AVX2 on a Zen 3:
+    /// 5-11% on the 196-token S/16 and B/16 heads, 3-10% on Ti/16-64's 16 tokens in a quiet
+    /// minute; not measured at AVX-512).
+    func fusesAttentionHeadsByRule(level: InstructionSet) -> Bool {
         self == .vectorKernels && level == .avx2
     }
 }

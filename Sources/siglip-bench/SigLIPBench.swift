@@ -236,6 +236,8 @@ struct BenchResult: Codable {
     let mfuOfPeak: Double
     let instructionSet: String
     let gemmBackend: String
+    /// How products were routed between the backends (`GEMMRouting.summary`).
+    let gemmRouting: String
     let cpu: String
     let peakRSSMB: Double
     let stepTimesMS: [Double]
@@ -251,7 +253,7 @@ struct BenchResult: Codable {
         case config, threads, batch, imageSize = "image_size", msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
         case gflops, sgemmGFLOPS = "sgemm_gflops", mfu, peakRSSMB = "peak_rss_mb", stepTimesMS = "step_times_ms"
         case fmaPeakGFLOPS = "fma_peak_gflops", mfuOfPeak = "mfu_of_peak", instructionSet = "instruction_set", gemmBackend = "gemm", cpu
-        case phases
+        case gemmRouting = "gemm_routing", phases
     }
 }
 
@@ -312,7 +314,7 @@ enum BenchCase: String, CaseIterable {
             imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
             fmaPeakGFLOPS: fmaFLOPsPerSecond / 1e9, mfuOfPeak: flops / time.median / fmaFLOPsPerSecond,
-            instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, cpu: CPUModel.name,
+            instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, gemmRouting: GEMMRouting.summary(), cpu: CPUModel.name,
             peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 }, phases: table)
     }
 }

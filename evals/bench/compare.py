@@ -89,7 +89,8 @@ def main() -> None:
                                    env=torch_env))
             print(f"{name} round {r + 1}: ours {ours[-1]['ms_per_step']:.1f} ms/step "
                   f"(sgemm {ours[-1]['sgemm_gflops']:.0f}, FMA peak {ours[-1]['fma_peak_gflops']:.0f} GFLOP/s, "
-                  f"{ours[-1]['instruction_set']}, GEMM {ours[-1]['gemm']}), PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
+                  f"{ours[-1]['instruction_set']}, GEMM {ours[-1]['gemm']}, routing {ours[-1].get('gemm_routing', 'not reported')}), "
+                  f"PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
                   flush=True)
         ratios = [t["ms_per_step"] / o["ms_per_step"] for o, t in zip(ours, theirs)]
         geomean, ci = geometric_mean_ci(ratios)
@@ -114,6 +115,7 @@ def main() -> None:
             pytorch_mfu_of_peak=round(statistics.median(t["gflops"] / o["fma_peak_gflops"] for o, t in zip(ours, theirs)), 3),
             fma_peak_gflops=round(statistics.median(o["fma_peak_gflops"] for o in ours), 1),
             instruction_set=ours[0]["instruction_set"], gemm=ours[0]["gemm"], cpu=ours[0]["cpu"],
+            gemm_routing=ours[0].get("gemm_routing", "not reported"),
             ours_peak_rss_mb=max(o["peak_rss_mb"] for o in ours),
             pytorch_peak_rss_mb=max(t["peak_rss_mb"] for t in theirs),
             torch_version=theirs[0]["torch_version"],
@@ -122,7 +124,7 @@ def main() -> None:
     print()
     if summary:
         s0 = summary[0]
-        print(f"{s0['cpu']}, kernels {s0['instruction_set']}, GEMM {s0['gemm']}, {args.threads} threads, "
+        print(f"{s0['cpu']}, kernels {s0['instruction_set']}, GEMM {s0['gemm']} (routing: {s0['gemm_routing']}), {args.threads} threads, "
               f"PyTorch {s0['torch_version']}; sgemm {s0['sgemm_gflops']:.0f}, FMA peak {s0['fma_peak_gflops']:.0f} GFLOP/s")
     print(f"{'configuration':15s} {'ours ms/step':>13s} {'PyTorch ms/step':>16s} {'speed-up':>9s} {'paired':>7s} "
           f"{'geo-mean [95% CI]':>21s} "

@@ -34,7 +34,8 @@ public struct SelfAttention {
     /// in the output projection's pass). `keyMask`, if given, is added to every query's scores:
     /// [B, N] with 0 for keys to attend to and -inf (or a large negative) for keys to ignore.
     /// `fusedHeads`: each head as one fused kernel, or as OpenBLAS's products and the softmax
-    /// (nil: as `GEMMBackend.fusesAttentionHeads` says for the selected backend and level); the
+    /// (nil: as `GEMMBackend.fusesAttentionHeads` says for the selected backend and level and these
+    /// heads' shape, by this machine's routing table or the built-in rule); the
     /// backward follows the forward's choice.
     public func forward(_ x: Tensor, keyMask: Tensor? = nil, residual: Tensor? = nil, fusedHeads: Bool? = nil,
                         _ ctx: Context) -> (Tensor, Cache) {

@@ -57,7 +57,7 @@ enum KernelThroughput {
     static func gemmRows(_ shapes: GEMMShapes, steps: Int) -> [Row] {
         StepProduct.measure(shapes, steps: steps).flatMap { timed -> [Row] in
             let p = timed.product
-            let routed = GEMMBackend.vectorKernels.computing(p.transA, p.transB, m: p.m, k: p.k, n: p.n)
+            let routed = GEMMBackend.vectorKernels.computing(p.transA, p.transB, m: p.m, k: p.k, n: p.n, epilogue: p.epilogue)
             let flops = 2 * p.m * p.n * p.k
             return [(GEMMBackend.vectorKernels, timed.ours, nil), (.blas, timed.blas, Optional(timed.blasOverOurs.median))].map { backend, seconds, ratio in
                 let name = "GEMM \(p.layer) \(p.pass) \(p.m)×\(p.n)×\(p.k)\(p.epilogue.isEmpty ? "" : " " + p.epilogue) \(backend)"

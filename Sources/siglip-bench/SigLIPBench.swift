@@ -42,7 +42,7 @@ struct SigLIPBench: ParsableCommand {
                                valueName: "list"), transform: { $0.split(separator: ",").map(String.init) })
     var gemmShapes: [String]?
 
-    @Flag(help: "Instead of the model: time every product of the ti16, s16, s16-text and b16 blocks' steps on both GEMM backends, and their attention heads fused and unfused, and write which was faster to this machine's routing file ($SIGLIP_GEMM_ROUTING, else ~/.cache/siglip/gemm-routing.json), which later runs on this CPU, level and thread count follow.")
+    @Flag(help: "Instead of the model: time every product of the ti16, s16, s16-text and b16 blocks' steps on both GEMM backends, and their attention heads fused and unfused, and write which was faster to this machine's routing file ($SIGLIP_GEMM_ROUTING, else $XDG_CACHE_HOME/siglip/gemm-routing.json, else ~/.cache/siglip/gemm-routing.json), which later runs on this CPU, level and thread count follow.")
     var tuneGemm = false
 
     @Flag(help: "Under mpirun -np K: check the sigmoid loss over K ranks against one process, then time a ring exchange of embeddings and the gradient all-reduce.")
@@ -96,7 +96,9 @@ struct SigLIPBench: ParsableCommand {
             return
         }
         if tuneGemm {
-            guard let url = GEMMRouting.path else { throw ValidationError("SIGLIP_GEMM_ROUTING=off: there is no routing file to write") }
+            guard let url = GEMMRouting.path else {
+                throw ValidationError("no routing file to write: SIGLIP_GEMM_ROUTING is off, or neither it, XDG_CACHE_HOME nor HOME is set")
+            }
             guard InstructionSet.selected != .baseline else {
                 throw ValidationError("at the baseline level every product goes to OpenBLAS: there is nothing to tune")
             }
@@ -191,8 +193,9 @@ func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (med
         }
     }
     let paired = times.map { t -> PairedRatio in
-        let ratios = zip(t, times[0]).map { $0 / $1 }.sorted()
-        return PairedRatio(median: ratios[ratios.count / 2], lower: ratios[ratios.count / 4], upper: ratios[(3 * ratios.count) / 4])
+        let r = zip(t, times[0]).map { $0 / $1 }.sorted(), n = r.count
+        // Order statistics taken alike from both ends, so that neither side of 1 is favoured.
+        return PairedRatio(median: (r[(n - 1) / 2] + r[n / 2]) / 2, lower: r[n / 4], upper: r[n - 1 - n / 4])
     }
     return (times.map(median), paired.map(\.median), paired)
 }

@@ -3,12 +3,12 @@ import Foundation
 @testable import SigLIPCore
 import Testing
 
-/// A machine's measured GEMM routing (`siglip-bench --tune-gemm`): the nearest measured product
-/// decides, shapes out of reach fall back to the built-in rule, and the file is refused with its
-/// name when it is not one.
 /// A paired ratio whose pairs all gave `x`.
 private func r(_ x: Double) -> PairedRatio { PairedRatio(median: x, lower: x, upper: x) }
 
+/// A machine's measured GEMM routing (`siglip-bench --tune-gemm`): the nearest measured product
+/// decides, shapes out of reach fall back to the built-in rule, and the file is refused with its
+/// name when it is not one.
 @Suite("GEMM routing table") struct GEMMRoutingTableTests {
     typealias Product = GEMMRoutingTable.Product
 
@@ -25,35 +25,39 @@ private func r(_ x: Double) -> PairedRatio { PairedRatio(median: x, lower: x, up
 
     @Test func theNearestMeasuredProductWithTheSameTranspositionsDecides() {
         let t = Self.table
-        #expect(t.backend(.none, .transposed, m: 6272, n: 1152, k: 384) == .vectorKernels)
-        #expect(t.backend(.none, .transposed, m: 12544, n: 1152, k: 384) == .vectorKernels, "one octave away in m")
-        #expect(t.backend(.none, .transposed, m: 1024, n: 768, k: 192) == .blas)
+        #expect(t.backend(.none, .transposed, m: 6272, n: 1152, k: 384, epilogue: "+bias") == .vectorKernels)
+        #expect(t.backend(.none, .transposed, m: 12544, n: 1152, k: 384, epilogue: "+bias") == .vectorKernels, "one octave away in m")
+        #expect(t.backend(.none, .transposed, m: 1024, n: 768, k: 192, epilogue: "+bias +GELU") == .blas)
         // 1 octave from the Ti product, 3.2 from the S/16 one.
-        #expect(t.backend(.none, .transposed, m: 2048, n: 768, k: 192) == .blas)
-        #expect(t.backend(.transposed, .none, m: 1152, n: 384, k: 6272) == nil, "a tie (ratio 1) decides nothing")
-        #expect(t.backend(.none, .none, m: 6272, n: 1152, k: 384) == nil, "no product measured with these transpositions")
-        #expect(t.backend(.none, .transposed, m: 64, n: 64, k: 64) == nil, "out of reach of every measured product")
-        #expect(t.backend(.none, .transposed, m: 6272 * 4, n: 1152 * 2, k: 384) == nil, "three octaves away")
+        #expect(t.backend(.none, .transposed, m: 2048, n: 768, k: 192, epilogue: "+bias +GELU") == .blas)
+        #expect(t.backend(.transposed, .none, m: 1152, n: 384, k: 6272, epilogue: "β=1") == nil, "a tie (ratio 1) decides nothing")
+        #expect(t.backend(.none, .none, m: 6272, n: 1152, k: 384, epilogue: "+bias") == nil, "no product measured with these transpositions")
+        #expect(t.backend(.none, .transposed, m: 64, n: 64, k: 64, epilogue: "+bias") == nil, "out of reach of every measured product")
+        #expect(t.backend(.none, .transposed, m: 6272, n: 1152, k: 384, epilogue: "+bias +residual") == nil,
+                "no product measured with these extras")
+        #expect(t.backend(.none, .transposed, m: 6272 * 4, n: 1152 * 2, k: 384, epilogue: "+bias") == nil, "three octaves away")
     }
 
     @Test func ourDriverSelectedFollowsTheTableThenTheBuiltInRule() {
         let own = GEMMBackend.vectorKernels
         var slower = Self.table
         slower.products[0].blasOverOurs = r(0.9)   // OpenBLAS measured faster where the rule gives ours the product
-        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: nil) == .vectorKernels)
-        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: slower) == .blas)
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .avx2, measured: nil) == .vectorKernels)
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .avx2, measured: slower) == .blas)
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: slower) == .vectorKernels,
+                "a plain product learns nothing from one with a bias: the rule")
         #expect(own.computing(.none, .transposed, m: 8192, k: 64, n: 64, level: .avx2, measured: slower) == .vectorKernels,
                 "out of reach: the rule (M ≥ 4,096 at AVX2)")
         var faster = Self.table
         faster.products[2].blasOverOurs = r(1.2)   // ours measured faster on a weight gradient: the table may give it ours
-        #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, level: .avx2, measured: faster) == .vectorKernels)
-        #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, level: .avx2, measured: Self.table) == .blas,
+        #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, epilogue: "β=1", level: .avx2, measured: faster) == .vectorKernels)
+        #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, epilogue: "β=1", level: .avx2, measured: Self.table) == .blas,
                 "a tie: the rule (a transposed A stays with OpenBLAS)")
         var tie = Self.table
         tie.products[0].blasOverOurs = r(0.99)   // within the margin: the rule gives ours the tall product
-        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: tie) == .vectorKernels)
-        #expect(GEMMBackend.blas.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .avx2, measured: Self.table) == .blas)
-        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, level: .baseline, measured: Self.table) == .blas,
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .avx2, measured: tie) == .vectorKernels)
+        #expect(GEMMBackend.blas.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .avx2, measured: Self.table) == .blas)
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .baseline, measured: Self.table) == .blas,
                 "no driver at the baseline level")
     }
 
@@ -123,7 +127,7 @@ private func r(_ x: Double) -> PairedRatio { PairedRatio(median: x, lower: x, up
             (#"{"tables": []}"#, "no key 'format'"),
             (good.replacingOccurrences(of: #""m":6272"#, with: #""m":"many""#), "expected Int at tables.0.products.0.m"),
             (good.replacingOccurrences(of: "siglip-gemm-routing", with: "something-else"), "format is 'something-else'"),
-            (good.replacingOccurrences(of: #""version":1"#, with: #""version":2"#), "version 2"),
+            (good.replacingOccurrences(of: #""version":1"#, with: #""version":2"#), "version 2, where this build reads version 1"),
             (good.replacingOccurrences(of: #""m":6272"#, with: #""m":0"#), "impossible product 0×1152×384"),
             (good.replacingOccurrences(of: #""lower":1.05"#, with: #""lower":1.2"#), "impossible product 6272×1152×384 with time ratio 1.050 [1.200, 1.050]"),
             (good.replacingOccurrences(of: #""median":0.8"#, with: #""median":-1"#), "impossible product"),

@@ -16,12 +16,18 @@ public enum Commands {
         public let stderr: String
     }
 
+    /// The environment every command under test runs with: this process's, without a machine's
+    /// GEMM routing table (a user's ~/.cache/siglip/gemm-routing.json would choose code paths
+    /// by machine, and a bad one would add a warning to standard error).
+    public static let environment: [String: String] = ProcessInfo.processInfo.environment.merging(["SIGLIP_GEMM_ROUTING": "off"]) { $1 }
+
     /// Runs a built command with `arguments` in the repository root, to its end.
     public static func run(_ command: String, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = products.appendingPathComponent(command)
         process.arguments = arguments
         process.currentDirectoryURL = repository
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -70,6 +76,7 @@ extension Commands {
         process.arguments = ["-c", "ulimit -v \(memoryMiB * 1024); \(shellSetup)\nexec \"$0\" \"$@\"",
                              launcher.first ?? program] + launcher.dropFirst() + (launcher.isEmpty ? [] : [program]) + arguments
         process.currentDirectoryURL = repository
+        process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         let done = DispatchSemaphore(value: 0)

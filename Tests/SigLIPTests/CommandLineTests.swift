@@ -77,6 +77,7 @@ import Testing
         process.arguments = options + ["--output", killed.path]
         process.currentDirectoryURL = Self.repository
         process.standardOutput = FileHandle.nullDevice
+        process.environment = Commands.environment
         process.standardError = FileHandle.nullDevice
         try process.run()
         let metrics = RunDirectory(killed).metricsFile

@@ -148,6 +148,7 @@ struct DataParallelTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = Commands.mpirun(2) + [Commands.products.appendingPathComponent("siglip-train").path] + arguments
         process.currentDirectoryURL = Commands.repository
+        process.environment = Commands.environment
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()

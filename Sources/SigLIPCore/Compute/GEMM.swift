@@ -20,8 +20,8 @@ public enum Transpose {
 /// same values as `Kernels.geluBackward` with `.overwrite` on C: the gradient through the MLP's
 /// activation in the pass of the product that produces it.
 ///
-/// Computed by `GEMMBackend.selected` on the compute pool's threads (one thread for a
-/// product too small to split).
+/// Computed on the compute pool's threads (one thread for a product too small to split) by the
+/// backend that `GEMMBackend.selected.computing` gives this product.
 public func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -30,9 +30,10 @@ public func gemm(
     geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
 ) {
     let backend = GEMMBackend.selected
+    let epilogue = { gemmEpilogue(beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil) }
     PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k),
-                       detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n), m: m, n: n, k: k, beta: beta,
-                                          bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil)) {
+                       detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue()), m: m, n: n, k: k,
+                                          beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil)) {
         gemm(on: backend, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
              geluSlopeAt: geluSlopeAt)
@@ -79,7 +80,8 @@ func gemm(
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
-    switch routed ? backend.computing(transA, transB, m: m, k: k, n: n) : backend {
+    let epilogue = { gemmEpilogue(beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil) }
+    switch routed ? backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue()) : backend {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,

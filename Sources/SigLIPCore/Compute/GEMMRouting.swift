@@ -17,7 +17,7 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         public var transposedA: Bool
         public var transposedB: Bool
         public var m: Int, n: Int, k: Int
-        /// What the step adds in the product's pass, for the reader: e.g. "+bias +GELU", "β=1".
+        /// What the step adds in the product's pass (`gemmEpilogue`): e.g. "+bias +GELU", "β=1".
         public var epilogue: String
         /// OpenBLAS's time over ours in paired runs: above 1 where ours is faster.
         public var blasOverOurs: PairedRatio
@@ -83,12 +83,15 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
     /// machines, one tuning run's paired medians of the same product varied by about as much.
     public static let margin = 0.02
 
-    /// The faster backend on the measured product nearest to this one (the same transpositions),
-    /// or nil when none is within `reach` or the nearest was a tie. Equal distances go to the
-    /// product measured first.
-    public func backend(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int) -> GEMMBackend? {
+    /// The faster backend on the measured product nearest to this one with the same
+    /// transpositions and the same extras (`gemmEpilogue`: what our driver fuses is part of what
+    /// was measured, so a product with a bias alone learns nothing from one that also added a
+    /// residual), or nil when none is within `reach` or the nearest was a tie. Equal distances go
+    /// to the product measured first.
+    public func backend(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, epilogue: String) -> GEMMBackend? {
         var best: (distance: Double, product: Product)?
-        for product in products where product.transposedA == (transA == .transposed) && product.transposedB == (transB == .transposed) {
+        for product in products where product.transposedA == (transA == .transposed) && product.transposedB == (transB == .transposed)
+            && product.epilogue == epilogue {
             let distance = product.distance(m: m, n: n, k: k)
             if distance <= Self.reach, distance < (best?.distance ?? .infinity) { best = (distance, product) }
         }
@@ -155,7 +158,7 @@ public struct GEMMRoutingFile: Codable, Equatable, Sendable {
     }
 
     /// Reads `url`; nil when there is no such file. A file that cannot be read, is not JSON of
-    /// this format and version, or holds an impossible product (a dimension below 1, a ratio
+    /// this format and version (1), or holds an impossible product (a dimension below 1, a ratio
     /// that is not a positive number) throws `SigLIPError` naming it.
     public static func read(_ url: URL) throws -> GEMMRoutingFile? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
@@ -169,7 +172,7 @@ public struct GEMMRoutingFile: Codable, Equatable, Sendable {
             throw fail("not a GEMM routing file (siglip-bench --tune-gemm writes them): \(Self.explain(error))")
         }
         guard file.format == formatName else { throw fail("format is '\(file.format)', not '\(formatName)'") }
-        guard file.version == 1 else { throw fail("version \(file.version) is newer than this build reads (1)") }
+        guard file.version == 1 else { throw fail("version \(file.version), where this build reads version 1") }
         for table in file.tables {
             guard table.threads >= 1 else { throw fail("a table for \(table.threads) threads") }
             for p in table.products where min(p.m, p.n, p.k) < 1 || !p.blasOverOurs.isPossible {

@@ -33,16 +33,18 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// The backend that computes an `[m, k] · [k, n]` product when `self` is selected: with ours
     /// selected, the one measured faster on the nearest product of this machine's routing table
     /// (`GEMMRouting.table`, written by `siglip-bench --tune-gemm`), else the built-in rule.
-    public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int,
+    /// `epilogue`: what the product's pass adds (`gemmEpilogue`), matched against the table's.
+    public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, epilogue: @autoclosure () -> String = "",
                           level: InstructionSet = .selected) -> GEMMBackend {
-        computing(transA, transB, m: m, k: k, n: n, level: level, measured: GEMMRouting.table(level: level))
+        computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue(), level: level, measured: GEMMRouting.table(level: level))
     }
 
     /// As above with the given routing table (nil: the built-in rule alone).
-    public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, level: InstructionSet,
-                          measured: GEMMRoutingTable?) -> GEMMBackend {
+    public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, epilogue: @autoclosure () -> String = "",
+                          level: InstructionSet, measured: GEMMRoutingTable?) -> GEMMBackend {
         guard self == .vectorKernels, level != .baseline else { return .blas }
-        return measured?.backend(transA, transB, m: m, n: n, k: k) ?? builtInRule(transA, m: m, k: k, n: n, level: level)
+        return measured?.backend(transA, transB, m: m, n: n, k: k, epilogue: epilogue())
+            ?? builtInRule(transA, m: m, k: k, n: n, level: level)
     }
 
     /// The rule for machines without a routing table, measured per level (README "Speed"). Ours
@@ -85,17 +87,15 @@ extension GEMMBackend {
     /// The rule without a table: fused at the level it was measured faster at (AVX2 on a Zen 3:
     /// 5-11% on the 196-token S/16 and B/16 heads, 3-10% on Ti/16-64's 16 tokens in a quiet
     /// minute; not measured at AVX-512).
-    func fusesAttentionHeadsByRule(level: InstructionSet) -> Bool {
-        self == .vectorKernels && level == .avx2
-    }
+    func fusesAttentionHeadsByRule(level: InstructionSet) -> Bool { level == .avx2 }
 }
 
 /// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias + addend`, then GELU's slope
 /// or GELU if asked (see `gemm`), on `threads` threads.
 enum VectorGEMM {
-    /// The largest op(B), in floats (1 MB), that `GEMMBackend` gives to this driver at AVX-512.
+    /// The largest op(B), in floats (1 MB), that the built-in rule gives to this driver at AVX-512.
     static let largestSharedB = 1 << 18
-    /// The fewest rows of C that `GEMMBackend` gives to this driver at AVX2.
+    /// The fewest rows of C that the built-in rule gives to this driver at AVX2.
     static let shortestAVX2 = 4096
 
     static func run(

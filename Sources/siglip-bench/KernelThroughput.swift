@@ -144,7 +144,7 @@ enum KernelThroughput {
         result.append(Row(name: "heads backward, OpenBLAS products + softmax backward, \(label)", elements: 0, bytes: 0,
                           seconds: backward.medians[0], flops: 4 * flops))
         result.append(Row(name: "heads backward fused (dO·Vᵀ, softmax, dS·K, Pᵀ·dO, dSᵀ·Q), \(label)", elements: 0, bytes: 0,
-                          seconds: backward.medians[1], flops: 4 * flops, pairedRatio: backward.ratios[1]))
+                          seconds: backward.medians[1], flops: 4 * flops, pairedRatio: backward.paired[1].median))
         return result
     }
 

@@ -182,7 +182,7 @@ func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
 /// all of them see the same minutes of a busy machine, and the median over the repetitions of
 /// each body's time divided by the first body's (a paired ratio: steadier than the ratio of
 /// the medians when the machine's speed drifts), with its quartiles.
-func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (medians: [Double], ratios: [Double], paired: [PairedRatio]) {
+func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (medians: [Double], paired: [PairedRatio]) {
     for _ in 0..<warmup { for body in bodies { body() } }
     var times = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<max(steps, 1) {
@@ -197,7 +197,7 @@ func interleavedMedians(steps: Int, warmup: Int, _ bodies: [() -> Void]) -> (med
         // Order statistics taken alike from both ends, so that neither side of 1 is favoured.
         return PairedRatio(median: (r[(n - 1) / 2] + r[n / 2]) / 2, lower: r[n / 4], upper: r[n - 1 - n / 4])
     }
-    return (times.map(median), paired.map(\.median), paired)
+    return (times.map(median), paired)
 }
 
 /// sgemm throughput on 2048³ products (median of 9 after 3 warm-ups), FLOP/s: OpenBLAS's,

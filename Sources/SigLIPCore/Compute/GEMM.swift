@@ -33,7 +33,7 @@ public func gemm(
     let epilogue = { gemmEpilogue(beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil) }
     PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k),
                        detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue()), m: m, n: n, k: k,
-                                          beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil)) {
+                                          epilogue: epilogue())) {
         gemm(on: backend, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
              geluSlopeAt: geluSlopeAt)
@@ -42,10 +42,8 @@ public func gemm(
 
 /// A product's line in `siglip-bench --phases`: its shape, the backend that computes it and
 /// what its pass adds, e.g. "6272×1536×384 own +bias +GELU".
-func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, beta: Float, bias: Bool, addend: Bool, gelu: Bool,
-                slope: Bool) -> String {
-    (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own", gemmEpilogue(beta: beta, bias: bias, addend: addend, gelu: gelu, slope: slope)])
-        .filter { !$0.isEmpty }.joined(separator: " ")
+func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, epilogue: String) -> String {
+    (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own", epilogue]).filter { !$0.isEmpty }.joined(separator: " ")
 }
 
 /// What a product's pass adds beside alpha·op(A)·op(B), as `gemm`'s arguments say: e.g. "β=1",

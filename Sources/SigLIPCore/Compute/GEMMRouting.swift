@@ -31,10 +31,7 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         public var backend: GEMMBackend? { blasOverOurs.exceedsOne.map { $0 ? .vectorKernels : .blas } }
 
         /// Octaves between this shape and another, summed over m, n and k.
-        func distance(m: Int, n: Int, k: Int) -> Double {
-            func octaves(_ a: Int, _ b: Int) -> Double { abs(log2(Double(max(a, 1))) - log2(Double(max(b, 1)))) }
-            return octaves(self.m, m) + octaves(self.n, n) + octaves(self.k, k)
-        }
+        func distance(m: Int, n: Int, k: Int) -> Double { octaves(self.m, m) + octaves(self.n, n) + octaves(self.k, k) }
     }
 
     /// The attention heads of one shape, forward and backward, timed as fused kernels and as
@@ -101,7 +98,6 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
     /// Whether the heads measured nearest to this shape (in octaves of tokens plus head width,
     /// within `reach`) ran faster fused; nil when none is near or the nearest tied.
     public func fusesHeads(tokens: Int, headWidth: Int) -> Bool? {
-        func octaves(_ a: Int, _ b: Int) -> Double { abs(log2(Double(max(a, 1))) - log2(Double(max(b, 1)))) }
         let near = heads.map { (octaves($0.tokens, tokens) + octaves($0.headWidth, headWidth), $0) }.filter { $0.0 <= Self.reach }
         return near.min { $0.0 < $1.0 }?.1.fused
     }
@@ -111,6 +107,9 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         self.cpu == cpu && instructionSet == level.name && self.threads == threads
     }
 }
+
+/// How many octaves (doublings) apart two sizes are: the measure of `GEMMRoutingTable.reach`.
+private func octaves(_ a: Int, _ b: Int) -> Double { abs(log2(Double(max(a, 1))) - log2(Double(max(b, 1)))) }
 
 /// A time ratio from paired repetitions (two codes timed in turn, `siglip-bench`'s
 /// `interleavedMedians`): the median of the per-pair ratios and their quartiles.

@@ -65,6 +65,8 @@ struct SigLIPStudy: ParsableCommand {
                     // The report follows every finished run, so the results README is always current.
                     let report = (try? StudyReport.write(runner: runner, planPath: plan)) ?? []
                     if commit { try? Self.gitCommit([file] + report, message: "\(runner.plan.name): \(run.name) (\(run.phase))") }
+                case .training(_, .computeChanged(_, let changes)):
+                    print("  resumed on another setup (\(changes.joined(separator: ", "))): not bit for bit as an uninterrupted run")
                 case .notice(_, .skippedSample(let name, let reason)):
                     writeStandardError("  skipped \(name): \(reason)\n")
                 default:

@@ -31,6 +31,7 @@ struct TrainingJob {
                       + (options.adapter != .none ? ", \(options.adapter) adapters" : "")
                       + "; batch \(options.batchSize)" + (ranks > 1 ? " over \(ranks) ranks" : "") + ", \(steps) steps, \(scientific(perExample)) training FLOPs per example")
                 print(parameters)
+                print("compute: \(ComputeSetup.current)")
                 if let resumedAt { print("resuming at step \(resumedAt)") }
                 if let match { print("compute matched: \(match.summary)") }
             case .step(let r):
@@ -60,6 +61,9 @@ struct TrainingJob {
             case .checkpointDamaged(let damaged, let problem, let used):
                 writeStandardError("warning: the newest checkpoint \(shown(damaged.path)) is damaged (\(problem)); "
                                    + "resuming from \(shown(used.path))\n")
+            case .computeChanged(let checkpoint, let changes):
+                writeStandardError("warning: \(shown(checkpoint.path)) was computed on another setup (\(changes.joined(separator: ", "))); "
+                                   + "the run continues correctly, but its figures will not match an uninterrupted run bit for bit\n")
             }
         }, onNotice: { notice in
             switch notice {

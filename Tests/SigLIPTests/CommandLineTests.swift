@@ -51,6 +51,11 @@ import Testing
 
         let resumed = try Self.run("siglip-train", ["--resume", "--output", output.path])
         #expect(resumed.status == 0, "resuming with only --output uses the run's own options: \(resumed.stderr)")
+        #expect(first.stdout.contains("compute: \(CPUModel.name), ") && resumed.stderr.isEmpty, "\(first.stdout)\n\(resumed.stderr)")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let moreThreads = try Self.run("siglip-train", ["--resume", "--threads", "\(cores + 1)", "--output", output.path])
+        #expect(moreThreads.status == 0 && moreThreads.stderr.contains("was computed on another setup (threads \(cores) → \(cores + 1))"),
+                "a resume on other threads says so: \(moreThreads.stderr)")
         let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
         #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")
         let otherModel = try Self.run("siglip-train", ["--config", config.path, "--depth", "2", "--resume", "--output", output.path])

@@ -125,6 +125,34 @@ func temporaryRun() -> URL {
         #expect(strip(a) == strip(b))
     }
 
+    /// A checkpoint records how its steps were computed (`ComputeSetup`). Resumed on the same
+    /// setup, or from a checkpoint written before the setup was recorded, the run says nothing;
+    /// resumed from one computed with other threads, it names the change and goes on. The run's
+    /// summary names the setup of its last stretch.
+    @Test(arguments: ["same", "unrecorded", "other threads"])
+    func resumeOnAnotherComputeSetupIsReported(_ edit: String) throws {
+        let run = temporaryRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let options = tinyOptions(output: run)
+        #expect(throws: SyntheticBatches.Killed.self) { try makeTrainer(options, failAt: 6).train(resume: false) }
+        let file = try #require(RunDirectory(run).latestCheckpoint).appendingPathComponent(RunDirectory.stateFile)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        var compute = try #require(object["compute"] as? [String: Any], "a checkpoint records its compute setup")
+        #expect(compute["threads"] as? Int == ComputeThreads.current)
+        switch edit {
+        case "unrecorded": object["compute"] = nil
+        case "other threads": compute["threads"] = ComputeThreads.current + 1; object["compute"] = compute
+        default: break
+        }
+        try JSONSerialization.data(withJSONObject: object).write(to: file)
+        var reported: [[String]] = []
+        let summary = try makeTrainer(options, events: { event in
+            if case .computeChanged(_, let changes) = event { reported.append(changes) }
+        }).train(resume: true)
+        #expect(reported == (edit == "other threads" ? [["threads \(ComputeThreads.current + 1) → \(ComputeThreads.current)"]] : []))
+        #expect(summary.compute == ComputeSetup.current)
+    }
+
     /// A damaged newest checkpoint (each way a trainer state can be wrong, and a truncated
     /// weights file) is reported, the one before it is used, and the resumed run still matches
     /// the uninterrupted one bit for bit.

@@ -10,26 +10,6 @@ import SigLIPTraining
 /// training and wall seconds, the machine, summary figures, the held-out pairs' validation
 /// loss, and the training curve (loss every few steps, every periodic dev evaluation).
 enum StudyResultFile {
-    struct Machine: Codable {
-        var cpu: String
-        var cores: Int
-        var instructionSet: String
-
-        enum CodingKeys: String, CodingKey { case cpu, cores, instructionSet = "instruction_set" }
-
-        static var current: Machine {
-            let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-            func field(_ name: String) -> String? {
-                info.split(separator: "\n").first { $0.hasPrefix(name) && $0.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }.first == ":" }
-                    .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
-            }
-            let model = (field("model name") ?? "unknown")
-                + (field("cpu family").map { family in " (family \(family), model \(field("model") ?? "?"))" } ?? "")
-            return Machine(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
-                           instructionSet: InstructionSet.selected.description)
-        }
-    }
-
     struct Curve: Codable {
         /// [step, examples, training FLOPs, loss], at most about 150 points.
         var steps: [[Double]]
@@ -44,7 +24,7 @@ enum StudyResultFile {
         var examples: Int
         var trainingSeconds: Double
         var wallSeconds: Double
-        var machine: Machine
+        var machine: ComputeSetup
         var evaluatedRounds: [Int]
         var figures: [StudyEvaluation.Figure]
         var validationLoss: [String: [String: Double]]
@@ -67,7 +47,7 @@ enum StudyResultFile {
         let record = StudyRun(name: run.name, arm: run.arm, seed: run.seed, trainingFLOPs: summary.flops, outcomes: evaluation.outcomes)
         let extras = Extras(phase: run.phase, learningRate: run.learningRate, budget: run.budget, steps: summary.steps,
                             examples: summary.examples, trainingSeconds: summary.seconds, wallSeconds: wallSeconds,
-                            machine: .current, evaluatedRounds: Array(Set(evaluation.outcomes.map(\.rounds))).sorted(),
+                            machine: summary.compute ?? .current, evaluatedRounds: Array(Set(evaluation.outcomes.map(\.rounds))).sorted(),
                             figures: evaluation.figures, validationLoss: evaluation.validationLoss, curve: curve)
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -90,5 +70,7 @@ enum StudyResultFile {
         var examples: Int
         var flops: Double
         var seconds: Double
+        /// How the run's last stretch was computed (summaries written before it was recorded lack it).
+        var compute: ComputeSetup?
     }
 }

@@ -64,6 +64,9 @@ public enum TrainingEvent {
     case checkpoint(URL)
     /// `--resume` found the newest checkpoint damaged and continues from an older complete one.
     case checkpointDamaged(URL, problem: String, resumingFrom: URL)
+    /// `--resume` continues a checkpoint computed on another setup (`ComputeSetup.changes`, e.g.
+    /// "threads 2 → 1"): the run goes on correctly, but not bit for bit as an uninterrupted one.
+    case computeChanged(URL, changes: [String])
 }
 
 /// The end of a run.
@@ -75,6 +78,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var seconds: Double
     public var skippedFiles: Int
     public var computeMatch: String?
+    /// How this process computed the run's last stretch (since its start or its last resume).
+    public var compute: ComputeSetup
     public var evaluations: [EvaluationRecord]
     public var checkpoint: String
     public var metrics: String
@@ -188,6 +193,7 @@ public final class Trainer {
     /// Runs to the end of the budget. With `resume`, continues from the run's latest checkpoint.
     public func train(resume: Bool) throws -> TrainingSummary {
         let started = Date()
+        let compute = ComputeSetup.current
         var state = TrainerState(step: 0, examplesSeen: 0, flopsSpent: 0, dataPosition: Data(),
                                  generator: SeededGenerator(seed: options.seed ^ Trainer.roundsStreamSalt),
                                  optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)
@@ -208,6 +214,11 @@ public final class Trainer {
         onEvent(.started(totalSteps: state.totalSteps, resumedAt: resume ? state.step : nil,
                          flopsPerExample: flopsPerExample, computeMatch: computeMatch,
                          parameters: ParameterReport(model.parameters)))
+        if isLeader, let lastCheckpoint, let saved = state.compute {
+            let changes = compute.changes(from: saved)
+            if !changes.isEmpty { onEvent(.computeChanged(lastCheckpoint, changes: changes)) }
+        }
+        state.compute = compute
 
         let step = TrainingStep(model: model, optimizer: optimizer)
         var lastLoss = Float.nan
@@ -266,7 +277,7 @@ public final class Trainer {
         let summary = TrainingSummary(
             steps: state.step, examples: state.examplesSeen, flops: state.flopsSpent, finalLoss: lastLoss,
             seconds: Date().timeIntervalSince(started), skippedFiles: state.skippedFiles, computeMatch: computeMatch?.summary,
-            evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
+            compute: compute, evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
         return summary
     }
 

@@ -18,6 +18,9 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var evaluations: [EvaluationRecord]
     /// Budget in steps the run was started with (resuming keeps it).
     public var totalSteps: Int
+    /// How the steps up to this checkpoint were computed (nil in checkpoints written before it
+    /// was recorded): a run resumed on another setup says so, as its sums round differently.
+    public var compute: ComputeSetup?
 
     /// Every field, against the others and the run's batch size: a state that does not add up
     /// is damaged, and resuming from it would continue a different run. Throws `SigLIPError`

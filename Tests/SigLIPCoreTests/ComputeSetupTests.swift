@@ -1,0 +1,39 @@
+import Foundation
+import SigLIPCore
+import Testing
+
+/// What a run's sums depend on (`ComputeSetup`): the fields whose change breaks bit-for-bit
+/// resumption are named, the core count is not, and the record reads back as written.
+@Suite("Compute setup") struct ComputeSetupTests {
+    static let zen3 = ComputeSetup(cpu: "AMD EPYC (family 25, model 1)", cores: 2, instructionSet: "AVX2+FMA", threads: 2,
+                                   blasKernels: "Zen", gemmRouting: "built-in rule")
+
+    @Test func changesNameEveryFieldThatChangesTheSums() {
+        var other = Self.zen3
+        #expect(other.changes(from: Self.zen3).isEmpty)
+        other.cores = 64
+        #expect(other.changes(from: Self.zen3).isEmpty, "more cores, the same threads: the same sums")
+        other.threads = 1
+        #expect(other.changes(from: Self.zen3) == ["threads 2 → 1"])
+        other = ComputeSetup(cpu: "Intel Xeon (family 6, model 143)", cores: 2, instructionSet: "AVX-512", threads: 2,
+                             blasKernels: "SkylakeX", gemmRouting: "measured, 48 products (/tmp/r.json)")
+        #expect(other.changes(from: Self.zen3) == [
+            "CPU AMD EPYC (family 25, model 1) → Intel Xeon (family 6, model 143)", "instruction set AVX2+FMA → AVX-512",
+            "OpenBLAS kernels Zen → SkylakeX", "GEMM routing built-in rule → measured, 48 products (/tmp/r.json)",
+        ])
+    }
+
+    @Test func roundTripsThroughJSONWithSnakeCaseKeys() throws {
+        let data = try JSONEncoder().encode(Self.zen3)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(object.keys) == ["cpu", "cores", "instruction_set", "threads", "blas_kernels", "gemm_routing"])
+        #expect(try JSONDecoder().decode(ComputeSetup.self, from: data) == Self.zen3)
+        #expect(Self.zen3.description == "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in rule")
+    }
+
+    @Test func theCurrentSetupIsThisProcesssOne() {
+        let now = ComputeSetup.current
+        #expect(now.cpu == CPUModel.name && now.threads == ComputeThreads.current)
+        #expect(now.instructionSet == InstructionSet.selected.description && now.gemmRouting == GEMMRouting.summary())
+    }
+}

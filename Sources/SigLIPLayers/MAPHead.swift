@@ -50,13 +50,15 @@ public struct MAPHead {
         let kv = keyValue.forward(x, ctx)
         let probs = ctx.arena.tensor([b, h, n])
         let context = ctx.arena.tensor([b, d])
-        for bi in 0..<b {
-            for hi in 0..<h {
-                let k = kv.data + bi * n * 2 * d + hi * dh, v = k + d
-                let p = probs.data + (bi * h + hi) * n
-                gemm(.none, .transposed, m: 1, n: n, k: dh, alpha: scale, a: q.data + hi * dh, lda: d, b: k, ldb: 2 * d, c: p, ldc: n)
-                Kernels.softmaxRows(p, rows: 1, columns: n)
-                gemm(.none, .none, m: 1, n: dh, k: n, a: p, lda: n, b: v, ldb: 2 * d, c: context.data + bi * d + hi * dh, ldc: d)
+        PhaseClock.measure(.attentionForward, flops: Double(b * h) * 4 * Double(n * dh)) {
+            for bi in 0..<b {
+                for hi in 0..<h {
+                    let k = kv.data + bi * n * 2 * d + hi * dh, v = k + d
+                    let p = probs.data + (bi * h + hi) * n
+                    gemm(.none, .transposed, m: 1, n: n, k: dh, alpha: scale, a: q.data + hi * dh, lda: d, b: k, ldb: 2 * d, c: p, ldc: n)
+                    Kernels.softmaxRows(p, rows: 1, columns: n)
+                    gemm(.none, .none, m: 1, n: dh, k: n, a: p, lda: n, b: v, ldb: 2 * d, c: context.data + bi * d + hi * dh, ldc: d)
+                }
             }
         }
         let attended = out.forward(context, ctx)
@@ -79,19 +81,21 @@ public struct MAPHead {
         let dContext = ctx.arena.tensor([b, d])
         out.backward(dAttended, input: cache.context, into: dContext, .overwrite, ctx)
         let dq = ctx.arena.zeros([1, d]), dkv = ctx.arena.zeros([b, n, 2 * d]), dp = ctx.arena.tensor([n])
-        for bi in 0..<b {
-            for hi in 0..<h {
-                let k = cache.keyValue.data + bi * n * 2 * d + hi * dh, v = k + d
-                let dk = dkv.data + bi * n * 2 * d + hi * dh, dv = dk + d
-                let p = cache.probabilities.data + (bi * h + hi) * n
-                let dO = dContext.data + bi * d + hi * dh
-                gemm(.none, .transposed, m: 1, n: n, k: dh, a: dO, lda: d, b: v, ldb: 2 * d, c: dp.data, ldc: n)      // dP = dO · Vᵀ
-                gemm(.transposed, .none, m: n, n: dh, k: 1, a: p, lda: n, b: dO, ldb: d, beta: 1, c: dv, ldc: 2 * d)  // dV += pᵀ dO
-                Kernels.softmaxBackwardRows(dp.data, p: p, rows: 1, columns: n)
-                gemm(.none, .none, m: 1, n: dh, k: n, alpha: scale, a: dp.data, lda: n, b: k, ldb: 2 * d, beta: 1,
-                     c: dq.data + hi * dh, ldc: d)                                                                       // dq += s dS · K
-                gemm(.transposed, .none, m: n, n: dh, k: 1, alpha: scale, a: dp.data, lda: n, b: cache.query.data + hi * dh,
-                     ldb: d, beta: 1, c: dk, ldc: 2 * d)                                                                 // dK += s dSᵀ q
+        PhaseClock.measure(.attentionBackward, flops: Double(b * h) * 8 * Double(n * dh)) {
+            for bi in 0..<b {
+                for hi in 0..<h {
+                    let k = cache.keyValue.data + bi * n * 2 * d + hi * dh, v = k + d
+                    let dk = dkv.data + bi * n * 2 * d + hi * dh, dv = dk + d
+                    let p = cache.probabilities.data + (bi * h + hi) * n
+                    let dO = dContext.data + bi * d + hi * dh
+                    gemm(.none, .transposed, m: 1, n: n, k: dh, a: dO, lda: d, b: v, ldb: 2 * d, c: dp.data, ldc: n)      // dP = dO · Vᵀ
+                    gemm(.transposed, .none, m: n, n: dh, k: 1, a: p, lda: n, b: dO, ldb: d, beta: 1, c: dv, ldc: 2 * d)  // dV += pᵀ dO
+                    Kernels.softmaxBackwardRows(dp.data, p: p, rows: 1, columns: n)
+                    gemm(.none, .none, m: 1, n: dh, k: n, alpha: scale, a: dp.data, lda: n, b: k, ldb: 2 * d, beta: 1,
+                         c: dq.data + hi * dh, ldc: d)                                                                       // dq += s dS · K
+                    gemm(.transposed, .none, m: n, n: dh, k: 1, alpha: scale, a: dp.data, lda: n, b: cache.query.data + hi * dh,
+                         ldb: d, beta: 1, c: dk, ldc: 2 * d)                                                                 // dK += s dSᵀ q
+                }
             }
         }
         query.backward(dq, input: Tensor(ctx.value(probe), [1, d]), into: Tensor(ctx.gradient(probe), [1, d]), .accumulate, ctx)

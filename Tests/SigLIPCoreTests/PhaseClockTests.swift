@@ -62,6 +62,28 @@ import Testing
                 "both products with a transposed A, on OpenBLAS: \(details.map(\.detail))")
     }
 
+    /// Products inside the attention heads (the MAP head's one-query products) count in the heads:
+    /// no product phase, no detail; a product inside another phase is still its own.
+    @Test func productsInsideAttentionCountInTheHeads() {
+        let a = [Float](repeating: 1, count: 6 * 4), b = [Float](repeating: 1, count: 4 * 5)
+        var c = [Float](repeating: 0, count: 6 * 5)
+        PhaseClock.start()
+        PhaseClock.measure(.attentionForward, flops: 7) {
+            gemm(.none, .transposed, m: 6, n: 5, k: 4, a: a, lda: 4, b: b, ldb: 4, c: &c, ldc: 5)
+        }
+        PhaseClock.measure(.attentionBackward, flops: 9) {
+            gemm(.transposed, .none, m: 6, n: 5, k: 4, a: a, lda: 6, b: b, ldb: 5, c: &c, ldc: 5)
+        }
+        PhaseClock.measure(.layerNorm) { gemm(.none, .none, m: 6, n: 5, k: 4, a: a, lda: 4, b: b, ldb: 5, c: &c, ldc: 5) }
+        let totals = PhaseClock.stop()
+        #expect(Self.total(totals, .attentionForward).calls == 1 && Self.total(totals, .attentionForward).flops == 7)
+        #expect(Self.total(totals, .attentionBackward).calls == 1 && Self.total(totals, .attentionBackward).flops == 9)
+        #expect(Self.total(totals, .gemmABt).calls == 0 && Self.total(totals, .gemmAtB).calls == 0)
+        #expect(Self.total(totals, .gemmAB).calls == 1, "outside the heads a product keeps its phase")
+        #expect(PhaseClock.details().map(\.detail.phase) == [.gemmAB])
+        #expect(c.allSatisfy { $0 == 4 })
+    }
+
     /// Details are totalled by phase and detail, with the phases' exclusive times, longest first.
     @Test func detailsAreTotalledByPhaseAndDetail() {
         PhaseClock.start()

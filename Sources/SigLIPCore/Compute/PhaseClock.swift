@@ -8,7 +8,8 @@ import Glibc
 /// Off by default: `measure` then only checks one flag. On, it times on the thread that
 /// started the clock (the one that drives the step; work it hands to the compute pool counts in
 /// the phase that handed it over) and ignores calls from other threads. Times are exclusive: a
-/// phase nested in another counts only in the inner one. The rest of the step (embeddings,
+/// phase nested in another counts only in the inner one, but for products inside the attention
+/// heads, which count in the heads (the MAP head's one-query products, say). The rest of the step (embeddings,
 /// pooling, the loss's element-wise work, copies) is what the caller's own total minus the
 /// sum of the phases leaves. A call may also name its `detail` (a GEMM's shape, backend and
 /// epilogue): its time and FLOPs are then also totalled by phase and detail (`details`).
@@ -27,6 +28,9 @@ public enum PhaseClock {
             case .optimizer: "gradient norm and AdamW"
             }
         }
+
+        var isProduct: Bool { self == .gemmABt || self == .gemmAB || self == .gemmAtB }
+        var isAttention: Bool { self == .attentionForward || self == .attentionBackward }
 
         /// The phase of a `gemm` call by its operands' transposition.
         static func gemm(_ transA: Transpose, _ transB: Transpose) -> Phase {
@@ -92,6 +96,7 @@ public enum PhaseClock {
     public static func measure<T>(_ phase: Phase, flops: Double = 0, detail: @autoclosure () -> String? = nil,
                                   _ body: () throws -> T) rethrows -> T {
         guard let owner, pthread_equal(owner, pthread_self()) != 0 else { return try body() }
+        if phase.isProduct, open.last?.phase.isAttention == true { return try body() }
         enter(phase, flops: flops, detail: detail().map { Detail(phase: phase, detail: $0) })
         defer { leave() }
         return try body()

@@ -52,9 +52,11 @@ import Testing
         let resumed = try Self.run("siglip-train", ["--resume", "--output", output.path])
         #expect(resumed.status == 0, "resuming with only --output uses the run's own options: \(resumed.stderr)")
         #expect(first.stdout.contains("compute: \(CPUModel.name), ") && resumed.stderr.isEmpty, "\(first.stdout)\n\(resumed.stderr)")
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let moreThreads = try Self.run("siglip-train", ["--resume", "--threads", "\(cores + 1)", "--output", output.path])
-        #expect(moreThreads.status == 0 && moreThreads.stderr.contains("was computed on another setup (threads \(cores) → \(cores + 1))"),
+        let state = try JSONDecoder().decode(TrainerState.self,
+                                             from: Data(contentsOf: checkpoint.appendingPathComponent(RunDirectory.stateFile)))
+        let threads = try #require(state.compute?.threads, "the checkpoint records its compute setup")
+        let moreThreads = try Self.run("siglip-train", ["--resume", "--threads", "\(threads + 1)", "--output", output.path])
+        #expect(moreThreads.status == 0 && moreThreads.stderr.contains("was computed on another setup (threads \(threads) → \(threads + 1))"),
                 "a resume on other threads says so: \(moreThreads.stderr)")
         let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
         #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")

@@ -154,7 +154,7 @@ import Testing
 }
 
 /// Which backend computes a product when ours is selected: the per-level rule of
-/// `GEMMBackend.computing`, as measured (README "Speed").
+/// `GEMMBackend.computing`, as measured (README "Speed", docs/SPEED.md).
 @Suite("GEMM routing") struct GEMMRoutingTests {
     @Test func eachLevelGivesOurDriverTheProductsItWasMeasuredFasterOn() {
         let own = GEMMBackend.vectorKernels

@@ -17,7 +17,8 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     public var instructionSet: String
     /// Threads of `gemm` and `parallelFor` (`ComputeThreads`).
     public var threads: Int
-    /// OpenBLAS's kernel set, e.g. "Zen", "Haswell", "SkylakeX".
+    /// OpenBLAS's kernel set, e.g. "Zen", "Haswell", "SkylakeX": the one products run on, after
+    /// `BLASKernels.upgradeIfMisdetected` (which the first GEMM would otherwise do later).
     public var blasKernels: String
     /// "built-in rule", or the measured table that routes the products (`GEMMRouting.summary`).
     public var gemmRouting: String
@@ -35,7 +36,7 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     public static var current: ComputeSetup {
         ComputeSetup(cpu: CPUModel.name, cores: ProcessInfo.processInfo.activeProcessorCount,
                      instructionSet: InstructionSet.selected.description, threads: ComputeThreads.current,
-                     blasKernels: BLASKernels.coreName, gemmRouting: GEMMRouting.summary())
+                     blasKernels: BLASKernels.upgradeIfMisdetected(), gemmRouting: GEMMRouting.summary())
     }
 
     /// What differs from `earlier` in a way that changes the sums, e.g. ["threads 2 → 1"]

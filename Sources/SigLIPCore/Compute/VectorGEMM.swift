@@ -13,7 +13,7 @@ import Glibc
 /// in the same pass, and reads op(A) in place (a transposed A is packed, a block of rows at a
 /// time per thread). `.blas` is OpenBLAS, one single-threaded call per thread on half the rows,
 /// with those extras as separate passes. The Ti/16 training
-/// step's GEMMs are the case this was measured on (README "Speed").
+/// step's GEMMs are the case this was measured on (README "Speed", docs/SPEED.md).
 public enum GEMMBackend: String, CaseIterable, Sendable {
     case vectorKernels = "own", blas
 
@@ -47,7 +47,7 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
             ?? builtInRule(transA, m: m, k: k, n: n, level: level)
     }
 
-    /// The rule for machines without a routing table, measured per level (README "Speed"). Ours
+    /// The rule for machines without a routing table, measured per level (README "Speed", docs/SPEED.md). Ours
     /// takes the products it was measured faster on, never a transposed A (the weight gradients
     /// dyᵀ·x: OpenBLAS packs a transposed A faster, 145-160 against 130-140 GFLOP/s on one
     /// thread on the Ti shapes, and 0.90-0.93 of its speed on the S/16 ones on a Zen 3).

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import SigLIPBase
+import SigLIP
 import SigLIPEval
 
 /// Messages and progress on standard error (standard output carries the results).
@@ -58,11 +59,13 @@ final class ProgressDisplay {
     }
 }
 
-/// Writes a Codable report as pretty JSON with sorted keys.
+/// Writes a Codable report as pretty JSON with sorted keys, with a top-level `compute`: the setup
+/// that computed it (`ComputeSetup`; the accuracies can differ across setups only by rounding
+/// near ties, but a comparison across machines should be able to tell).
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do { try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+    do { try encoder.encode(ComputedReport(report: value, compute: .current)).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
         throw SigLIPError(path: path, problem: "cannot write the JSON report (\(error.localizedDescription))")
     }
 }
@@ -79,4 +82,19 @@ func roundsToEvaluate(_ encoder: any ZeroShotEncoder, asked rounds: [Int]?, path
     }
     Terminal.note("\(role): \(path) (rounds \(values.map(String.init).joined(separator: ",")))")
     return values
+}
+
+/// A report's own keys and `compute` beside them, in one JSON object (readers of the report's
+/// type ignore the extra key).
+private struct ComputedReport<Report: Encodable>: Encodable {
+    let report: Report
+    let compute: ComputeSetup
+
+    enum CodingKeys: String, CodingKey { case compute }
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(compute, forKey: .compute)
+    }
 }

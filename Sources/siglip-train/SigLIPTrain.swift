@@ -34,7 +34,7 @@ struct SigLIPTrain: ParsableCommand {
     @Flag(help: "Continue the run in --output from its latest checkpoint.")
     var resume = false
 
-    @Option(help: "Threads for BLAS and the kernels (default: all cores; under mpirun, per rank).")
+    @Option(help: "Threads for BLAS and the kernels (default: all cores, or with --resume the threads the run's checkpoint was computed with; under mpirun, per rank).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Under mpirun: seconds a rank waits for the others in one exchange before it ends the job.",
@@ -49,7 +49,6 @@ struct SigLIPTrain: ParsableCommand {
         // MPI only when a launcher started this process; a plain run never initialises it.
         let group = MPIGroup.isLaunched ? try MPIGroup(timeout: mpiTimeout, command: "siglip-train") : nil
         do {
-            if let threads { try ComputeThreads.set(flag: threads) }
             // A resumed run starts from its own saved options (then --config or flags may change
             // what does not affect the model); a new run from --config or the defaults.
             var options = TrainingOptions()
@@ -62,6 +61,13 @@ struct SigLIPTrain: ParsableCommand {
                 options = try TrainingOptions.read(from: saved)
             }
             try flags.apply(to: &options)
+            if let threads {
+                try ComputeThreads.set(flag: threads)
+            } else if resume, let recorded = RunDirectory(URL(fileURLWithPath: options.output)).recordedCompute()?.threads,
+                      (1...256).contains(recorded) {
+                // Resumed with the checkpoint's threads, its sums continue bit for bit.
+                ComputeThreads.set(recorded)
+            }
             // A new run from a pretrained model takes the architecture the flags do not give from it.
             if !resume { options = try TrainingRun.adoptingPretrainedArchitecture(options, given: given) }
             try TrainingJob(options: options, resume: resume, group: group).run()

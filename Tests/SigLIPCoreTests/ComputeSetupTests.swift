@@ -3,7 +3,8 @@ import SigLIPCore
 import Testing
 
 /// What a run's sums depend on (`ComputeSetup`): the fields whose change breaks bit-for-bit
-/// resumption are named, the core count is not, and the record reads back as written.
+/// resumption are named (the data-parallel ranks too), the core count is not, and the record
+/// reads back as written (one without ranks as one process's).
 @Suite("Compute setup") struct ComputeSetupTests {
     static let zen3 = ComputeSetup(cpu: "AMD EPYC (family 25, model 1)", cores: 2, instructionSet: "AVX2+FMA", threads: 2,
                                    blasKernels: "Zen", gemmRouting: "built-in rule")
@@ -16,24 +17,27 @@ import Testing
         other.threads = 1
         #expect(other.changes(from: Self.zen3) == ["threads 2 → 1"])
         other = ComputeSetup(cpu: "Intel Xeon (family 6, model 143)", cores: 2, instructionSet: "AVX-512", threads: 2,
-                             blasKernels: "SkylakeX", gemmRouting: "measured, 48 products (/tmp/r.json)")
+                             blasKernels: "SkylakeX", gemmRouting: "measured table 0123456789abcdef, 48 products", ranks: 4)
         #expect(other.changes(from: Self.zen3) == [
             "CPU AMD EPYC (family 25, model 1) → Intel Xeon (family 6, model 143)", "instruction set AVX2+FMA → AVX-512",
-            "OpenBLAS kernels Zen → SkylakeX", "GEMM routing built-in rule → measured, 48 products (/tmp/r.json)",
+            "OpenBLAS kernels Zen → SkylakeX", "GEMM routing built-in rule → measured table 0123456789abcdef, 48 products", "ranks 1 → 4",
         ])
+        #expect(other.description.hasSuffix(", 4 ranks"))
     }
 
     @Test func roundTripsThroughJSONWithSnakeCaseKeys() throws {
         let data = try JSONEncoder().encode(Self.zen3)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(object.keys) == ["cpu", "cores", "instruction_set", "threads", "blas_kernels", "gemm_routing"])
+        #expect(Set(object.keys) == ["cpu", "cores", "instruction_set", "threads", "blas_kernels", "gemm_routing", "ranks"])
         #expect(try JSONDecoder().decode(ComputeSetup.self, from: data) == Self.zen3)
+        let beforeRanks = try JSONSerialization.data(withJSONObject: object.filter { $0.key != "ranks" })
+        #expect(try JSONDecoder().decode(ComputeSetup.self, from: beforeRanks) == Self.zen3, "a setup recorded without ranks was one process's")
         #expect(Self.zen3.description == "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in rule")
     }
 
     @Test func theCurrentSetupIsThisProcesssOne() {
         let now = ComputeSetup.current
         #expect(now.cpu == CPUModel.name && now.threads == ComputeThreads.current)
-        #expect(now.instructionSet == InstructionSet.selected.description && now.gemmRouting == GEMMRouting.summary())
+        #expect(now.instructionSet == InstructionSet.selected.description && now.gemmRouting == GEMMRouting.identity())
     }
 }

@@ -118,6 +118,20 @@ private func r(_ x: Double) -> PairedRatio { PairedRatio(median: x, lower: x, up
         #expect(replaced.table(cpu: "Another CPU", level: .avx2, threads: 2) == nil, "another CPU")
     }
 
+    /// Runs name the table they followed by its digest (`GEMMRouting.identity`): the same
+    /// measurements read back give the same digest, a re-measured product another.
+    @Test func theDigestNamesTheContents() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("gemm-routing.json")
+        try GEMMRoutingFile(tables: [Self.table]).write(to: url)
+        let readBack = try #require(try GEMMRoutingFile.read(url)?.tables.first)
+        #expect(readBack.digest == Self.table.digest && readBack.digest.count == 16)
+        var remeasured = Self.table
+        remeasured.products[0].blasOverOurs = r(1.06)
+        #expect(remeasured.digest != Self.table.digest)
+    }
+
     @Test func aFileThatIsNotARoutingTableIsRefusedWithItsName() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -58,6 +58,18 @@ import Testing
         let moreThreads = try Self.run("siglip-train", ["--resume", "--threads", "\(threads + 1)", "--output", output.path])
         #expect(moreThreads.status == 0 && moreThreads.stderr.contains("was computed on another setup (threads \(threads) → \(threads + 1))"),
                 "a resume on other threads says so: \(moreThreads.stderr)")
+        let summary = try RunJSON.decoder().decode(TrainingSummary.self, from: Data(contentsOf: RunDirectory(output).summaryFile))
+        #expect(summary.compute?.threads == threads, "a resume that ran no step keeps the checkpoint's setup in summary.json")
+        // Without --threads, a resume takes the checkpoint's threads, so its sums go on bit for bit.
+        let stateFile = checkpoint.appendingPathComponent(RunDirectory.stateFile)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stateFile)) as? [String: Any])
+        var compute = try #require(object["compute"] as? [String: Any])
+        compute["threads"] = threads + 1
+        object["compute"] = compute
+        try JSONSerialization.data(withJSONObject: object).write(to: stateFile)
+        let sameThreads = try Self.run("siglip-train", ["--resume", "--output", output.path])
+        #expect(sameThreads.status == 0 && sameThreads.stderr.isEmpty && sameThreads.stdout.contains(", \(threads + 1) threads, "),
+                "a resume without --threads uses the checkpoint's: \(sameThreads.stdout)\n\(sameThreads.stderr)")
         let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
         #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")
         let otherModel = try Self.run("siglip-train", ["--config", config.path, "--depth", "2", "--resume", "--output", output.path])

@@ -47,6 +47,9 @@ import Testing
 
         let report = try JSONDecoder().decode(FewShotReport.self, from: Data(contentsOf: json))
         #expect(report.layout == FewShotBenchmark.Layout.classFolders.rawValue)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let compute = try #require(object["compute"] as? [String: Any], "a report names the setup that computed it")
+        #expect(compute["cpu"] as? String == CPUModel.name && compute["threads"] as? Int == ComputeThreads.current)
         #expect(report.classes == 3 && report.poolImages == 9 && report.testImages == 3 && report.draws == 2)
         #expect(report.shots == [1, 2] && report.l2 == [LinearProbe.standardL2])
         let results = try #require(report.checkpoints.first?.results)

@@ -1,7 +1,9 @@
 import Foundation
 
-/// How this process computes: the CPU, the kernels' instruction-set level, the compute threads,
-/// OpenBLAS's kernel set and how GEMM products are routed between OpenBLAS and our driver.
+/// How a run computes: the CPU, the kernels' instruction-set level, the compute threads,
+/// OpenBLAS's kernel set, how GEMM products are routed between OpenBLAS and our driver, and over
+/// how many data-parallel ranks the batch is split (each rank's gradient is summed separately,
+/// then the ranks' sums are added).
 ///
 /// Speed figures are reported beside it, and a run's floating-point sums depend on every field
 /// but `cores`: the same options and seed give the same bits when the rest agree, and round
@@ -20,23 +22,37 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     /// OpenBLAS's kernel set, e.g. "Zen", "Haswell", "SkylakeX": the one products run on, after
     /// `BLASKernels.upgradeIfMisdetected` (which the first GEMM would otherwise do later).
     public var blasKernels: String
-    /// "built-in rule", or the measured table that routes the products (`GEMMRouting.summary`).
+    /// "built-in rule", or the measured table that routes the products, named by a digest of
+    /// its contents (`GEMMRouting.identity`).
     public var gemmRouting: String
+    /// Data-parallel ranks (1: one process). The CPU and the rest are rank 0's; every rank
+    /// restores the same checkpoint and the ranks' setups are expected to agree.
+    public var ranks: Int
 
     enum CodingKeys: String, CodingKey {
-        case cpu, cores, instructionSet = "instruction_set", threads, blasKernels = "blas_kernels", gemmRouting = "gemm_routing"
+        case cpu, cores, instructionSet = "instruction_set", threads, blasKernels = "blas_kernels", gemmRouting = "gemm_routing", ranks
     }
 
-    public init(cpu: String, cores: Int, instructionSet: String, threads: Int, blasKernels: String, gemmRouting: String) {
+    public init(cpu: String, cores: Int, instructionSet: String, threads: Int, blasKernels: String, gemmRouting: String, ranks: Int = 1) {
         (self.cpu, self.cores, self.instructionSet, self.threads) = (cpu, cores, instructionSet, threads)
-        (self.blasKernels, self.gemmRouting) = (blasKernels, gemmRouting)
+        (self.blasKernels, self.gemmRouting, self.ranks) = (blasKernels, gemmRouting, ranks)
     }
 
-    /// This process's setup now (after `--threads` and `--instruction-set` took effect).
+    /// A setup recorded without `ranks` (before it was recorded) was one process's.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cpu: try c.decode(String.self, forKey: .cpu), cores: try c.decode(Int.self, forKey: .cores),
+                  instructionSet: try c.decode(String.self, forKey: .instructionSet), threads: try c.decode(Int.self, forKey: .threads),
+                  blasKernels: try c.decode(String.self, forKey: .blasKernels), gemmRouting: try c.decode(String.self, forKey: .gemmRouting),
+                  ranks: try c.decodeIfPresent(Int.self, forKey: .ranks) ?? 1)
+    }
+
+    /// This process's setup now (after `--threads` and `--instruction-set` took effect), as
+    /// one process: a data-parallel run sets `ranks`.
     public static var current: ComputeSetup {
         ComputeSetup(cpu: CPUModel.name, cores: ProcessInfo.processInfo.activeProcessorCount,
                      instructionSet: InstructionSet.selected.description, threads: ComputeThreads.current,
-                     blasKernels: BLASKernels.upgradeIfMisdetected(), gemmRouting: GEMMRouting.summary())
+                     blasKernels: BLASKernels.upgradeIfMisdetected(), gemmRouting: GEMMRouting.identity())
     }
 
     /// What differs from `earlier` in a way that changes the sums, e.g. ["threads 2 → 1"]
@@ -45,13 +61,15 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
         let fields: [(String, String, String)] = [
             ("CPU", earlier.cpu, cpu), ("instruction set", earlier.instructionSet, instructionSet),
             ("threads", String(earlier.threads), String(threads)), ("OpenBLAS kernels", earlier.blasKernels, blasKernels),
-            ("GEMM routing", earlier.gemmRouting, gemmRouting),
+            ("GEMM routing", earlier.gemmRouting, gemmRouting), ("ranks", String(earlier.ranks), String(ranks)),
         ]
         return fields.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
     }
 
-    /// "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in rule".
+    /// "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in
+    /// rule", and ", 4 ranks" after a data-parallel run's.
     public var description: String {
         "\(cpu), \(instructionSet), \(threads) thread\(threads == 1 ? "" : "s"), OpenBLAS \(blasKernels), GEMM routing: \(gemmRouting)"
+            + (ranks == 1 ? "" : ", \(ranks) ranks")
     }
 }

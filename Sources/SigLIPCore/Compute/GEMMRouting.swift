@@ -102,6 +102,14 @@ public struct GEMMRoutingTable: Codable, Equatable, Sendable {
         return near.min { $0.0 < $1.0 }?.1.fused
     }
 
+    /// The table's contents as 16 hex digits (FNV-1a of its JSON with sorted keys): the same
+    /// measurements give the same digest wherever the file lies, a re-tuned table another.
+    public var digest: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return FNV1a.hex(of: (try? encoder.encode(self)) ?? Data())
+    }
+
     /// Whether it was measured where this process runs: the same CPU, level and threads.
     func applies(cpu: String, level: InstructionSet, threads: Int) -> Bool {
         self.cpu == cpu && instructionSet == level.name && self.threads == threads
@@ -233,11 +241,18 @@ public enum GEMMRouting {
         }
     }()
 
-    /// How products are routed at `level`, for the headers of figures: "measured, N products
-    /// (path)" or "built-in rule".
+    /// How products are routed at `level`, as a run records it (`ComputeSetup.gemmRouting`):
+    /// "built-in rule", or "measured table <digest>, N products" (`GEMMRoutingTable.digest`), so
+    /// that a re-tuned table counts as a change and the same table read from another path does not.
+    public static func identity(level: InstructionSet = .selected) -> String {
+        guard let table = table(level: level) else { return "built-in rule" }
+        return "measured table \(table.digest), \(table.products.count) products"
+    }
+
+    /// `identity` and the file the table was read from, for the headers of figures.
     public static func summary(level: InstructionSet = .selected) -> String {
-        guard let table = table(level: level), let url = path else { return "built-in rule" }
-        return "measured, \(table.products.count) products (\(url.path))"
+        guard table(level: level) != nil, let url = path else { return identity(level: level) }
+        return "\(identity(level: level)) (\(url.path))"
     }
 
     /// The table measured on this CPU at `level` with this process's compute threads, if any.

@@ -1,4 +1,5 @@
 import Foundation
+import SigLIPBase
 
 /// What one finished run of a study (e.g. the RINS study) records for comparison: which arm
 /// and seed it was, what it cost, and, per benchmark split, inference rounds and metric, the
@@ -55,12 +56,7 @@ public struct ItemOutcomes: Codable, Equatable, Sendable {
 
     /// FNV-1a 64 of `names` joined by "\n", as 16 hex digits.
     public static func digest(_ names: [String]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in names.joined(separator: "\n").utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return String(format: "%016llx", hash)
+        FNV1a.hex(of: names.joined(separator: "\n").utf8)
     }
 
     enum CodingKeys: String, CodingKey {

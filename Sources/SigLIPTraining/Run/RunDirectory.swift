@@ -43,6 +43,20 @@ public struct RunDirectory: Sendable {
 
     public var latestCheckpoint: URL? { checkpoints().last }
 
+    /// The compute setup of the newest checkpoint whose trainer state can be read (nil: none, or
+    /// written before setups were recorded). `siglip-train --resume` takes its threads when
+    /// `--threads` is not given, so that a resumed run goes on bit for bit by default.
+    public func recordedCompute() -> ComputeSetup? {
+        for dir in checkpoints().reversed() {
+            let url = dir.appendingPathComponent(Self.stateFile)
+            if let data = try? RegularFile.contents(of: url, limit: RegularFile.Limit.json),
+               let state = try? RunJSON.decoder().decode(TrainerState.self, from: data) {
+                return state.compute
+            }
+        }
+        return nil
+    }
+
     /// Writes summary.json (pretty, sorted keys; NaN written as "nan").
     public func writeSummary(_ summary: TrainingSummary) throws {
         try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(summary), to: summaryFile)

@@ -78,8 +78,9 @@ public struct TrainingSummary: Codable, Sendable {
     public var seconds: Double
     public var skippedFiles: Int
     public var computeMatch: String?
-    /// How this process computed the run's last stretch (since its start or its last resume).
-    public var compute: ComputeSetup
+    /// How the run's newest steps were computed: this process's setup when it took a step, else
+    /// (a resume with no step left) the resumed checkpoint's; nil when that did not record it.
+    public var compute: ComputeSetup?
     public var evaluations: [EvaluationRecord]
     public var checkpoint: String
     public var metrics: String
@@ -193,7 +194,8 @@ public final class Trainer {
     /// Runs to the end of the budget. With `resume`, continues from the run's latest checkpoint.
     public func train(resume: Bool) throws -> TrainingSummary {
         let started = Date()
-        let compute = ComputeSetup.current
+        var compute = ComputeSetup.current
+        compute.ranks = group?.size ?? 1
         var state = TrainerState(step: 0, examplesSeen: 0, flopsSpent: 0, dataPosition: Data(),
                                  generator: SeededGenerator(seed: options.seed ^ Trainer.roundsStreamSalt),
                                  optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)
@@ -218,7 +220,6 @@ public final class Trainer {
             let changes = compute.changes(from: saved)
             if !changes.isEmpty { onEvent(.computeChanged(lastCheckpoint, changes: changes)) }
         }
-        state.compute = compute
 
         let step = TrainingStep(model: model, optimizer: optimizer)
         var lastLoss = Float.nan
@@ -237,6 +238,7 @@ public final class Trainer {
                                               lastCheckpoint: lastCheckpoint?.path)
             }
             state.step += 1
+            state.compute = compute
             state.examplesSeen += options.batchSize
             state.flopsSpent += FLOPs.trainingStep(model.config, batch: options.batchSize,
                                                    imageRounds: imageRounds, textRounds: textRounds, lock: options.towerLock)
@@ -277,7 +279,7 @@ public final class Trainer {
         let summary = TrainingSummary(
             steps: state.step, examples: state.examplesSeen, flops: state.flopsSpent, finalLoss: lastLoss,
             seconds: Date().timeIntervalSince(started), skippedFiles: state.skippedFiles, computeMatch: computeMatch?.summary,
-            compute: compute, evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
+            compute: state.compute, evaluations: state.evaluations, checkpoint: lastCheckpoint?.path ?? "", metrics: run.metricsFile.path, curves: nil)
         return summary
     }
 
@@ -285,7 +287,9 @@ public final class Trainer {
     /// checkpoint, the same summed gradients, the same update). Compares a hash of them.
     func requireSameParameters(at moment: String) throws {
         guard let group else { return }
-        let hash = model.parameters.values.buffer.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1.bitPattern)) &* 0x100_0000_01b3 }
+        var digest = FNV1a()
+        for value in model.parameters.values.buffer { digest.add(UInt64(value.bitPattern)) }
+        let hash = digest.value
         let all = try group.allGather([Double(hash >> 32), Double(hash & 0xffff_ffff)])
         if let other = all.firstIndex(where: { $0 != all[0] }) {
             throw TrainingError.badOptions("at \(moment) rank \(other) holds other parameters than rank 0; "

@@ -141,24 +141,27 @@ static const float *gemm_panel(const ck_gemm *g, long k0, long j0) {
 
 /// acc = Σ_kk a[i·rs + kk·ks] · b[kk][:] for a full MR × NR tile. The sums are kept in a
 /// local array that never escapes (so in registers) and copied out once at the end.
-#define GEMM_ACCUMULATE(rs, ks)                                                          \
-    vf sums[GEMM_MR][GEMM_NV];                                                           \
+#define GEMM_ACCUMULATE(rs, ks) GEMM_ACCUMULATE_NV(rs, ks, GEMM_NV)
+
+/// As GEMM_ACCUMULATE for the first nv (a constant) vectors of the panel's NR columns only.
+#define GEMM_ACCUMULATE_NV(rs, ks, nv)                                                   \
+    vf sums[GEMM_MR][nv];                                                                \
     _Pragma("clang loop unroll(full)") for (int i = 0; i < GEMM_MR; i++)                \
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++) sums[i][v] = 0; \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < (nv); v++) sums[i][v] = 0; \
     for (long kk = 0; kk < kc; kk++) {                                                   \
-        vf bv[GEMM_NV];                                                                  \
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++)             \
+        vf bv[nv];                                                                       \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < (nv); v++)                \
             bv[v] = ck_load(b + v * CK_LANES);                                           \
         _Pragma("clang loop unroll(full)") for (int i = 0; i < GEMM_MR; i++) {          \
             vf ai = a[i * (rs)];                                                         \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++)         \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < (nv); v++)            \
                 sums[i][v] += ai * bv[v];                                                \
         }                                                                                \
         a += (ks);                                                                       \
         b += GEMM_NR;                                                                    \
     }                                                                                    \
     _Pragma("clang loop unroll(full)") for (int i = 0; i < GEMM_MR; i++)                \
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < GEMM_NV; v++) acc[i][v] = sums[i][v];
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < (nv); v++) acc[i][v] = sums[i][v];
 
 /// The tile's MR × NR products, A's rows contiguous (element (i, kk) at a[i·rs + kk]).
 static inline __attribute__((always_inline)) void gemm_tile_rows(long kc, const float *restrict a, long rs,
@@ -348,11 +351,32 @@ void CK_NAME(gemm_work)(const ck_gemm *g, long threads, long task) {
     }
 }
 
+/// The first nv vectors of a tile's products, nv < NV (the last panel of a head whose columns
+/// are not a multiple of NR, e.g. 64 = 48 + 16 at AVX-512): one unrolled loop per width. As
+/// gemm_tile_rows (A's rows contiguous) and gemm_tile_columns (A's columns contiguous).
+_Static_assert(GEMM_NV <= 3, "the narrow tiles cover widths of 1 and 2 vectors");
+static void gemm_tile_narrow_rows(long kc, const float *restrict a, long rs, const float *restrict b,
+                                  vf acc[GEMM_MR][GEMM_NV], int nv) {
+#if GEMM_NV > 2
+    if (nv == 2) { GEMM_ACCUMULATE_NV(rs, 1, 2) return; }
+#endif
+    GEMM_ACCUMULATE_NV(rs, 1, 1)
+}
+static void gemm_tile_narrow_columns(long kc, const float *restrict a, long ks, const float *restrict b,
+                                     vf acc[GEMM_MR][GEMM_NV], int nv) {
+#if GEMM_NV > 2
+    if (nv == 2) { GEMM_ACCUMULATE_NV(1, ks, 2) return; }
+#endif
+    GEMM_ACCUMULATE_NV(1, ks, 1)
+}
+
 /// acc = op(A) · B for one tile of up to MR rows of op(A) ([rows, k]; op(A)[i, kk] at a[i·lda + kk],
 /// or at a[i + kk·lda] when `trans`: a transposed A's columns) and one packed panel b ([k][NR]), in
-/// blocks of KC. A whole tile's rows are read in place, a partial one copied zero-padded into pa.
+/// blocks of KC; of the panel only its first nv vectors (nv < NV: the last panel of a head
+/// whose columns are not a multiple of NR, e.g. 64 = 48 + 16 at AVX-512). A whole tile's rows
+/// are read in place, a partial one copied zero-padded into pa.
 static inline __attribute__((always_inline)) void gemm_head_tile(const float *a, long lda, int trans, long rows, long k,
-                                                                  const float *b, float *pa, vf acc[GEMM_MR][GEMM_NV]) {
+                                                                  const float *b, float *pa, int nv, vf acc[GEMM_MR][GEMM_NV]) {
     for (long k0 = 0; k0 < k; k0 += GEMM_KC) {
         long kc = gemm_min(GEMM_KC, k - k0);
         vf part[GEMM_MR][GEMM_NV];
@@ -360,14 +384,18 @@ static inline __attribute__((always_inline)) void gemm_head_tile(const float *a,
             for (long kk = 0; kk < kc; kk++)
                 for (long i = 0; i < GEMM_MR; i++)
                     pa[kk * GEMM_MR + i] = i >= rows ? 0 : trans ? a[(k0 + kk) * lda + i] : a[i * lda + k0 + kk];
-            gemm_tile_columns(kc, pa, GEMM_MR, b + k0 * GEMM_NR, part);
+            if (nv < GEMM_NV) gemm_tile_narrow_columns(kc, pa, GEMM_MR, b + k0 * GEMM_NR, part, nv);
+            else gemm_tile_columns(kc, pa, GEMM_MR, b + k0 * GEMM_NR, part);
+        } else if (nv < GEMM_NV) {
+            if (trans) gemm_tile_narrow_columns(kc, a + k0 * lda, lda, b + k0 * GEMM_NR, part, nv);
+            else gemm_tile_narrow_rows(kc, a + k0, lda, b + k0 * GEMM_NR, part, nv);
         } else if (trans) {
             gemm_tile_columns(kc, a + k0 * lda, lda, b + k0 * GEMM_NR, part);
         } else {
             gemm_tile_rows(kc, a + k0, lda, b + k0 * GEMM_NR, part);
         }
         for (int i = 0; i < GEMM_MR; i++)
-            for (int w = 0; w < GEMM_NV; w++) acc[i][w] = k0 == 0 ? part[i][w] : acc[i][w] + part[i][w];
+            for (int w = 0; w < nv; w++) acc[i][w] = k0 == 0 ? part[i][w] : acc[i][w] + part[i][w];
     }
 }
 
@@ -387,7 +415,8 @@ void CK_NAME(attention_head_workspace)(long n, long dh, long *floats) {
 }
 
 /// dst[i][j0 + j] = scale · acc[i][j] (+ add[j0 + j]) for the tile's first `rows` rows and
-/// `cols` columns, dst at row stride ld; add may be NULL.
+/// `cols` columns, dst at row stride ld; add may be NULL. Whole vectors are stored as vectors
+/// (all NV of them on a full panel), the columns of a last partial vector one by one.
 static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const float *add, float *dst, long ld, long rows,
                                    long j0, long cols) {
     if (cols == GEMM_NR) {
@@ -399,11 +428,19 @@ static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const 
             }
         return;
     }
-    float tile[GEMM_MR][GEMM_NR];
-    for (int i = 0; i < GEMM_MR; i++)
-        for (int w = 0; w < GEMM_NV; w++) ck_store(&tile[i][w * CK_LANES], acc[i][w] * scale);
-    for (long i = 0; i < rows; i++)
-        for (long j = 0; j < cols; j++) dst[i * ld + j0 + j] = add ? tile[i][j] + add[j0 + j] : tile[i][j];
+    long whole = cols / CK_LANES, tail = cols % CK_LANES;
+    for (long i = 0; i < rows; i++) {
+        for (long w = 0; w < whole; w++) {
+            vf x = acc[i][w] * scale;
+            if (add) x += ck_load(add + j0 + w * CK_LANES);
+            ck_store(dst + i * ld + j0 + w * CK_LANES, x);
+        }
+        if (tail) {
+            float lanes[CK_LANES];
+            ck_store(lanes, acc[i][whole] * scale);
+            for (long j = 0, c = j0 + whole * CK_LANES; j < tail; j++, c++) dst[i * ld + c] = add ? lanes[j] + add[c] : lanes[j];
+        }
+    }
 }
 
 /// dst = scale · op(A)·B (+ add) for one tile of up to MR rows of op(A) (as gemm_head_tile) and
@@ -413,8 +450,9 @@ static inline __attribute__((always_inline)) void gemm_head_rows(const float *a,
                                                                   float *dst, long ld, float *pa) {
     for (long j0 = 0; j0 < n; j0 += GEMM_NR) {
         vf acc[GEMM_MR][GEMM_NV];
-        gemm_head_tile(a, lda, trans, rows, k, packed + j0 * k, pa, acc);
-        gemm_head_store(acc, scale, add, dst, ld, rows, j0, gemm_min(GEMM_NR, n - j0));
+        long cols = gemm_min(GEMM_NR, n - j0);
+        gemm_head_tile(a, lda, trans, rows, k, packed + j0 * k, pa, (int)((cols + CK_LANES - 1) / CK_LANES), acc);
+        gemm_head_store(acc, scale, add, dst, ld, rows, j0, cols);
     }
 }
 
@@ -469,3 +507,4 @@ void CK_NAME(attention_head_backward)(const float *q, const float *k, const floa
 }
 
 #undef GEMM_ACCUMULATE
+#undef GEMM_ACCUMULATE_NV

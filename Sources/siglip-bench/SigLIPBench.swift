@@ -10,6 +10,13 @@ import SigLIPTraining
 @main
 struct SigLIPBench: ParsableCommand {
     static func main() { mainWithOneLineErrors() }
+
+    /// This process's `ComputeSetup` for the headers of figures, and the routing table's file
+    /// when one applies.
+    static var computeSetup: String {
+        guard GEMMRouting.table() != nil, let url = GEMMRouting.path else { return ComputeSetup.current.description }
+        return "\(ComputeSetup.current) (\(url.path))"
+    }
     static let configuration = CommandConfiguration(
         commandName: "siglip-bench",
         abstract: "Benchmark SigLIP training and inference on the CPU.")
@@ -113,8 +120,7 @@ struct SigLIPBench: ParsableCommand {
             return
         }
         if let gemmShapes {
-            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) calls after 3 warm-up · OpenBLAS kernels \(BLASKernels.coreName)"
-                  + " · GEMM routing: \(GEMMRouting.summary())")
+            print("median of \(max(steps, 1)) calls after 3 warm-up · compute: \(Self.computeSetup)")
             for name in gemmShapes {
                 guard let shapes = KernelThroughput.GEMMShapes.named[name] else { throw ValidationError("unknown --gemm-shapes '\(name)'") }
                 print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
@@ -134,10 +140,8 @@ struct SigLIPBench: ParsableCommand {
         }
         let peak = measureSGEMM()
         let fma = FMAPeak.measure()
-        print(String(format: "threads %d · sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · FMA peak %.1f GFLOP/s (%@) · kernels ",
-                     ComputeThreads.current, peak / 1e9, fma / 1e9, InstructionSet.selected.description as NSString)
-              + InstructionSet.selected.description + " · GEMM \(GEMMBackend.selected.rawValue) (OpenBLAS kernels \(BLASKernels.coreName);"
-              + " routing: \(GEMMRouting.summary())) · CPU \(CPUModel.name)")
+        print(String(format: "sgemm %.1f GFLOP/s (OpenBLAS, 2048×2048×2048, median of 9) · FMA peak %.1f GFLOP/s · GEMM ", peak / 1e9, fma / 1e9)
+              + "\(GEMMBackend.selected.rawValue) · compute: \(Self.computeSetup)")
         var results: [BenchResult] = []
         func list(_ text: String?) throws -> [Int?] {
             guard let text else { return [nil] }
@@ -225,7 +229,6 @@ func peakResidentMB() -> Double {
 
 struct BenchResult: Codable {
     let config: String
-    let threads: Int
     let batch: Int
     let imageSize: Int
     let msPerStep: Double
@@ -237,11 +240,10 @@ struct BenchResult: Codable {
     /// The FMA peak measured in the same process, and utilisation against it.
     let fmaPeakGFLOPS: Double
     let mfuOfPeak: Double
-    let instructionSet: String
+    /// `--gemm`: "own" (each product routed as `GEMMBackend.computing` says) or "blas".
     let gemmBackend: String
-    /// How products were routed between the backends (`GEMMRouting.summary`).
-    let gemmRouting: String
-    let cpu: String
+    /// The CPU, kernels, threads, OpenBLAS kernels and GEMM routing of the run.
+    let compute: ComputeSetup
     let peakRSSMB: Double
     let stepTimesMS: [Double]
     /// With `--phases`: where the time of further steps went.
@@ -253,10 +255,9 @@ struct BenchResult: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case config, threads, batch, imageSize = "image_size", msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
+        case config, batch, imageSize = "image_size", msPerStep = "ms_per_step", imagesPerSecond = "images_per_s", flopsPerStep = "flops_per_step"
         case gflops, sgemmGFLOPS = "sgemm_gflops", mfu, peakRSSMB = "peak_rss_mb", stepTimesMS = "step_times_ms"
-        case fmaPeakGFLOPS = "fma_peak_gflops", mfuOfPeak = "mfu_of_peak", instructionSet = "instruction_set", gemmBackend = "gemm", cpu
-        case gemmRouting = "gemm_routing", phases
+        case fmaPeakGFLOPS = "fma_peak_gflops", mfuOfPeak = "mfu_of_peak", gemmBackend = "gemm", compute, phases
     }
 }
 
@@ -313,11 +314,11 @@ enum BenchCase: String, CaseIterable {
             flops = Double(batch) * FLOPs.trainingExample(config, batch: batch)
         }
         return BenchResult(
-            config: rawValue, threads: ComputeThreads.current, batch: batch, imageSize: imageSize, msPerStep: time.median * 1000,
+            config: rawValue, batch: batch, imageSize: imageSize, msPerStep: time.median * 1000,
             imagesPerSecond: Double(batch) / time.median, flopsPerStep: flops, gflops: flops / time.median / 1e9,
             sgemmGFLOPS: sgemmFLOPsPerSecond / 1e9, mfu: flops / time.median / sgemmFLOPsPerSecond,
             fmaPeakGFLOPS: fmaFLOPsPerSecond / 1e9, mfuOfPeak: flops / time.median / fmaFLOPsPerSecond,
-            instructionSet: "\(InstructionSet.selected)", gemmBackend: GEMMBackend.selected.rawValue, gemmRouting: GEMMRouting.summary(), cpu: CPUModel.name,
+            gemmBackend: GEMMBackend.selected.rawValue, compute: .current,
             peakRSSMB: peakResidentMB(), stepTimesMS: time.all.map { $0 * 1000 }, phases: table)
     }
 }

@@ -89,7 +89,7 @@ def main() -> None:
                                    env=torch_env))
             print(f"{name} round {r + 1}: ours {ours[-1]['ms_per_step']:.1f} ms/step "
                   f"(sgemm {ours[-1]['sgemm_gflops']:.0f}, FMA peak {ours[-1]['fma_peak_gflops']:.0f} GFLOP/s, "
-                  f"{ours[-1]['instruction_set']}, GEMM {ours[-1]['gemm']}, routing {ours[-1].get('gemm_routing', 'not reported')}), "
+                  f"{ours[-1]['compute']['instruction_set']}, GEMM {ours[-1]['gemm']}, routing {ours[-1]['compute']['gemm_routing']}), "
                   f"PyTorch {theirs[-1]['ms_per_step']:.1f} ms/step",
                   flush=True)
         ratios = [t["ms_per_step"] / o["ms_per_step"] for o, t in zip(ours, theirs)]
@@ -114,8 +114,8 @@ def main() -> None:
             ours_mfu_of_peak=round(statistics.median(o["mfu_of_peak"] for o in ours), 3),
             pytorch_mfu_of_peak=round(statistics.median(t["gflops"] / o["fma_peak_gflops"] for o, t in zip(ours, theirs)), 3),
             fma_peak_gflops=round(statistics.median(o["fma_peak_gflops"] for o in ours), 1),
-            instruction_set=ours[0]["instruction_set"], gemm=ours[0]["gemm"], cpu=ours[0]["cpu"],
-            gemm_routing=ours[0].get("gemm_routing", "not reported"),
+            instruction_set=ours[0]["compute"]["instruction_set"], gemm=ours[0]["gemm"], cpu=ours[0]["compute"]["cpu"],
+            gemm_routing=ours[0]["compute"]["gemm_routing"], blas_kernels=ours[0]["compute"]["blas_kernels"],
             ours_peak_rss_mb=max(o["peak_rss_mb"] for o in ours),
             pytorch_peak_rss_mb=max(t["peak_rss_mb"] for t in theirs),
             torch_version=theirs[0]["torch_version"],

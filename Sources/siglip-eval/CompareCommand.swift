@@ -54,7 +54,7 @@ struct CompareCommand: ParsableCommand {
               + "\(result.rows.first?.seeds.map(String.init).joined(separator: ",") ?? "none"); \(bootstrap) bootstrap replicates")
         if !result.unpairedSeeds.isEmpty { print("left out (in one group only): seeds \(result.unpairedSeeds)") }
         print(PairedComparison.table(result, labelA: labelA, labelB: labelB))
-        if let json { try writeJSON(result, to: json) }
+        if let json { try writeJSON(result, to: json, computed: false) }   // it compares runs computed elsewhere
     }
 
     /// The arm and budget of a study result file (for --results).

@@ -59,13 +59,16 @@ final class ProgressDisplay {
     }
 }
 
-/// Writes a Codable report as pretty JSON with sorted keys, with a top-level `compute`: the setup
-/// that computed it (`ComputeSetup`; the accuracies can differ across setups only by rounding
-/// near ties, but a comparison across machines should be able to tell).
-func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+/// Writes a Codable report as pretty JSON with sorted keys; with `computed`, also a top-level
+/// `compute`: the setup that computed it (`ComputeSetup`; the accuracies can differ across
+/// setups only by rounding near ties, but a comparison across machines should be able to tell).
+func writeJSON<T: Encodable>(_ value: T, to path: String, computed: Bool = true) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do { try encoder.encode(ComputedReport(report: value, compute: .current)).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+    do {
+        let data = computed ? try encoder.encode(ComputedReport(report: value, compute: .current)) : try encoder.encode(value)
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
         throw SigLIPError(path: path, problem: "cannot write the JSON report (\(error.localizedDescription))")
     }
 }

@@ -34,7 +34,7 @@ struct SigLIPTrain: ParsableCommand {
     @Flag(help: "Continue the run in --output from its latest checkpoint.")
     var resume = false
 
-    @Option(help: "Threads for BLAS and the kernels (default: all cores, or with --resume the threads the run's checkpoint was computed with; under mpirun, per rank).")
+    @Option(help: "Threads for BLAS and the kernels (default: all cores; with --resume, the threads the run's checkpoint was computed with when it was on this CPU over as many ranks; under mpirun, per rank).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Under mpirun: seconds a rank waits for the others in one exchange before it ends the job.",
@@ -63,9 +63,9 @@ struct SigLIPTrain: ParsableCommand {
             try flags.apply(to: &options)
             if let threads {
                 try ComputeThreads.set(flag: threads)
-            } else if resume, let recorded = RunDirectory(URL(fileURLWithPath: options.output)).recordedCompute()?.threads,
-                      (1...256).contains(recorded) {
-                // Resumed with the checkpoint's threads, its sums continue bit for bit.
+            } else if resume, let recorded = RunDirectory(URL(fileURLWithPath: options.output)).recordedCompute()?
+                        .threadsToResume(ranks: group?.size ?? 1) {
+                // Resumed with the checkpoint's threads on its CPU, its sums continue bit for bit.
                 ComputeThreads.set(recorded)
             }
             // A new run from a pretrained model takes the architecture the flags do not give from it.

@@ -31,7 +31,7 @@ struct TrainingJob {
                       + (options.adapter != .none ? ", \(options.adapter) adapters" : "")
                       + "; batch \(options.batchSize)" + (ranks > 1 ? " over \(ranks) ranks" : "") + ", \(steps) steps, \(scientific(perExample)) training FLOPs per example")
                 print(parameters)
-                print("compute: \(ComputeSetup.current)")
+                print("compute: \(ComputeSetup.current(ranks: ranks))")
                 if let resumedAt { print("resuming at step \(resumedAt)") }
                 if let match { print("compute matched: \(match.summary)") }
             case .step(let r):

@@ -161,6 +161,51 @@ extension AttentionHeadTests {
     }
 }
 
+extension AttentionHeadTests {
+    /// A head whose width is not a multiple of the register tile's NR columns (16 at AVX2, 48 at
+    /// AVX-512) runs its last panel narrower: it must give the bits of the same head padded with
+    /// zero columns to a multiple of NR (whole panels only), forward and backward.
+    @Test(arguments: InstructionSet.allSupported.filter { $0 != .baseline })
+    func aNarrowLastPanelGivesTheBitsOfWholeOnes(_ level: InstructionSet) {
+        let panel = level == .avx512 ? 48 : 16, n = 37
+        var generator = SeededGenerator(seed: 13)
+        for dh in [20, 64] where dh % panel != 0 {
+            let wide = (dh + panel - 1) / panel * panel
+            let qkv = (0..<(n * 3 * dh)).map { _ in generator.nextNormal() }, dO = (0..<(n * dh)).map { _ in generator.nextNormal() }
+            // The same q | k | v and dO with zero columns dh..<wide in each.
+            func padded(_ x: [Float], parts: Int) -> [Float] {
+                (0..<n).flatMap { i in (0..<parts).flatMap { part in (0..<wide).map { c in c < dh ? x[(i * parts + part) * dh + c] : 0 } } }
+            }
+            let scale: Float = 0.125
+            func run(_ x: [Float], _ g: [Float], width w: Int) -> (p: [Float], o: [Float], grads: [Float]) {
+                var p = [Float](repeating: .nan, count: n * n), o = [Float](repeating: .nan, count: n * w)
+                var grads = [Float](repeating: .nan, count: n * 3 * w)
+                var work = [Float](repeating: .nan, count: Kernels.attentionHeadWorkspace(tokens: n, headWidth: w, isa: level))
+                x.withUnsafeBufferPointer { x in
+                    let x0 = x.baseAddress!
+                    Kernels.attentionHeadForward(q: x0, k: x0 + w, v: x0 + 2 * w, ld: 3 * w, tokens: n, headWidth: w, scale: scale, mask: nil,
+                                                 probabilities: &p, output: &o, ldOutput: w, work: &work, isa: level)
+                    grads.withUnsafeMutableBufferPointer { out in
+                        let d0 = out.baseAddress!
+                        Kernels.attentionHeadBackward(q: x0, k: x0 + w, v: x0 + 2 * w, ld: 3 * w, tokens: n, headWidth: w, scale: scale,
+                                                      probabilities: p, outputGradient: g, ldOutput: w,
+                                                      dq: d0, dk: d0 + w, dv: d0 + 2 * w, work: &work, isa: level)
+                    }
+                }
+                return (p, o, grads)
+            }
+            let narrow = run(qkv, dO, width: dh), whole = run(padded(qkv, parts: 3), padded(dO, parts: 1), width: wide)
+            #expect(narrow.p == whole.p, "probabilities, head width \(dh) at \(level)")
+            #expect((0..<n).allSatisfy { i in (0..<dh).allSatisfy { narrow.o[i * dh + $0] == whole.o[i * wide + $0] } },
+                    "outputs, head width \(dh) at \(level)")
+            for (part, name) in ["dQ", "dK", "dV"].enumerated() {
+                #expect((0..<n).allSatisfy { i in (0..<dh).allSatisfy { narrow.grads[(i * 3 + part) * dh + $0] == whole.grads[(i * 3 + part) * wide + $0] } },
+                        "\(name), head width \(dh) at \(level)")
+            }
+        }
+    }
+}
+
 private extension Optional where Wrapped == [Float] {
     func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
         switch self {

@@ -60,16 +60,25 @@ import Testing
                 "a resume on other threads says so: \(moreThreads.stderr)")
         let summary = try RunJSON.decoder().decode(TrainingSummary.self, from: Data(contentsOf: RunDirectory(output).summaryFile))
         #expect(summary.compute?.threads == threads, "a resume that ran no step keeps the checkpoint's setup in summary.json")
-        // Without --threads, a resume takes the checkpoint's threads, so its sums go on bit for bit.
+        // Without --threads, a resume takes the checkpoint's threads, so its sums go on bit for bit;
+        // not more than this machine has cores (then it says the threads changed).
         let stateFile = checkpoint.appendingPathComponent(RunDirectory.stateFile)
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stateFile)) as? [String: Any])
-        var compute = try #require(object["compute"] as? [String: Any])
-        compute["threads"] = threads + 1
-        object["compute"] = compute
-        try JSONSerialization.data(withJSONObject: object).write(to: stateFile)
-        let sameThreads = try Self.run("siglip-train", ["--resume", "--output", output.path])
-        #expect(sameThreads.status == 0 && sameThreads.stderr.isEmpty && sameThreads.stdout.contains(", \(threads + 1) threads, "),
-                "a resume without --threads uses the checkpoint's: \(sameThreads.stdout)\n\(sameThreads.stderr)")
+        func resume(recordedThreads: Int) throws -> (status: Int32, stdout: String, stderr: String) {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stateFile)) as? [String: Any])
+            var compute = try #require(object["compute"] as? [String: Any])
+            compute["threads"] = recordedThreads
+            object["compute"] = compute
+            try JSONSerialization.data(withJSONObject: object).write(to: stateFile)
+            let r = try Self.run("siglip-train", ["--resume", "--output", output.path])
+            return (r.status, r.stdout, r.stderr)
+        }
+        let fewer = max(1, threads - 1)
+        let recorded = try resume(recordedThreads: fewer)
+        #expect(recorded.status == 0 && recorded.stderr.isEmpty && recorded.stdout.contains(", \(fewer) thread"),
+                "a resume without --threads uses the checkpoint's: \(recorded.stdout)\n\(recorded.stderr)")
+        let tooMany = try resume(recordedThreads: ProcessInfo.processInfo.activeProcessorCount + 1)
+        #expect(tooMany.status == 0 && tooMany.stderr.contains("threads \(ProcessInfo.processInfo.activeProcessorCount + 1) → \(threads)"),
+                "more threads than cores are not taken: \(tooMany.stderr)")
         let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
         #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")
         let otherModel = try Self.run("siglip-train", ["--config", config.path, "--depth", "2", "--resume", "--output", output.path])

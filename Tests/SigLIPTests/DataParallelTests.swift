@@ -131,6 +131,10 @@ struct DataParallelTests {
         let result = try Commands.runMPI(2, "siglip-train", ["--resume", "--output", half.path], seconds: 180)
         try #require(result.status == 0, "\(result)")
         #expect(result.stdout.contains("resuming at step 3"))
+        #expect(result.stderr.contains("ranks 1 → 2"), "a resume over more ranks names the change: \(result.stderr)")
+        let state = try RunJSON.decoder().decode(TrainerState.self, from: Data(contentsOf: try #require(RunDirectory(half).latestCheckpoint)
+            .appendingPathComponent(RunDirectory.stateFile)))
+        #expect(state.compute?.ranks == 2, "the checkpoint records the ranks that computed it")
         let resumed = try Outcome(half)
         #expect(resumed.steps.map(\.step) == Array(1...6))
         #expect(resumed.steps.suffix(3).allSatisfy { $0.communicationSeconds != nil })   // steps 4–6 ran on 2 ranks

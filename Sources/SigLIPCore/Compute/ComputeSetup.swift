@@ -25,30 +25,37 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     /// "built-in rule", or the measured table that routes the products, named by a digest of
     /// its contents (`GEMMRouting.identity`).
     public var gemmRouting: String
-    /// Data-parallel ranks (1: one process). The CPU and the rest are rank 0's; every rank
+    /// Data-parallel ranks (1: one process); nil in setups recorded before ranks were, which
+    /// are compared on the other fields only. The CPU and the rest are rank 0's; every rank
     /// restores the same checkpoint and the ranks' setups are expected to agree.
-    public var ranks: Int
+    public var ranks: Int?
 
     enum CodingKeys: String, CodingKey {
         case cpu, cores, instructionSet = "instruction_set", threads, blasKernels = "blas_kernels", gemmRouting = "gemm_routing", ranks
     }
 
-    public init(cpu: String, cores: Int, instructionSet: String, threads: Int, blasKernels: String, gemmRouting: String, ranks: Int = 1) {
+    public init(cpu: String, cores: Int, instructionSet: String, threads: Int, blasKernels: String, gemmRouting: String, ranks: Int? = 1) {
         (self.cpu, self.cores, self.instructionSet, self.threads) = (cpu, cores, instructionSet, threads)
         (self.blasKernels, self.gemmRouting, self.ranks) = (blasKernels, gemmRouting, ranks)
     }
 
-    /// A setup recorded without `ranks` (before it was recorded) was one process's.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(cpu: try c.decode(String.self, forKey: .cpu), cores: try c.decode(Int.self, forKey: .cores),
                   instructionSet: try c.decode(String.self, forKey: .instructionSet), threads: try c.decode(Int.self, forKey: .threads),
                   blasKernels: try c.decode(String.self, forKey: .blasKernels), gemmRouting: try c.decode(String.self, forKey: .gemmRouting),
-                  ranks: try c.decodeIfPresent(Int.self, forKey: .ranks) ?? 1)
+                  ranks: try c.decodeIfPresent(Int.self, forKey: .ranks))
     }
 
-    /// This process's setup now (after `--threads` and `--instruction-set` took effect), as
-    /// one process: a data-parallel run sets `ranks`.
+    /// This process's setup now (after `--threads` and `--instruction-set` took effect), in a
+    /// run over `ranks` data-parallel ranks.
+    public static func current(ranks: Int) -> ComputeSetup {
+        var setup = current
+        setup.ranks = ranks
+        return setup
+    }
+
+    /// This process's setup now, as one process.
     public static var current: ComputeSetup {
         ComputeSetup(cpu: CPUModel.name, cores: ProcessInfo.processInfo.activeProcessorCount,
                      instructionSet: InstructionSet.selected.description, threads: ComputeThreads.current,
@@ -61,15 +68,25 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
         let fields: [(String, String, String)] = [
             ("CPU", earlier.cpu, cpu), ("instruction set", earlier.instructionSet, instructionSet),
             ("threads", String(earlier.threads), String(threads)), ("OpenBLAS kernels", earlier.blasKernels, blasKernels),
-            ("GEMM routing", earlier.gemmRouting, gemmRouting), ("ranks", String(earlier.ranks), String(ranks)),
-        ]
+            ("GEMM routing", earlier.gemmRouting, gemmRouting),
+        ] + (earlier.ranks.flatMap { before in ranks.map { [("ranks", String(before), String($0))] } } ?? [])
         return fields.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
+    }
+
+    /// The threads a run resumed from this record should take when none are asked for: its
+    /// own, when it was computed on this CPU at this level over the same ranks and this machine
+    /// has that many cores (so that the resumed run goes on bit for bit); else nil.
+    public func threadsToResume(ranks: Int) -> Int? {
+        let here = ComputeSetup.current
+        guard cpu == here.cpu, instructionSet == here.instructionSet, (self.ranks ?? 1) == ranks,
+              (1...max(1, here.cores)).contains(threads) else { return nil }
+        return threads
     }
 
     /// "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in
     /// rule", and ", 4 ranks" after a data-parallel run's.
     public var description: String {
         "\(cpu), \(instructionSet), \(threads) thread\(threads == 1 ? "" : "s"), OpenBLAS \(blasKernels), GEMM routing: \(gemmRouting)"
-            + (ranks == 1 ? "" : ", \(ranks) ranks")
+            + ((ranks ?? 1) == 1 ? "" : ", \(ranks ?? 1) ranks")
     }
 }

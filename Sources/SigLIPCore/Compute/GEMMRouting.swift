@@ -249,11 +249,6 @@ public enum GEMMRouting {
         return "measured table \(table.digest), \(table.products.count) products"
     }
 
-    /// `identity` and the file the table was read from, for the headers of figures.
-    public static func summary(level: InstructionSet = .selected) -> String {
-        guard table(level: level) != nil, let url = path else { return identity(level: level) }
-        return "\(identity(level: level)) (\(url.path))"
-    }
 
     /// The table measured on this CPU at `level` with this process's compute threads, if any.
     public static func table(level: InstructionSet = .selected) -> GEMMRoutingTable? {

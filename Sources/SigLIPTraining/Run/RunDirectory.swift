@@ -45,7 +45,9 @@ public struct RunDirectory: Sendable {
 
     /// The compute setup of the newest checkpoint whose trainer state can be read (nil: none, or
     /// written before setups were recorded). `siglip-train --resume` takes its threads when
-    /// `--threads` is not given, so that a resumed run goes on bit for bit by default.
+    /// `--threads` is not given (`ComputeSetup.threadsToResume`), so that a resumed run goes on
+    /// bit for bit by default. (Should the trainer then find that checkpoint damaged in another
+    /// way and resume from an earlier one, it reports any setup that differs from that one's.)
     public func recordedCompute() -> ComputeSetup? {
         for dir in checkpoints().reversed() {
             let url = dir.appendingPathComponent(Self.stateFile)

@@ -194,8 +194,7 @@ public final class Trainer {
     /// Runs to the end of the budget. With `resume`, continues from the run's latest checkpoint.
     public func train(resume: Bool) throws -> TrainingSummary {
         let started = Date()
-        var compute = ComputeSetup.current
-        compute.ranks = group?.size ?? 1
+        let compute = ComputeSetup.current(ranks: group?.size ?? 1)
         var state = TrainerState(step: 0, examplesSeen: 0, flopsSpent: 0, dataPosition: Data(),
                                  generator: SeededGenerator(seed: options.seed ^ Trainer.roundsStreamSalt),
                                  optimizerStep: 0, metricsLines: 0, skippedFiles: 0, evaluations: [], totalSteps: totalSteps)

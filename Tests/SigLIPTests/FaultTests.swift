@@ -28,12 +28,14 @@ import Testing
         return (metrics, try Data(contentsOf: last.appendingPathComponent("model.safetensors")))
     }
 
-    /// The uninterrupted run, once per test process.
-    static let reference: Result<(metrics: [String], weights: Data), Error> = Result {
+    /// The uninterrupted run, once per test process, and how long it took.
+    static let reference: Result<(metrics: [String], weights: Data, seconds: Double), Error> = Result {
         let run = try folder().appendingPathComponent("reference")
+        let started = Date()
         let result = try Commands.runConfined("siglip-train", flags + ["--output", run.path])
         guard result.status == 0 else { throw SigLIPError(path: run.path, problem: "reference run failed: \(result)") }
-        return try outcome(run)
+        let (metrics, weights) = try outcome(run)
+        return (metrics, weights, Date().timeIntervalSince(started))
     }
 
     static func canMountTmpfs() -> Bool { getuid() == 0 && FileManager.default.fileExists(atPath: "/bin/mount") }
@@ -80,10 +82,11 @@ import Testing
         #expect(RunDirectory(run).checkpoints().isEmpty)
     }
 
-    /// `kill -9` at seeded random moments (0.3–6 s into each attempt: start-up, steps, checkpoint
-    /// writes, which take much of a step here), then `--resume` (or a fresh start when no
-    /// checkpoint was complete yet), until the run finishes. 3 kills by default; 10 with
-    /// SIGLIP_SLOW_TESTS=1.
+    /// `kill -9` at seeded random moments (0.3 s to 6 s or 90% of the uninterrupted run's time
+    /// into each attempt: start-up, steps, checkpoint writes, which take much of a step here),
+    /// then `--resume` (or a fresh start when no checkpoint was complete yet), until the run
+    /// finishes. Up to 3 kills by default, 10 with SIGLIP_SLOW_TESTS=1: fewer when a resumed run
+    /// ends before the moment drawn, but at least the first.
     @Test func killedAtRandomMomentsAndResumedMatchesTheUninterruptedRun() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -91,13 +94,14 @@ import Testing
         let kills = ProcessInfo.processInfo.environment["SIGLIP_SLOW_TESTS"] == "1" ? 10 : 3
         var generator = SeededGenerator(seed: 15)
         var killed = 0, attempts = 0, insideWrites = 0
+        let latest = max(0.4, min(6, 0.9 * (try Self.reference.get().seconds)))
         while true {
             attempts += 1
             #expect(attempts < 40, "the run never finished")
             if attempts >= 40 { return }
             let resume = !RunDirectory(run).checkpoints().isEmpty
             let arguments = resume ? ["--resume", "--output", run.path] : Self.flags + ["--output", run.path]
-            let delay = killed < kills ? 0.3 + 5.7 * generator.nextUnitDouble() : nil
+            let delay = killed < kills ? 0.3 + (latest - 0.3) * generator.nextUnitDouble() : nil
             let result = try Commands.runConfined("siglip-train", arguments, seconds: delay ?? 120)
             if result.timedOut {
                 killed += 1
@@ -110,7 +114,7 @@ import Testing
             if result.status == 0 { break }
             return
         }
-        #expect(killed == kills)
+        #expect((1...kills).contains(killed), "\(killed) kills")
         print("kill -9: \(killed) kills, \(insideWrites) inside a checkpoint write, \(attempts) attempts; resumed run identical")
         let reference = try Self.reference.get()
         let outcome = try Self.outcome(run)

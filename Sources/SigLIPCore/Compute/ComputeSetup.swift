@@ -65,11 +65,12 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     /// What differs from `earlier` in a way that changes the sums, e.g. ["threads 2 → 1"]
     /// (empty when a run would continue bit for bit).
     public func changes(from earlier: ComputeSetup) -> [String] {
-        let fields: [(String, String, String)] = [
+        var fields: [(String, String, String)] = [
             ("CPU", earlier.cpu, cpu), ("instruction set", earlier.instructionSet, instructionSet),
             ("threads", String(earlier.threads), String(threads)), ("OpenBLAS kernels", earlier.blasKernels, blasKernels),
             ("GEMM routing", earlier.gemmRouting, gemmRouting),
-        ] + (earlier.ranks.flatMap { before in ranks.map { [("ranks", String(before), String($0))] } } ?? [])
+        ]
+        if let before = earlier.ranks, let now = ranks { fields.append(("ranks", String(before), String(now))) }
         return fields.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
     }
 
@@ -77,9 +78,8 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     /// own, when it was computed on this CPU at this level over the same ranks and this machine
     /// has that many cores (so that the resumed run goes on bit for bit); else nil.
     public func threadsToResume(ranks: Int) -> Int? {
-        let here = ComputeSetup.current
-        guard cpu == here.cpu, instructionSet == here.instructionSet, (self.ranks ?? 1) == ranks,
-              (1...max(1, here.cores)).contains(threads) else { return nil }
+        guard cpu == CPUModel.name, instructionSet == InstructionSet.selected.description, (self.ranks ?? 1) == ranks,
+              (1...max(1, ProcessInfo.processInfo.activeProcessorCount)).contains(threads) else { return nil }
         return threads
     }
 

@@ -249,7 +249,6 @@ public enum GEMMRouting {
         return "measured table \(table.digest), \(table.products.count) products"
     }
 
-
     /// The table measured on this CPU at `level` with this process's compute threads, if any.
     public static func table(level: InstructionSet = .selected) -> GEMMRoutingTable? {
         file?.table(cpu: CPUModel.name, level: level, threads: ParallelSettings.threads)

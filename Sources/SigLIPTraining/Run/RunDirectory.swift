@@ -50,13 +50,22 @@ public struct RunDirectory: Sendable {
     /// way and resume from an earlier one, it reports any setup that differs from that one's.)
     public func recordedCompute() -> ComputeSetup? {
         for dir in checkpoints().reversed() {
-            let url = dir.appendingPathComponent(Self.stateFile)
-            if let data = try? RegularFile.contents(of: url, limit: RegularFile.Limit.json),
-               let state = try? RunJSON.decoder().decode(TrainerState.self, from: data) {
-                return state.compute
-            }
+            if let state = try? Self.readState(in: dir) { return state.compute }
         }
         return nil
+    }
+
+    /// A checkpoint's trainer state as written (not yet checked against the run: `TrainerState.check`).
+    /// Throws `SigLIPError` naming the file, of kind `.corrupt` when it does not decode.
+    static func readState(in checkpoint: URL) throws -> TrainerState {
+        let url = checkpoint.appendingPathComponent(stateFile)
+        do {
+            return try RunJSON.decoder().decode(TrainerState.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json))
+        } catch let error as SigLIPError {
+            throw error
+        } catch {
+            throw SigLIPError(path: url.path, problem: "unreadable trainer state (\(describeDecoding(error)))", kind: .corrupt)
+        }
     }
 
     /// Writes summary.json (pretty, sorted keys; NaN written as "nan").

@@ -341,14 +341,7 @@ public final class Trainer {
                 "\(dir.path) was trained with another model configuration than these options describe; resume with the run's own options (\(run.optionsFile.path))")
         }
         let stateURL = dir.appendingPathComponent(RunDirectory.stateFile)
-        let state: TrainerState
-        do {
-            state = try RunJSON.decoder().decode(TrainerState.self, from: RegularFile.contents(of: stateURL, limit: RegularFile.Limit.json))
-        } catch let error as SigLIPError {
-            throw error
-        } catch {
-            throw SigLIPError(path: stateURL.path, problem: "unreadable trainer state (\(describeDecoding(error)))", kind: .corrupt)
-        }
+        let state = try RunDirectory.readState(in: dir)
         try state.check(batchSize: options.batchSize, maxSteps: TrainingOptions.Limits.steps, maxRounds: ConfigLimits.rounds,
                         file: stateURL.path)
         try Checkpoint.loadWeights(into: model.parameters, from: dir.appendingPathComponent(Checkpoint.weightsFile))

@@ -8,7 +8,14 @@
 #define CK_NAME(f) ck_avx512_##f
 #define CK_GEMM_MR 8  // GEMM register tile 8 × 48: 24 of the 32 vector registers hold C
 #define CK_GEMM_NV 3
-#define CK_GEMM_NC_TARGET 1024L  // blocks of packed B of 256 × 1,008 floats (1 MB): the L2 of the Xeon and Zen 4 measured
+// Blocks of packed B of 768 × 144 floats (432 KB) beside 96 rows × 768 of A (288 KB) in a 1-2 MB
+// L2, each tile's 8 × 768 of A (24 KB) in L1: on a Zen 4 the B/16 products went from 103-107 to
+// 108-111 GFLOP/s on one core against 256 × 1,008 (1 MB, which filled its L2), C written once
+// per product where K ≤ 768 rather than read back per block of 256, and the B/16 inference
+// step from 1,464 to 1,410 ms (docs/SPEED.md, Zen 4 sitting 4). Not measured on a Xeon since.
+#define CK_GEMM_KC 768L
+#define CK_GEMM_MC 96L
+#define CK_GEMM_NC_TARGET 144L
 #include "kernels_body.h"
 #include "gemm_body.h"
 #pragma clang attribute pop

@@ -8,7 +8,7 @@ import Testing
 /// and large negative entries, and more keys than one block of K at every level; and its fused
 /// backward (`Kernels.attentionHeadBackward`) against the twin's dQ, dK and dV on the same shapes.
 @Suite("Attention head vs its plain twin") struct AttentionHeadTests {
-    /// (tokens, head width): 400 keys are two blocks of K at AVX-512 (256), 800 two at AVX2 (768).
+    /// (tokens, head width): 800 keys are two blocks of K (768 at AVX-512 and AVX2).
     static let shapes: [(Int, Int)] = [(1, 1), (5, 3), (16, 64), (37, 20), (50, 96), (196, 64), (400, 8), (800, 3)]
 
     struct Twin {

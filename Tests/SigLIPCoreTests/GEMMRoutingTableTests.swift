@@ -171,5 +171,7 @@ private func r(_ x: Double) -> PairedRatio { PairedRatio(median: x, lower: x, up
         let info = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC 7B13\n"
         #expect(CPUModel.describe(cpuinfo: info) == "AMD EPYC 7B13 (family 25, model 1)")
         #expect(CPUModel.describe(cpuinfo: "") == "unknown (family ?, model ?)")
+        #expect(CPUModel.vendor(cpuinfo: info) == "AuthenticAMD")
+        #expect(CPUModel.vendor(cpuinfo: "") == nil)
     }
 }

@@ -7,11 +7,11 @@ import Testing
 /// K and of N, row strides, alpha, beta, bias, one and several threads.
 @Suite("GEMM driver vs its plain twin") struct VectorGEMMTests {
     static let levels = InstructionSet.allSupported
-    /// m × n × k: single tiles, edges, K over two blocks (256 at AVX-512, 768 at AVX2: 513, 800)
-    /// and three or more (800; 1,700), N over one block (1,008 at AVX-512, 96 at AVX2) and
-    /// several, M over one block of rows (MC: 96 at AVX-512, 48 at AVX2) and several with a
-    /// partial tile in the last, taller than wide (blocks of rows) and wider than tall (blocks of
-    /// columns).
+    /// m × n × k: single tiles, edges, K over two blocks (768 at AVX-512 and AVX2: 800) and three
+    /// (1,700), N over one block (144 at AVX-512, 96 at AVX2) and several, M over one block of
+    /// rows (MC: 96 at AVX-512, 48 at AVX2) and several with a partial tile in the last, taller
+    /// than wide (blocks of rows) and wider than tall (blocks of columns; wider than tall with
+    /// rows enough for blocks of rows: `wideWithRowsEnoughGivesTheSameBitsInEitherBlocking`).
     static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 5, 7), (9, 49, 17), (31, 17, 300), (64, 96, 130), (21, 1100, 19),
                                             (130, 20, 513), (50, 420, 800), (203, 40, 400), (40, 30, 1700)]
 
@@ -99,6 +99,27 @@ import Testing
         #expect(one == two)
     }
 
+    @Test(arguments: levels)
+    func wideWithRowsEnoughGivesTheSameBitsInEitherBlocking(_ level: InstructionSet) {
+        // 1,030 × 1,040: wider than tall, 129 tiles of 8 rows at AVX-512 (172 of 6 at AVX2). gemm_work
+        // takes it in blocks of rows from 64 tiles per thread (1 and 2 threads), in blocks of
+        // columns on 3 threads at AVX-512: the same bits either way, and the twin's values.
+        let (m, n, k) = (1030, 1040, 3)
+        let a = random(m * k, seed: 11), b = random(k * n, seed: 12), bias = random(n, seed: 13)
+        var runs: [[Float]] = []
+        for threads in [1, 2, 3] {
+            var c = [Float](repeating: .nan, count: m * n)
+            VectorGEMM.run(.none, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n, beta: 0, bias: bias,
+                           c: &c, ldc: n, threads: threads, level: level)
+            runs.append(c)
+        }
+        #expect(runs[0] == runs[1] && runs[1] == runs[2], "\(level): bits differ between 1, 2 and 3 threads")
+        var plain = [Float](repeating: 0, count: m * n)
+        gemmReference(.none, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n, beta: 0, bias: bias, c: &plain, ldc: n)
+        let worst = zip(runs[0], plain).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? .infinity
+        #expect(worst < 1e-5, "\(level): relative error \(worst) against the twin")
+    }
+
     /// `gemm` on each backend: the product with its bias and a residual against the plain twin, the
     /// GELU slope epilogue equal to `Kernels.geluBackward` on the plain product, and the GELU
     /// written beside it equal, bit for bit, to `Kernels.geluForward` on the finished C (every
@@ -165,9 +186,15 @@ import Testing
                     "fused heads only where measured, at \(level)")
             #expect(!GEMMBackend.blas.fusesAttentionHeads(tokens: 196, headWidth: 64, level: level, measured: nil))
             switch level {
-            case .avx512:
-                #expect(own.computing(.none, .none, m: 100, k: 512, n: 512, level: level, measured: nil) == .vectorKernels)
-                #expect(own.computing(.none, .none, m: 100, k: 768, n: 3072, level: level, measured: nil) == .blas)
+            case .avx512:   // by vendor: measured apart on a Xeon and a Zen 4
+                for amd in [false, true] {
+                    #expect(own.builtInRule(.none, m: 100, k: 512, n: 512, level: level, amd: amd) == .vectorKernels)
+                    #expect(own.builtInRule(.transposed, m: 768, k: 1568, n: 3072, level: level, amd: amd) == .blas)
+                }
+                #expect(own.builtInRule(.none, m: 1568, k: 768, n: 3072, level: level, amd: false) == .blas)
+                #expect(own.builtInRule(.none, m: 1568, k: 768, n: 3072, level: level, amd: true) == .vectorKernels)
+                #expect(own.computing(.none, .none, m: 1568, k: 768, n: 3072, level: level, measured: nil)
+                        == own.builtInRule(.none, m: 1568, k: 768, n: 3072, level: level, amd: CPUModel.isAMD))
             case .avx2:
                 #expect(own.computing(.none, .none, m: 6272, k: 384, n: 1536, level: level, measured: nil) == .vectorKernels)
                 #expect(own.computing(.none, .none, m: 1568, k: 768, n: 768, level: level, measured: nil) == .blas)

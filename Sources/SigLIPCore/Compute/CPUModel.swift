@@ -10,12 +10,25 @@ public enum CPUModel {
         return describe(cpuinfo: info)
     }()
 
+    /// Whether the CPU is an AMD one (`vendor_id` AuthenticAMD): the built-in GEMM routing rule
+    /// differs by vendor at AVX-512, where a Xeon and a Zen 4 were measured apart
+    /// (`GEMMBackend.builtInRule`).
+    public static let isAMD: Bool = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+        return vendor(cpuinfo: info) == "AuthenticAMD"
+    }()
+
     /// The name as above from the text of a /proc/cpuinfo (its first processor's fields).
     static func describe(cpuinfo info: String) -> String {
-        func field(_ key: String) -> String? {
-            info.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: ":", maxSplits: 1).last
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        return "\(field("model name") ?? "unknown") (family \(field("cpu family") ?? "?"), model \(field("model\t") ?? "?"))"
+        "\(field("model name", in: info) ?? "unknown") (family \(field("cpu family", in: info) ?? "?"), model \(field("model\t", in: info) ?? "?"))"
+    }
+
+    /// The `vendor_id` of a /proc/cpuinfo's text, e.g. "GenuineIntel" or "AuthenticAMD".
+    static func vendor(cpuinfo info: String) -> String? { field("vendor_id", in: info) }
+
+    /// The value of the first line of `info` starting with `key`.
+    private static func field(_ key: String, in info: String) -> String? {
+        info.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: ":", maxSplits: 1).last
+            .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 }

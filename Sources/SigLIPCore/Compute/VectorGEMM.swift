@@ -44,25 +44,28 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
                           level: InstructionSet, measured: GEMMRoutingTable?) -> GEMMBackend {
         guard self == .vectorKernels, level != .baseline else { return .blas }
         return measured?.backend(transA, transB, m: m, n: n, k: k, epilogue: epilogue())
-            ?? builtInRule(transA, m: m, k: k, n: n, level: level)
+            ?? builtInRule(transA, m: m, k: k, n: n, level: level, amd: CPUModel.isAMD)
     }
 
     /// The rule for machines without a routing table, measured per level (README "Speed", docs/SPEED.md). Ours
     /// takes the products it was measured faster on, never a transposed A (the weight gradients
     /// dyᵀ·x: OpenBLAS packs a transposed A faster, 145-160 against 130-140 GFLOP/s on one
     /// thread on the Ti shapes, and 0.90-0.93 of its speed on the S/16 ones on a Zen 3).
-    /// - AVX-512 (a Xeon and a Zen 4): a packed B the threads can share from their L2 caches,
+    /// - AVX-512 on an AMD CPU (a Zen 4): every such product. With its blocks of 768 × 144 and
+    ///   wide products taken in blocks of rows, ours ran the ViT-B/16 inference step's products
+    ///   in 1,304 ms against OpenBLAS's 1,381, and the S/16 and Ti/16 steps no slower.
+    /// - AVX-512 on other CPUs (a Xeon): a packed B the threads can share from their L2 caches,
     ///   K·N ≤ 256 k floats — every product of a ViT-Ti/16 step but the weight gradients; the
     ///   larger ones were 7-11% slower on ours (ViT-B/16 inference: a 9 MB packed B streamed
-    ///   from L3 by every block of rows).
+    ///   from L3 by every block of rows), measured before those two changes.
     /// - AVX2 (a Zen 3): tall products, M ≥ 4,096 rows (the S/16 image tower's 32 × 196
     ///   tokens), where writing C once with its bias, residual, GELU or GELU slope saves more
     ///   than OpenBLAS's faster kernel gains: the S/16 step ~8% faster. On the Ti/16 shapes
     ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%.
-    func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, level: InstructionSet) -> GEMMBackend {
+    func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, level: InstructionSet, amd: Bool) -> GEMMBackend {
         guard self == .vectorKernels, transA == .none else { return .blas }
         switch level {
-        case .avx512: return k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
+        case .avx512: return amd || k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
         case .avx2: return m >= VectorGEMM.shortestAVX2 ? .vectorKernels : .blas
         case .baseline: return .blas
         }

@@ -103,7 +103,8 @@ import Testing
     func wideWithRowsEnoughGivesTheSameBitsInEitherBlocking(_ level: InstructionSet) {
         // 1,030 × 1,040: wider than tall, 129 tiles of 8 rows at AVX-512 (172 of 6 at AVX2). gemm_work
         // takes it in blocks of rows from 64 tiles per thread (1 and 2 threads), in blocks of
-        // columns on 3 threads at AVX-512: the same bits either way, and the twin's values.
+        // columns on 3 threads (under 192 tiles) at both levels: the same bits either way, and
+        // the twin's values.
         let (m, n, k) = (1030, 1040, 3)
         let a = random(m * k, seed: 11), b = random(k * n, seed: 12), bias = random(n, seed: 13)
         var runs: [[Float]] = []

@@ -110,8 +110,7 @@ struct SigLIPBench: ParsableCommand {
                 throw ValidationError("at the baseline level every product goes to OpenBLAS: there is nothing to tune")
             }
             let existing = try GEMMRoutingFile.read(url) ?? GEMMRoutingFile(tables: [])   // a file that is not one is refused, not overwritten
-            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) paired calls after 3 warm-up · kernels "
-                  + "\(InstructionSet.selected) · OpenBLAS kernels \(BLASKernels.coreName) · CPU \(CPUModel.name)")
+            print("median of \(max(steps, 1)) paired calls after 3 warm-up · compute: \(Self.computeSetup)")
             let table = GEMMTuning.measure(steps: max(steps, 1))
             try existing.replacing(table).write(to: url)
             let count = { (backend: GEMMBackend?) in table.products.filter { $0.backend == backend }.count }
@@ -130,7 +129,7 @@ struct SigLIPBench: ParsableCommand {
             return
         }
         if kernels {
-            print("threads \(ComputeThreads.current) · median of \(max(steps, 1)) calls after 3 warm-up")
+            print("median of \(max(steps, 1)) calls after 3 warm-up · compute: \(Self.computeSetup)")
             for row in KernelThroughput.measure(steps: max(steps, 1)) { print(row.line) }
             return
         }

@@ -201,6 +201,22 @@ static void gemm_finish_row(const ck_gemm *g, long i, long j0, long cols) {
     }
 }
 
+/// Asks for the lines the tile's store will touch besides its products, so that they arrive
+/// while the products run: C's (written, and read after the first block of K or with beta), the
+/// residual's, and, after the last block, GELU's input and output for the slope (each row of
+/// those at its own stride, too many streams for the hardware's prefetchers).
+static inline void gemm_prefetch_epilogue(const ck_gemm *g, long i0, long rows, long j0, long cols, int first, int last) {
+    for (long i = i0; i < i0 + rows; i++)
+        for (long j = j0; j < j0 + cols; j += 16) {   // one 64-byte line per 16 floats
+            __builtin_prefetch(g->c + i * g->ldc + j, 1);
+            if (first && g->addend) __builtin_prefetch(g->addend + i * g->ld_addend + j);
+            if (last && g->gelu_x) {
+                __builtin_prefetch(g->gelu_x + i * g->ld_gelu_in + j);
+                __builtin_prefetch(g->gelu_y + i * g->ld_gelu_in + j);
+            }
+        }
+}
+
 /// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
 static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first,
                        int last) {
@@ -304,6 +320,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                     long rows = gemm_min(GEMM_MR, iend - i0);
                     for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
                         const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
+                        gemm_prefetch_epilogue(g, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first, last);
                         vf acc[GEMM_MR][GEMM_NV];
                         if (g->trans_a || rows < GEMM_MR) gemm_tile_columns(kc, pa + (i0 - ic) * kc, GEMM_MR, b, acc);
                         else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);

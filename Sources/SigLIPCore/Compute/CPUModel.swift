@@ -5,18 +5,15 @@ import Foundation
 public enum CPUModel {
     /// "model name (family F, model M)", e.g. "AMD EPYC (family 25, model 1)"; "unknown CPU"
     /// where /proc/cpuinfo cannot be read.
-    public static let name: String = {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
-        return describe(cpuinfo: info)
-    }()
+    public static let name: String = cpuinfo.map(describe(cpuinfo:)) ?? "unknown CPU"
 
     /// Whether the CPU is an AMD one (`vendor_id` AuthenticAMD): the built-in GEMM routing rule
     /// differs by vendor at AVX-512, where a Xeon and a Zen 4 were measured apart
     /// (`GEMMBackend.builtInRule`).
-    public static let isAMD: Bool = {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-        return vendor(cpuinfo: info) == "AuthenticAMD"
-    }()
+    public static let isAMD: Bool = cpuinfo.flatMap(vendor(cpuinfo:)) == "AuthenticAMD"
+
+    /// The text of /proc/cpuinfo, read once for both; nil where it cannot be read.
+    private static let cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
 
     /// The name as above from the text of a /proc/cpuinfo (its first processor's fields).
     static func describe(cpuinfo info: String) -> String {

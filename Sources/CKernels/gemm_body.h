@@ -4,10 +4,11 @@
 //
 // C[m, n] is computed in tiles of MR rows × NR = NV·CK_LANES columns: the tile lives in
 // registers for a whole block of KC products, each step adding one column of op(A)'s rows
-// (MR scalars, broadcast) times one row of packed B (NV vectors). B is packed once per call,
-// in panels of NR columns; C's rows are taken MC at a time (per block of K) and swept across the
-// block's columns, op(A)'s rows read where they lie, a transposed A (and a partial last tile)
-// packed into the thread's own buffer first. Threads claim blocks of C from
+// (MR scalars, broadcast) times one row of packed B (NV vectors). B is packed once per call
+// (or not at all: a constant B the caller keeps packed, b_packed), in panels of NR columns;
+// C's rows are taken MC at a time (per block of K) and swept across the block's columns,
+// op(A)'s rows read where they lie, a transposed A (and a partial last tile) packed into the
+// thread's own buffer first. Threads claim blocks of C from
 // one counter: blocks of rows when C is taller than wide or has rows enough for every thread
 // (the threads first pack B's panels between them and share them), else blocks of columns
 // (each thread packs the panels of its own blocks).
@@ -134,6 +135,7 @@ static void gemm_pack_unclaimed(const ck_gemm *g) {
 /// The packed panel, once ready (all panels are claimed before any thread computes, so a
 /// panel not yet ready is being packed by a running thread: the wait is short).
 static const float *gemm_panel(const ck_gemm *g, long k0, long j0) {
+    if (g->b_packed) return gemm_panel_at(g, k0, j0);
     int *flag = g->panel_flags + (k0 / GEMM_KC) * gemm_panels(g->n) + j0 / GEMM_NR;
     while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != 2) ck_spin_hint();
     return gemm_panel_at(g, k0, j0);
@@ -295,9 +297,9 @@ static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, 
 
 /// The block of C at rows [r0, r1), columns [c0, c1) (c0 a multiple of NR), block of K after
 /// block of K: its rows MC at a time (those gemm_pack_a packs, into this thread's pa), each
-/// swept against every block of NC columns of packed B. With `own_panels` this thread packs the block's panels
-/// of B itself (no other thread uses them); otherwise they are the shared panels packed by
-/// gemm_pack_unclaimed.
+/// swept against every block of NC columns of packed B. With `own_panels` this thread packs the
+/// block's panels of B itself (no other thread uses them; none with b_packed); otherwise they
+/// are the shared panels packed by gemm_pack_unclaimed.
 static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels, float *pa) {
     if (g->k == 0) {   // no products: C = beta·C + bias + addend, then the GELU slope or GELU
         for (long i = r0; i < r1; i++) {
@@ -309,7 +311,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
     for (long k0 = 0; k0 < g->k; k0 += GEMM_KC) {
         long kc = gemm_min(GEMM_KC, g->k - k0);
         int first = k0 == 0, last = k0 + kc >= g->k;
-        if (own_panels)
+        if (own_panels && !g->b_packed)
             for (long j0 = c0; j0 < c1; j0 += GEMM_NR) gemm_pack_b(g, k0, kc, j0, gemm_panel_at(g, k0, j0));
         for (long ic = r0; ic < r1; ic += GEMM_MC) {
             long iend = gemm_min(r1, ic + GEMM_MC);
@@ -358,7 +360,7 @@ void CK_NAME(gemm_work)(const ck_gemm *g, long threads, long task) {
     if (g->m >= g->n || tiles >= threads * GEMM_BLOCKS_PER_THREAD * GEMM_ROW_BLOCK_TILES) {
         // Blocks of rows, all columns: B is packed once, between the threads, and shared.
         long chunk = gemm_chunk(tiles, GEMM_MR, threads);
-        gemm_pack_unclaimed(g);
+        if (!g->b_packed) gemm_pack_unclaimed(g);
         for (;;) {
             long r0 = __atomic_fetch_add(g->next_block, chunk, __ATOMIC_RELAXED);
             if (r0 >= g->m) return;

@@ -6,7 +6,9 @@ import SigLIPModels
 import SigLIPText
 
 /// `ZeroShotEncoder` over a `SigLIPModel` and its tokenizer. Not thread-safe: it owns one
-/// context whose arena is reset after every call (results are copied out first).
+/// context whose arena is reset after every call (results are copied out first), and which
+/// keeps the weights packed for the products from one call to the next (an inference context:
+/// as much memory again as the weights; make a new encoder after editing a few weights by hand).
 public final class SigLIPEncoder: ZeroShotEncoder {
     public let model: SigLIPModel
     public let tokenizer: SigLIPTokenizer
@@ -20,7 +22,7 @@ public final class SigLIPEncoder: ZeroShotEncoder {
         self.tokenizer = tokenizer
         self.textBatchSize = max(1, textBatchSize)
         self.resizeFilter = resizeFilter
-        context = model.makeContext()
+        context = model.makeInferenceContext()
     }
 
     public var imageSize: Int { model.config.imageTower.imageSize }

@@ -5,10 +5,14 @@ import SigLIPCore
 public final class Context {
     public let parameters: ParameterStore
     public let arena: Arena
+    /// Where the weights' packed forms are kept between products, for a context whose
+    /// parameters do not change (inference); nil: packed afresh by every product, as training needs.
+    public let packedWeights: PackedWeights?
 
-    public init(parameters: ParameterStore, arena: Arena = Arena()) {
+    public init(parameters: ParameterStore, arena: Arena = Arena(), packedWeights: PackedWeights? = nil) {
         self.parameters = parameters
         self.arena = arena
+        self.packedWeights = packedWeights
     }
 
     @inlinable public func value(_ p: Parameter) -> UnsafeMutablePointer<Float> { parameters.value(p) }

@@ -41,7 +41,7 @@ public struct Linear {
                         residual: UnsafePointer<Float>? = nil, gelu: UnsafeMutablePointer<Float>? = nil, _ ctx: Context) {
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
              a: x, lda: inFeatures, b: ctx.value(weight), ldb: inFeatures, bias: bias.map { ctx.value($0) }, addend: residual,
-             c: y, ldc: ldy, gelu: gelu)
+             c: y, ldc: ldy, gelu: gelu, keptIn: ctx.packedWeights)
     }
 
     /// dy: [R, out], x: the forward input [R, in]. Accumulates dW and db; writes dx: [R, in]

@@ -66,6 +66,13 @@ public final class SigLIPModel {
     /// A context over this model's parameters with a fresh arena.
     public func makeContext(arena: Arena = Arena()) -> Context { Context(parameters: parameters, arena: arena) }
 
+    /// A context for inference, with a fresh arena, that keeps the weights packed for our GEMM
+    /// driver from one forward pass to the next (`PackedWeights`: as much memory again as the
+    /// weights used; a weight changed by training or a checkpoint load is packed again).
+    public func makeInferenceContext(arena: Arena = Arena()) -> Context {
+        Context(parameters: parameters, arena: arena, packedWeights: PackedWeights())
+    }
+
     /// Normalised image embeddings. pixels: [B, H, W, 3] → [B, E]. `rounds`: recursion rounds
     /// of the image tower (nil: as configured).
     public func encodeImages(_ pixels: Tensor, rounds: Int? = nil, _ ctx: Context) -> Tensor {

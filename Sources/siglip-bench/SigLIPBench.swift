@@ -293,7 +293,7 @@ enum BenchCase: String, CaseIterable {
             let tower = ImageTower(layout, config: config.imageTower)
             let store = ParameterStore(layout: layout)
             store.initialize(using: &generator)
-            let ctx = Context(parameters: store)
+            let ctx = Context(parameters: store, packedWeights: PackedWeights())
             let forward = {
                 _ = tower.forward(pixelTensor, keepActivations: false, ctx)
                 ctx.arena.reset()

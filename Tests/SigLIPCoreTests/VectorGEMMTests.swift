@@ -121,6 +121,48 @@ import Testing
         #expect(worst < 1e-5, "\(level): relative error \(worst) against the twin")
     }
 
+    /// A weight kept packed (`PackedWeights`) gives the bits of one packed afresh, in blocks of
+    /// rows (B transposed, as `Linear` multiplies) and of columns (wide C, few rows), K over one
+    /// and two blocks, on 1 and 2 threads. The first product packs it, the next ones pack
+    /// nothing: a value the fingerprint does not sample, changed after packing, is not seen (the
+    /// kept form is used); a weight changed all over (an optimiser step) is packed again.
+    @Test(arguments: levels)
+    func keptWeightsGiveTheSameBits(_ level: InstructionSet) {
+        for (transB, m, n, k) in [(Transpose.transposed, 200, 150, 300), (.none, 21, 1100, 19), (.transposed, 50, 420, 800)] {
+            let ldb = transB == .none ? n : k, stored = (transB == .none ? k : n) * ldb
+            let a = random(m * k, seed: 21), bias = random(n, seed: 23)
+            var b = random(stored, seed: 22)
+            for threads in [1, 2] {
+                let kept = PackedWeights()
+                func product(_ keptIn: PackedWeights?) -> [Float] {
+                    var c = [Float](repeating: .nan, count: m * n)
+                    b.withUnsafeBufferPointer { b in
+                        VectorGEMM.run(.none, transB, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b.baseAddress!, ldb: ldb, beta: 0,
+                                       bias: bias, c: &c, ldc: n, threads: threads, level: level, keptIn: keptIn)
+                    }
+                    return c
+                }
+                let what = "\(level) \(transB) \(m)×\(n)×\(k) on \(threads) threads"
+                let fresh = product(nil)
+                #expect(product(kept).map(\.bitPattern) == fresh.map(\.bitPattern), "\(what): packing into the kept buffer")
+                #expect(product(kept).map(\.bitPattern) == fresh.map(\.bitPattern), "\(what): the kept weight")
+                #expect(kept.count == 1 && kept.reuses == 1, "\(what): \(kept.count) kept, \(kept.reuses) reused")
+                let sampled = Set(PackedWeights.sampled(rows: transB == .none ? k : n, columns: transB == .none ? n : k)
+                    .map { $0.row * ldb + $0.column })
+                let unsampled = b.indices.first { !sampled.contains($0) }!
+                b[unsampled] += 1
+                #expect(product(kept).map(\.bitPattern) == fresh.map(\.bitPattern), "\(what): the kept form is used")
+                b[unsampled] -= 1
+                for i in b.indices { b[i] *= 0.5 }
+                let halved = product(nil)
+                #expect(halved != fresh)
+                #expect(product(kept).map(\.bitPattern) == halved.map(\.bitPattern), "\(what): a changed weight is packed again")
+                #expect(kept.reuses == 2, "\(what): \(kept.reuses) reused")
+                for i in b.indices { b[i] *= 2 }
+            }
+        }
+    }
+
     /// `gemm` on each backend: the product with its bias and a residual against the plain twin, the
     /// GELU slope epilogue equal to `Kernels.geluBackward` on the plain product, and the GELU
     /// written beside it equal, bit for bit, to `Kernels.geluForward` on the finished C (every

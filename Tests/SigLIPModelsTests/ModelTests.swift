@@ -100,6 +100,33 @@ func tinyConfig() -> SigLIPConfig {
         let again = model.encodeImages(Tensor(pixels.data, [2, 12, 12, 3]), ctx).toArray()
         #expect(again == both, "the same batch must give the same bits")
     }
+
+    /// An inference context (weights kept packed between passes) gives the bits of a plain one,
+    /// pass after pass, and follows the weights when they all change (new initial values, as
+    /// an optimiser step or a checkpoint load would change them).
+    @Test func inferenceContextGivesThePlainContextsBits() throws {
+        let model = try SigLIPModel(config: tinyConfig())
+        var g = SeededGenerator(seed: 7)
+        let pixels = FloatBuffer(count: 2 * 12 * 12 * 3)
+        for i in 0..<pixels.count { pixels.data[i] = 2 * g.nextUnitFloat() - 1 }
+        let images = Tensor(pixels.data, [2, 12, 12, 3]), ids: [Int32] = [3, 9, 1, 1, 1, 4, 4, 20, 2, 1]
+        let inference = model.makeInferenceContext()
+        for seed in [8, 9] as [UInt64] {
+            model.initialize(seed: seed)
+            let plain = model.makeContext()
+            let expected = model.encodeImages(images, plain).toArray() + model.encodeTexts(ids, batch: 2, plain).toArray()
+            for pass in 1...2 {
+                let kept = model.encodeImages(images, inference).toArray() + model.encodeTexts(ids, batch: 2, inference).toArray()
+                #expect(kept.map(\.bitPattern) == expected.map(\.bitPattern), "seed \(seed), pass \(pass)")
+                inference.arena.reset()
+            }
+        }
+        // Where our driver computes the towers' products (the routing's choice here), it kept them.
+        let packedWeights = try #require(inference.packedWeights)
+        if GEMMBackend.selected.computing(.none, .transposed, m: 18, k: 12, n: 36) == .vectorKernels {
+            #expect(packedWeights.count > 0 && packedWeights.reuses > 0, "\(packedWeights.count) kept, \(packedWeights.reuses) reused")
+        }
+    }
 }
 
 @Suite("Text padding mask") struct PaddingMaskTests {

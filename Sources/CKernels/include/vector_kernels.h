@@ -128,6 +128,10 @@ typedef struct ck_gemm {
     /// panel_flags ints set to 0; next_panel and next_block set to 0. Shared by the threads
     /// working on the call.
     float *packed_b;
+    /// 1: packed_b already holds op(B) whole, packed by an earlier call with the same B, k and n
+    /// at the same level (an inference weight kept packed); nothing is packed, panel_flags and
+    /// next_panel are not used.
+    int b_packed;
     int *panel_flags;
     long *next_panel, *next_block;
     /// threads × packed_a_floats floats (64-byte aligned is best): each calling task's packed

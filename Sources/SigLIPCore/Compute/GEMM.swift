@@ -18,7 +18,9 @@ public enum Transpose {
 /// values as `Kernels.geluForward` on C: the MLP's first layer and its activation in one pass.
 /// With `geluSlopeAt` (x, y = GELU(x), row stride ld), C is multiplied by gelu'(x) instead, the
 /// same values as `Kernels.geluBackward` with `.overwrite` on C: the gradient through the MLP's
-/// activation in the pass of the product that produces it.
+/// activation in the pass of the product that produces it. With `keptIn`, B is a weight that
+/// stays constant while that store lives: our driver packs it once there and reuses it
+/// (`PackedWeights`).
 ///
 /// Computed on the compute pool's threads (one thread for a product too small to split) by the
 /// backend that `GEMMBackend.selected.computing` gives this product.
@@ -27,23 +29,25 @@ public func gemm(
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
     c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
-    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
+    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil, keptIn kept: PackedWeights? = nil
 ) {
     let backend = GEMMBackend.selected
     let epilogue = { gemmEpilogue(beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil) }
     PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k),
                        detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue()), m: m, n: n, k: k,
-                                          epilogue: epilogue())) {
+                                          epilogue: epilogue(), kept: kept != nil)) {
         gemm(on: backend, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
-             geluSlopeAt: geluSlopeAt)
+             geluSlopeAt: geluSlopeAt, keptIn: kept)
     }
 }
 
 /// A product's line in `siglip-bench --phases`: its shape, the backend that computes it and
-/// what its pass adds, e.g. "6272×1536×384 own +bias +GELU".
-func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, epilogue: String) -> String {
-    (["\(m)×\(n)×\(k)", backend == .blas ? "OpenBLAS" : "own", epilogue]).filter { !$0.isEmpty }.joined(separator: " ")
+/// what its pass adds, e.g. "6272×1536×384 own +bias +GELU" ("own kept" for a weight kept
+/// packed by a `PackedWeights`).
+func gemmDetail(_ backend: GEMMBackend, m: Int, n: Int, k: Int, epilogue: String, kept: Bool = false) -> String {
+    let name = backend == .blas ? "OpenBLAS" : kept ? "own kept" : "own"
+    return (["\(m)×\(n)×\(k)", name, epilogue]).filter { !$0.isEmpty }.joined(separator: " ")
 }
 
 /// What a product's pass adds beside alpha·op(A)·op(B), as `gemm`'s arguments say: e.g. "β=1",
@@ -74,7 +78,7 @@ func gemm(
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil, ldAddend: Int? = nil,
     c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int? = nil,
-    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
+    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil, keptIn kept: PackedWeights? = nil
 ) {
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
@@ -83,7 +87,7 @@ func gemm(
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,
-                       geluSlopeAt: geluSlopeAt, threads: threads)
+                       geluSlopeAt: geluSlopeAt, threads: threads, keptIn: kept)
     case .blas:
         defer {   // after the product, as the driver's epilogue: C += addend, C ← C · gelu'(x), GELU(C)
             if let addend {

@@ -107,14 +107,15 @@ enum VectorGEMM {
         bias: UnsafePointer<Float>?, addend: UnsafePointer<Float>? = nil, ldAddend: Int = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil, ldGELU: Int = 0,
         geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil,
-        threads: Int, level: InstructionSet = .selected
+        threads: Int, level: InstructionSet = .selected, keptIn kept: PackedWeights? = nil
     ) {
         let isa = Int32(level.rawValue)
         var packedFloats = 0, flagCount = 0, packedAFloats = 0, tileRows = 0
         ck_gemm_layout(isa, k, n, &packedFloats, &flagCount, &packedAFloats, &tileRows)
         let tasks = max(1, min(threads, (max(m, n) + tileRows - 1) / tileRows))
-        // One allocation: packed B | each task's packed A | panel flags | counters.
-        let bBytes = (packedFloats * 4 + 63) / 64 * 64, aBytes = tasks * packedAFloats * 4
+        let claim = kept?.claim(b: b, ldb: ldb, transposed: transB == .transposed, k: k, n: n, level: level, floats: packedFloats)
+        // One allocation: packed B (unless kept) | each task's packed A | panel flags | counters.
+        let bBytes = claim == nil ? (packedFloats * 4 + 63) / 64 * 64 : 0, aBytes = tasks * packedAFloats * 4
         let flagBytes = (max(flagCount, 1) * 4 + 63) / 64 * 64
         let workspace = Workspace.take(bytes: bBytes + aBytes + flagBytes + 64)
         defer { Workspace.give(workspace) }
@@ -130,12 +131,13 @@ enum VectorGEMM {
             c: c, ldc: ldc,
             gelu_out: gelu, ld_gelu: ldGELU,
             gelu_x: geluSlopeAt?.x, gelu_y: geluSlopeAt?.y, ld_gelu_in: geluSlopeAt?.ld ?? 0,
-            packed_b: memory.bindMemory(to: Float.self, capacity: max(packedFloats, 1)),
-            panel_flags: flags, next_panel: counters, next_block: counters + 1,
+            packed_b: claim?.memory ?? memory.bindMemory(to: Float.self, capacity: max(packedFloats, 1)),
+            b_packed: claim?.ready == true ? 1 : 0, panel_flags: flags, next_panel: counters, next_block: counters + 1,
             packed_a: (memory + bBytes).bindMemory(to: Float.self, capacity: tasks * packedAFloats))
         withUnsafePointer(to: &problem) { g in
             runOnThreads(tasks) { task in ck_gemm_work(isa, g, tasks, task) }
         }
+        if let claim, !claim.ready { kept?.packed(claim) }
     }
 }
 

@@ -22,7 +22,8 @@ public struct RoundAdapter {
         let w = ctx.value(weight), d = width
         switch kind {
         case .linear:
-            gemm(.none, .transposed, m: x.rows, n: d, k: d, a: x.data, lda: d, b: w, ldb: d, beta: 1, c: y.data, ldc: d)
+            gemm(.none, .transposed, m: x.rows, n: d, k: d, a: x.data, lda: d, b: w, ldb: d, beta: 1, c: y.data, ldc: d,
+                 keptIn: ctx.packedWeights)
         case .diagonal:
             for r in 0..<x.rows { for i in 0..<d { y.data[r * d + i] += w[i] * x.data[r * d + i] } }
         case .none:

@@ -31,6 +31,12 @@ public struct EncoderBlock {
         return (y, Cache(norm1: c1, attention: ca, norm2: c2, mlp: cm))
     }
 
+    /// `forward` for inference, without the caches (`SelfAttention.infer`, `MLP.infer`).
+    public func infer(_ x: Tensor, keyMask: Tensor? = nil, _ ctx: Context) -> Tensor {
+        let attended = attention.infer(norm1.forward(x, ctx).0, keyMask: keyMask, residual: x, ctx)
+        return mlp.infer(norm2.forward(attended, ctx).0, residual: attended, ctx)
+    }
+
     /// dy: [B, N, D]; writes dx: [B, N, D] as `write` says (dx must not alias dy); parameter
     /// gradients accumulate. Every intermediate gradient is written once, with the skip
     /// connections added inside the LayerNorm backwards (no zeroing or copying passes).

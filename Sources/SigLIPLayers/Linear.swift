@@ -36,7 +36,8 @@ public struct Linear {
     }
 
     /// y[r, 0..<out] = x[r] · Wᵀ + b (+ residual[r]), written at row stride `ldy`; with `gelu`,
-    /// also GELU(y) there (`[rows, out]`, contiguous) in the same pass. residual: `[rows, out]`.
+    /// also GELU(y) there (`[rows, out]`, contiguous; may be `y` itself, with ldy = out) in the
+    /// same pass. residual: `[rows, out]`.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                         residual: UnsafePointer<Float>? = nil, gelu: UnsafeMutablePointer<Float>? = nil, _ ctx: Context) {
         gemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,

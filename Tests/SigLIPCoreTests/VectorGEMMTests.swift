@@ -165,7 +165,7 @@ import Testing
 
     /// `gemm` on each backend: the product with its bias and a residual against the plain twin, the
     /// GELU slope epilogue equal to `Kernels.geluBackward` on the plain product, and the GELU
-    /// written beside it equal, bit for bit, to `Kernels.geluForward` on the finished C (every
+    /// written beside it (or over it) equal, bit for bit, to `Kernels.geluForward` on the finished C (every
     /// product on the backend named, whatever the routing would choose: a machine's routing table
     /// may give our driver any of them, a transposed A included).
     @Test(arguments: GEMMBackend.allCases)
@@ -192,6 +192,14 @@ import Testing
                     for j in 0..<n where activation[i * ldg + j].bitPattern != expected[j].bitPattern { same = false }
                 }
                 #expect(same, "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): GELU differs from geluForward")
+                // GELU in place (gelu = C, as `MLP.infer` asks): C ends as those same values.
+                var inPlace = [Float](repeating: .nan, count: m * ldc)
+                inPlace.withUnsafeMutableBufferPointer { c in
+                    gemm(on: backend, routed: false, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, bias: bias,
+                         addend: residual, ldAddend: ldr, c: c.baseAddress!, ldc: ldc, gelu: c.baseAddress!, ldGELU: ldc)
+                }
+                #expect((0..<m).allSatisfy { i in (0..<n).allSatisfy { inPlace[i * ldc + $0].bitPattern == activation[i * ldg + $0].bitPattern } },
+                        "\(backend) \(transA)\(transB) \(m)×\(n)×\(k): GELU in place differs")
                 // The slope epilogue: C · gelu'(h) equals geluBackward on the plain product, bit for bit.
                 let h = random(m * ldg, seed: 11)
                 var activation2 = [Float](repeating: 0, count: m * ldg)

@@ -252,6 +252,27 @@ import Testing
 
     /// Every backward that writes an input gradient: `.overwrite` writes exactly what
     /// `.accumulate` adds to zeros (whatever the buffer held), and a LayerNorm's fused
+    /// The inference forwards (no caches: the probabilities in a scratch per thread, GELU over
+    /// the MLP's product in place) give the training forwards' bits, with fused and unfused
+    /// heads and a key mask.
+    @Test(arguments: [false, true]) func inferEqualsForward(fusedHeads: Bool) {
+        var fixture = Fixture(seed: 9)
+        let layout = ParameterLayout()
+        let attention = SelfAttention(layout, "attn", width: 12, heads: 3)
+        let mlp = MLP(layout, "mlp", width: 12, hidden: 19)
+        let block = EncoderBlock(layout, "block", width: 12, heads: 3, mlpWidth: 19, epsilon: 1e-6)
+        let store = Fixture.randomStore(layout, generator: &fixture.generator)
+        let ctx = Context(parameters: store, arena: fixture.arena)
+        let x = fixture.random([2, 7, 12]), residual = fixture.random([2, 7, 12])
+        let mask = fixture.arena.zeros([2, 7])
+        for key in [1, 5, 13] { mask.data[key] = -.infinity }
+        let bits = { (t: Tensor) in t.toArray().map(\.bitPattern) }
+        #expect(bits(attention.infer(x, keyMask: mask, residual: residual, fusedHeads: fusedHeads, ctx))
+                == bits(attention.forward(x, keyMask: mask, residual: residual, fusedHeads: fusedHeads, ctx).0), "SelfAttention")
+        #expect(bits(mlp.infer(x, residual: residual, ctx)) == bits(mlp.forward(x, residual: residual, ctx).0), "MLP")
+        #expect(bits(block.infer(x, keyMask: mask, ctx)) == bits(block.forward(x, keyMask: mask, ctx).0), "EncoderBlock")
+    }
+
     /// `residual` equals accumulating onto a copy of it: bit for bit.
     @Test func overwriteEqualsAccumulateIntoZeros() {
         var fixture = Fixture(seed: 6)

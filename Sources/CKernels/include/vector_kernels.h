@@ -117,7 +117,7 @@ typedef struct ck_gemm {
     float *c;
     long ldc;
     /// If not NULL: also writes GELU(C) here (row stride ld_gelu), with the same values as
-    /// ck_gelu_forward on the finished C.
+    /// ck_gelu_forward on the finished C; may be c itself (ld_gelu = ldc): C then ends as GELU(C).
     float *gelu_out;
     long ld_gelu;
     /// If not NULL: C is multiplied by gelu'(gelu_x) read off gelu_y = GELU(gelu_x) (both at row

@@ -15,7 +15,8 @@ public enum Transpose {
 /// N); `lda`, `ldb`, `ldc` are the row strides of the operands as stored (so a head's
 /// columns inside a `[B*N, 3D]` block can be used in place). beta 0 does not read C. With
 /// `gelu`, also writes GELU(C) there (`[M, N]` at row stride `ldGELU`, default N), the same
-/// values as `Kernels.geluForward` on C: the MLP's first layer and its activation in one pass.
+/// values as `Kernels.geluForward` on C: the MLP's first layer and its activation in one pass
+/// (`gelu` may be `c` itself, with ldGELU = ldc: C then ends as GELU(C), for inference).
 /// With `geluSlopeAt` (x, y = GELU(x), row stride ld), C is multiplied by gelu'(x) instead, the
 /// same values as `Kernels.geluBackward` with `.overwrite` on C: the gradient through the MLP's
 /// activation in the pass of the product that produces it. With `keptIn`, B is a weight that

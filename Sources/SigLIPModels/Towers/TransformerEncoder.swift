@@ -64,7 +64,7 @@ public struct TransformerEncoder {
     private func forwardOnly(_ x: Tensor, plan: ArraySlice<EncoderStep>, keyMask: Tensor?, _ ctx: Context) -> Tensor {
         Self.releasingEachStep(plan, from: x, ctx) { step, input, output in
             switch step {
-            case .block(let i): output.copy(from: blocks[i].forward(input, keyMask: keyMask, ctx).0)
+            case .block(let i): output.copy(from: blocks[i].infer(input, keyMask: keyMask, ctx))
             case .adapter(let round):
                 guard let adapter = adapters[round] else { return false }
                 output.copy(from: adapter.forward(input, ctx))

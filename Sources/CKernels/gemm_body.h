@@ -497,7 +497,7 @@ void CK_NAME(attention_head_forward)(const float *q, const float *k, const float
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
         gemm_head_rows(q + i0 * ld, ld, 0, rows, dh, kt, n, scale, mask, p + i0 * n, n, pa);   // scores, scaled and masked
-        for (long i = 0; i < rows; i++) ck_softmax_row(p + (i0 + i) * n, n);
+        ck_softmax_block(p + i0 * n, n, rows, n);
         gemm_head_rows(p + i0 * n, n, 0, rows, n, vp, dh, 1, NULL, o + i0 * ldo, ldo, pa);   // outputs: P·V
     }
 }
@@ -522,7 +522,7 @@ void CK_NAME(attention_head_backward)(const float *q, const float *k, const floa
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
         gemm_head_rows(dout + i0 * ldo, ldo, 0, rows, dh, vt, n, 1, NULL, ds + i0 * n, n, pa);   // dP = dO·Vᵀ
-        for (long i = 0; i < rows; i++) ck_softmax_backward_row(ds + (i0 + i) * n, p + (i0 + i) * n, n);
+        ck_softmax_backward_block(ds + i0 * n, p + i0 * n, n, rows, n);
         gemm_head_rows(ds + i0 * n, n, 0, rows, n, kp, dh, scale, NULL, dq + i0 * ld, ld, pa);   // dQ = scale·dS·K
     }
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {   // tiles of keys: rows of Pᵀ and dSᵀ

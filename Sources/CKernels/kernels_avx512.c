@@ -13,6 +13,7 @@
 // 108-111 GFLOP/s on one core against 256 × 1,008 (1 MB, which filled its L2), C written once
 // per product where K ≤ 768 rather than read back per block of 256, and the B/16 inference
 // step from 1,464 to 1,410 ms (docs/SPEED.md, Zen 4 sitting 4). Not measured on a Xeon since.
+#define CK_SOFTMAX_ROWS 8  // the rows of a register tile side by side
 #define CK_GEMM_KC 768L
 #define CK_GEMM_MC 96L
 #define CK_GEMM_NC_TARGET 144L

@@ -110,6 +110,31 @@ import Testing
         expectClose(dx, edges.map(ReferenceKernels.geluDerivative), "gelu' at the edges \(isa)")
     }
 
+    /// Rows taken side by side (8, 4, 2 and 1 at a time: 15 rows) give each row the bits it
+    /// gets alone, forward and backward, on rows that end in a partial vector or not.
+    @Test(arguments: InstructionSet.allSupported)
+    func softmaxRowsSideBySideGiveEachRowsBits(_ isa: InstructionSet) {
+        for c in [196, 64, 5] {
+            let rows = 15, x = random(rows * c, seed: 12, scale: 5), g = random(rows * c, seed: 13)
+            var together = x, alone = x
+            Kernels.softmaxRowsOnThisThread(&together, rows: rows, columns: c, isa: isa)
+            alone.withUnsafeMutableBufferPointer { p in
+                for r in 0..<rows { Kernels.softmaxRowsOnThisThread(p.baseAddress! + r * c, rows: 1, columns: c, isa: isa) }
+            }
+            #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "softmax, \(c) columns, \(isa)")
+            var backTogether = g, backAlone = g
+            Kernels.softmaxBackwardRowsOnThisThread(&backTogether, p: together, rows: rows, columns: c, isa: isa)
+            backAlone.withUnsafeMutableBufferPointer { dp in
+                for r in 0..<rows {
+                    together.withUnsafeBufferPointer { p in
+                        Kernels.softmaxBackwardRowsOnThisThread(dp.baseAddress! + r * c, p: p.baseAddress! + r * c, rows: 1, columns: c, isa: isa)
+                    }
+                }
+            }
+            #expect(backTogether.map(\.bitPattern) == backAlone.map(\.bitPattern), "softmax backward, \(c) columns, \(isa)")
+        }
+    }
+
     @Test(arguments: InstructionSet.allSupported)
     func softmaxForwardAndBackward(_ isa: InstructionSet) {
         for (rows, c) in Self.shapes + [(5, 16), (3, 197)] {

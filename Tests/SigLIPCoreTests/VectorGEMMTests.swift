@@ -147,8 +147,10 @@ import Testing
                 #expect(product(kept).map(\.bitPattern) == fresh.map(\.bitPattern), "\(what): packing into the kept buffer")
                 #expect(product(kept).map(\.bitPattern) == fresh.map(\.bitPattern), "\(what): the kept weight")
                 #expect(kept.count == 1 && kept.reuses == 1, "\(what): \(kept.count) kept, \(kept.reuses) reused")
-                let sampled = Set(PackedWeights.sampled(rows: transB == .none ? k : n, columns: transB == .none ? n : k)
-                    .map { $0.row * ldb + $0.column })
+                let sampled = Set((0..<PackedWeights.samples).map { s in
+                    let (row, column) = PackedWeights.sample(s, rows: transB == .none ? k : n, columns: transB == .none ? n : k)
+                    return row * ldb + column
+                })
                 let unsampled = b.indices.first { !sampled.contains($0) }!
                 b[unsampled] += 1
                 #expect(product(kept).map(\.bitPattern) == fresh.map(\.bitPattern), "\(what): the kept form is used")

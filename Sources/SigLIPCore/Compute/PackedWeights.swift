@@ -109,20 +109,25 @@ public final class PackedWeights: @unchecked Sendable {
     }
 
     /// 64 values of the stored B ([rows, columns] at row stride ld) spread over it, folded into
-    /// one digest (bit patterns, so -0 and NaN payloads count as changes).
+    /// one digest (bit patterns, so -0 and NaN payloads count as changes). On every kept
+    /// product, so it reads them in place (no array of positions).
     static func fingerprint(_ b: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int) -> UInt64 {
         var hash = FNV1a()
-        for (row, column) in sampled(rows: rows, columns: columns) { hash.add(UInt64(b[row * ld + column].bitPattern)) }
+        guard rows > 0, columns > 0 else { return hash.value }
+        for s in 0..<samples {
+            let (row, column) = sample(s, rows: rows, columns: columns)
+            hash.add(UInt64(b[row * ld + column].bitPattern))
+        }
         return hash.value
     }
 
-    /// The (row, column) of the values `fingerprint` reads: 64 rows evenly spread (all, when
-    /// fewer), each at a column that moves with the sample.
-    static func sampled(rows: Int, columns: Int) -> [(row: Int, column: Int)] {
-        guard rows > 0, columns > 0 else { return [] }
-        return (0..<64).map { s in
-            let row = s * rows / 64
-            return (row, (s * 7_919 + row) % columns)
-        }
+    /// Values `fingerprint` reads.
+    static let samples = 64
+
+    /// The (row, column) of the s-th value `fingerprint` reads: rows evenly spread (all, when
+    /// fewer than `samples`), each at a column that moves with the sample. rows, columns > 0.
+    static func sample(_ s: Int, rows: Int, columns: Int) -> (row: Int, column: Int) {
+        let row = s * rows / samples
+        return (row, (s * 7_919 + row) % columns)
     }
 }

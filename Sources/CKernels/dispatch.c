@@ -34,8 +34,8 @@
     X(attention_head_workspace, (long n, long dh, long *floats), (n, dh, floats))                  \
     X(attention_head_forward,                                                                      \
       (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *mask, \
-       float *p, float *o, long ldo, float *work),                                                 \
-      (q, k, v, ld, n, dh, scale, mask, p, o, ldo, work))                                          \
+       float *p, float *o, long ldo, float *work, const float *next_q),                            \
+      (q, k, v, ld, n, dh, scale, mask, p, o, ldo, work, next_q))                                  \
     X(attention_head_backward,                                                                     \
       (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *p, \
        const float *dout, long ldo, float *dq, float *dk, float *dv, float *work),                   \

@@ -497,20 +497,37 @@ static inline __attribute__((always_inline)) void gemm_head_rows(const float *a,
     }
 }
 
+/// Asks the L2 cache for rows [r0, r1) of the next head's q, k and v (next_q, and k and v at the
+/// same distances from it as from q), dh floats at row stride ld each.
+static inline void gemm_head_prefetch(const float *next_q, long dk, long dv, long ld, long dh, long r0, long r1) {
+    for (long r = r0; r < r1; r++)
+        for (long c = 0; c < dh; c += 16) {   // one 64-byte line per 16 floats
+            const float *x = next_q + r * ld + c;
+            __builtin_prefetch(x, 0, 2);
+            __builtin_prefetch(x + dk, 0, 2);
+            __builtin_prefetch(x + dv, 0, 2);
+        }
+}
+
 /// One attention head's forward, on the calling thread: P = softmax(scale · Q·Kᵀ + mask) into p
 /// ([n, n]) and O = P·V into o ([n, dh] at row stride ldo). q, k, v: [n, dh] at row stride ld
 /// (the head's columns inside the [N, 3D] block); mask: [n] added to every row of scores, or
 /// NULL. Kᵀ and V are packed once into `work` (attention_head_workspace floats) as the driver
 /// packs op(B); each tile of MR queries then takes its scores, their softmax (while the rows
-/// are in L1) and its outputs with the driver's register tile.
+/// are in L1) and its outputs with the driver's register tile. next_q, if not NULL, is the
+/// queries of the head the thread takes next (its keys and values at the same distances from
+/// them as k and v from q): their rows are asked of the cache a few per tile, so that the
+/// next head's packing finds them there (on a Zen 4, a B/16 head from 139 to 130 µs).
 void CK_NAME(attention_head_forward)(const float *q, const float *k, const float *v, long ld, long n, long dh,
-                                     float scale, const float *mask, float *p, float *o, long ldo, float *work) {
+                                     float scale, const float *mask, float *p, float *o, long ldo, float *work,
+                                     const float *next_q) {
     float *kt = work, *vp = work + gemm_head_packed(dh, n);
     gemm_head_pack(k, ld, 1, dh, n, kt);   // Kᵀ: [dh, n]
     gemm_head_pack(v, ld, 0, n, dh, vp);   // V: [n, dh]
     float pa[GEMM_MR * GEMM_KC];   // a partial tile's rows, zero-padded: [kk][MR]
     for (long i0 = 0; i0 < n; i0 += GEMM_MR) {
         long rows = gemm_min(GEMM_MR, n - i0);
+        if (next_q) gemm_head_prefetch(next_q, k - q, v - q, ld, dh, i0, i0 + rows);
         gemm_head_rows(q + i0 * ld, ld, 0, rows, dh, kt, n, scale, mask, p + i0 * n, n, pa);   // scores, scaled and masked
         ck_softmax_block(p + i0 * n, n, rows, n);
         gemm_head_rows(p + i0 * n, n, 0, rows, n, vp, dh, 1, NULL, o + i0 * ldo, ldo, pa);   // outputs: P·V

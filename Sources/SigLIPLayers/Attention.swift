@@ -68,15 +68,17 @@ public struct SelfAttention {
         PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
             let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats + scratchFloats)
             defer { work.deallocate() }
+            let queries = { (pair: Int) in qkvT.data + (pair / h) * n * 3 * d + (pair % h) * dh }
             for pair in pairs {
-                let (bi, hi) = (pair / h, pair % h)
-                let q = qkvT.data + bi * n * 3 * d + hi * dh
+                let bi = pair / h
+                let q = queries(pair)
                 let k = q + d, v = q + 2 * d
                 let mask = keyMask.map { UnsafePointer($0.data + bi * n) }
-                let p = probs.map { $0.data + pair * n * n } ?? work + workFloats, o = context.data + bi * n * d + hi * dh
+                let p = probs.map { $0.data + pair * n * n } ?? work + workFloats, o = context.data + bi * n * d + pair % h * dh
                 if fused {
+                    let next = pair + 1 < pairs.upperBound ? UnsafePointer(queries(pair + 1)) : nil
                     Kernels.attentionHeadForward(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, mask: mask,
-                                                 probabilities: p, output: o, ldOutput: d, work: work)
+                                                 probabilities: p, output: o, ldOutput: d, work: work, nextQueries: next)
                 } else {
                     Self.headForwardUnfused(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, mask: mask,
                                             probabilities: p, output: o, ldOutput: d)

@@ -87,31 +87,35 @@ struct StepHeads {
         /// Every pair's forward, then every pair's backward (as the step: all heads of a layer
         /// forward, much later all of them backward), fused or as the products.
         func heads(fused: Bool) -> () -> Void {
+            /// body: the pair, its q (and its gradient's, g), o and dO, the task's workspace, and
+            /// the q of the pair the task takes next (nil after its last).
             func eachPair(_ body: @escaping (_ pair: Int, _ q: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
                                              _ o: UnsafeMutablePointer<Float>, _ dO: UnsafeMutablePointer<Float>,
-                                             _ work: UnsafeMutablePointer<Float>) -> Void) {
+                                             _ work: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>?) -> Void) {
                 parallelFor(pairs, costPerItem: 4 * n * n * dh) { range in
                     let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
                     defer { work.deallocate() }
+                    let offset = { (pair: Int) in (pair / h) * n * 3 * d + (pair % h) * dh }
                     for pair in range {
                         let (bi, hi) = (pair / h, pair % h)
-                        body(pair, qkv.data + bi * n * 3 * d + hi * dh, grads.data + bi * n * 3 * d + hi * dh,
-                             context.data + bi * n * d + hi * dh, contextGradient.data + bi * n * d + hi * dh, work)
+                        let next = pair + 1 < range.upperBound ? UnsafePointer(qkv.data + offset(pair + 1)) : nil
+                        body(pair, qkv.data + offset(pair), grads.data + offset(pair),
+                             context.data + bi * n * d + hi * dh, contextGradient.data + bi * n * d + hi * dh, work, next)
                     }
                 }
             }
             return {
-                eachPair { pair, q, _, o, _, work in
+                eachPair { pair, q, _, o, _, work, next in
                     let p = probabilities.data + pair * n * n
                     if fused {
                         Kernels.attentionHeadForward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
-                                                     mask: nil, probabilities: p, output: o, ldOutput: d, work: work)
+                                                     mask: nil, probabilities: p, output: o, ldOutput: d, work: work, nextQueries: next)
                     } else {
                         SelfAttention.headForwardUnfused(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
                                                          mask: nil, probabilities: p, output: o, ldOutput: d)
                     }
                 }
-                eachPair { pair, q, g, _, dO, work in
+                eachPair { pair, q, g, _, dO, work, _ in
                     let p = probabilities.data + pair * n * n
                     if fused {
                         Kernels.attentionHeadBackward(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,

@@ -50,14 +50,22 @@ import Testing
             let scale = 1 / Float(dh).squareRoot()
             var p = [Float](repeating: .nan, count: n * n), o = [Float](repeating: .nan, count: n * ldo)
             var work = [Float](repeating: .nan, count: Kernels.attentionHeadWorkspace(tokens: n, headWidth: dh, isa: level))
+            var p2 = p, o2 = o
             qkv.withUnsafeBufferPointer { x in
                 let mk = mask
                 mk.withOptionalPointer { maskPointer in
                     Kernels.attentionHeadForward(q: x.baseAddress!, k: x.baseAddress! + dh, v: x.baseAddress! + 2 * dh, ld: ld,
                                                  tokens: n, headWidth: dh, scale: scale, mask: maskPointer,
                                                  probabilities: &p, output: &o, ldOutput: ldo, work: &work, isa: level)
+                    // Asking the cache for a next head's rows (here the same head's) changes no value.
+                    Kernels.attentionHeadForward(q: x.baseAddress!, k: x.baseAddress! + dh, v: x.baseAddress! + 2 * dh, ld: ld,
+                                                 tokens: n, headWidth: dh, scale: scale, mask: maskPointer,
+                                                 probabilities: &p2, output: &o2, ldOutput: ldo, work: &work,
+                                                 nextQueries: x.baseAddress!, isa: level)
                 }
             }
+            #expect(p2.map(\.bitPattern) == p.map(\.bitPattern) && o2.map(\.bitPattern) == o.map(\.bitPattern),
+                    "the next head's prefetch changed a value at \(level)")
             let want = Self.twin(qkv: qkv, ld: ld, n: n, dh: dh, scale: scale, mask: mask)
             var worstP = 0.0, worstO = 0.0
             for i in 0..<(n * n) { worstP = max(worstP, abs(Double(p[i]) - want.probabilities[i]) - (1e-6 + 1e-5 * want.probabilities[i])) }

@@ -156,9 +156,12 @@ void ck_attention_head_workspace(int level, long n, long dh, long *floats);
 
 /// One attention head's forward on the calling thread: p ([n, n]) = softmax(scale · Q·Kᵀ + mask)
 /// row by row, o ([n, dh], row stride ldo) = P·V. q, k, v: [n, dh] at row stride ld; mask: [n]
-/// added to every row of scores, or NULL; work: ck_attention_head_workspace floats.
+/// added to every row of scores, or NULL; work: ck_attention_head_workspace floats. next_q: the
+/// queries of the head the caller takes next (its keys and values at the same distances from
+/// them as k and v from q), whose rows are asked of the cache while this head works, or NULL.
 void ck_attention_head_forward(int level, const float *q, const float *k, const float *v, long ld, long n, long dh,
-                               float scale, const float *mask, float *p, float *o, long ldo, float *work);
+                               float scale, const float *mask, float *p, float *o, long ldo, float *work,
+                               const float *next_q);
 
 /// One attention head's backward on the calling thread, from the forward's p ([n, n]) and the
 /// outputs' gradient dout ([n, dh], row stride ldo): dq = scale·dS·K, dk = scale·dSᵀ·Q and

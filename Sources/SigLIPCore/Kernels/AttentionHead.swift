@@ -15,13 +15,17 @@ extension Kernels {
     /// values as a GEMM, `softmaxRowsOnThisThread` and a GEMM, up to the order of the sums).
     /// q, k, v: [N, dh] at row stride `ld`; mask: [N] added to every row of scores, or nil;
     /// probabilities: [N, N]; output: [N, dh] at row stride `ldOutput`; work:
-    /// `attentionHeadWorkspace` floats.
+    /// `attentionHeadWorkspace` floats. `nextQueries`: the queries of the head the caller takes
+    /// next (its keys and values at the same distances from them as `k` and `v` from `q`), whose
+    /// rows are asked of the cache while this head works (the values do not depend on it).
     public static func attentionHeadForward(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, tokens n: Int, headWidth dh: Int,
         scale: Float, mask: UnsafePointer<Float>?, probabilities: UnsafeMutablePointer<Float>,
-        output: UnsafeMutablePointer<Float>, ldOutput: Int, work: UnsafeMutablePointer<Float>, isa: InstructionSet = .selected
+        output: UnsafeMutablePointer<Float>, ldOutput: Int, work: UnsafeMutablePointer<Float>,
+        nextQueries: UnsafePointer<Float>? = nil, isa: InstructionSet = .selected
     ) {
-        ck_attention_head_forward(Int32(isa.rawValue), q, k, v, ld, n, dh, scale, mask, probabilities, output, ldOutput, work)
+        ck_attention_head_forward(Int32(isa.rawValue), q, k, v, ld, n, dh, scale, mask, probabilities, output, ldOutput, work,
+                                  nextQueries)
     }
 
     /// The backward of `attentionHeadForward` on the calling thread, fused: from the forward's

@@ -68,15 +68,14 @@ public struct SelfAttention {
         PhaseClock.measure(.attentionForward, flops: flops) { parallelFor(b * h, costPerItem: 4 * n * n * dh) { pairs in
             let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats + scratchFloats)
             defer { work.deallocate() }
-            let queries = { (pair: Int) in qkvT.data + (pair / h) * n * 3 * d + (pair % h) * dh }
             for pair in pairs {
-                let bi = pair / h
-                let q = queries(pair)
+                let at = offsets(of: pair, tokens: n)
+                let q = qkvT.data + at.qkv
                 let k = q + d, v = q + 2 * d
-                let mask = keyMask.map { UnsafePointer($0.data + bi * n) }
-                let p = probs.map { $0.data + pair * n * n } ?? work + workFloats, o = context.data + bi * n * d + pair % h * dh
+                let mask = keyMask.map { UnsafePointer($0.data + pair / h * n) }
+                let p = probs.map { $0.data + pair * n * n } ?? work + workFloats, o = context.data + at.context
                 if fused {
-                    let next = pair + 1 < pairs.upperBound ? UnsafePointer(queries(pair + 1)) : nil
+                    let next = pair + 1 < pairs.upperBound ? UnsafePointer(qkvT.data + offsets(of: pair + 1, tokens: n).qkv) : nil
                     Kernels.attentionHeadForward(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale, mask: mask,
                                                  probabilities: p, output: o, ldOutput: d, work: work, nextQueries: next)
                 } else {
@@ -103,12 +102,11 @@ public struct SelfAttention {
             let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
             defer { work.deallocate() }
             for pair in pairs {
-                let (bi, hi) = (pair / h, pair % h)
-                let base = bi * n * 3 * d + hi * dh
-                let q = cache.qkv.data + base, k = q + d, v = q + 2 * d
-                let dq = dqkv.data + base, dk = dq + d, dv = dq + 2 * d
+                let at = offsets(of: pair, tokens: n)
+                let q = cache.qkv.data + at.qkv, k = q + d, v = q + 2 * d
+                let dq = dqkv.data + at.qkv, dk = dq + d, dv = dq + 2 * d
                 let p = cache.probabilities.data + pair * n * n
-                let dO = dContext.data + bi * n * d + hi * dh
+                let dO = dContext.data + at.context
                 guard let dps else {
                     Kernels.attentionHeadBackward(q: q, k: k, v: v, ld: 3 * d, tokens: n, headWidth: dh, scale: scale,
                                                   probabilities: p, outputGradient: dO, ldOutput: d, dq: dq, dk: dk, dv: dv, work: work)
@@ -119,6 +117,13 @@ public struct SelfAttention {
             }
         } }
         qkv.backward(dqkv, input: cache.input, into: dx, write, ctx)
+    }
+
+    /// Where an (example, head) pair's columns start in a [B, N, 3D] block (its q; k and v follow
+    /// at D and 2D) and in a [B, N, D] one (its output), pairs numbered example by example.
+    private func offsets(of pair: Int, tokens n: Int) -> (qkv: Int, context: Int) {
+        let (example, head) = (pair / heads, pair % heads)
+        return (example * n * 3 * width + head * headWidth, example * n * width + head * headWidth)
     }
 
     /// One head's forward as OpenBLAS's two products and the softmax between them, on the calling

@@ -10,8 +10,8 @@
 // op(A)'s rows read where they lie, a transposed A (and a partial last tile) packed into the
 // thread's own buffer first. Threads claim blocks of C from
 // one counter: blocks of rows when C is taller than wide or has rows enough for every thread
-// (the threads first pack B's panels between them and share them), else blocks of columns
-// (each thread packs the panels of its own blocks).
+// (the threads first pack B's panels between them and share them; the blocks shrink toward the
+// end, gemm_claim_rows), else blocks of columns (each thread packs the panels of its own blocks).
 //
 // The epilogue writes C once: alpha·AB + beta·C + bias + addend in the first block of K (C is not read
 // when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the

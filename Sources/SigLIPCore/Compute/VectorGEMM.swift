@@ -84,13 +84,21 @@ extension GEMMBackend {
     /// As above with the given routing table (nil: the built-in rule alone).
     public func fusesAttentionHeads(tokens: Int, headWidth: Int, level: InstructionSet, measured: GEMMRoutingTable?) -> Bool {
         guard self == .vectorKernels, level != .baseline else { return false }
-        return measured?.fusesHeads(tokens: tokens, headWidth: headWidth) ?? fusesAttentionHeadsByRule(level: level)
+        return measured?.fusesHeads(tokens: tokens, headWidth: headWidth) ?? fusesAttentionHeadsByRule(tokens: tokens, level: level)
     }
 
-    /// The rule without a table: fused at the level it was measured faster at (AVX2 on a Zen 3:
-    /// 5-11% on the 196-token S/16 and B/16 heads, 3-10% on Ti/16-64's 16 tokens in a quiet
-    /// minute; not measured at AVX-512).
-    func fusesAttentionHeadsByRule(level: InstructionSet) -> Bool { level == .avx2 }
+    /// The fewest tokens whose heads the built-in rule fuses at AVX-512.
+    static let fewestFusedTokensAVX512 = 196
+
+    /// The rule without a table: fused where it was measured faster. At AVX2 (a Zen 3): 5-11% on
+    /// the 196-token S/16 and B/16 heads, 3-10% on Ti/16-64's 16 tokens in a quiet minute. At
+    /// AVX-512 (a Zen 4, with the next head's rows prefetched): 3.1-3.9% on 196 tokens, forward
+    /// and backward (`--tune-gemm`; B/16 inference's heads 79-81 against 83-85 ms), but OpenBLAS's
+    /// products 43% faster on 16 tokens, so only heads of at least 196 tokens (the lengths between
+    /// not measured).
+    func fusesAttentionHeadsByRule(tokens: Int, level: InstructionSet) -> Bool {
+        level == .avx2 || (level == .avx512 && tokens >= Self.fewestFusedTokensAVX512)
+    }
 }
 
 /// Our GEMM driver: `C = alpha · op(A) · op(B) + beta · C + bias + addend`, then GELU's slope

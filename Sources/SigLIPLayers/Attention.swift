@@ -121,9 +121,13 @@ public struct SelfAttention {
 
     /// Where an (example, head) pair's columns start in a [B, N, 3D] block (its q; k and v follow
     /// at D and 2D) and in a [B, N, D] one (its output), pairs numbered example by example.
-    private func offsets(of pair: Int, tokens n: Int) -> (qkv: Int, context: Int) {
-        let (example, head) = (pair / heads, pair % heads)
+    public static func offsets(of pair: Int, tokens n: Int, heads: Int, width: Int) -> (qkv: Int, context: Int) {
+        let (example, head, headWidth) = (pair / heads, pair % heads, width / heads)
         return (example * n * 3 * width + head * headWidth, example * n * width + head * headWidth)
+    }
+
+    private func offsets(of pair: Int, tokens n: Int) -> (qkv: Int, context: Int) {
+        Self.offsets(of: pair, tokens: n, heads: heads, width: width)
     }
 
     /// One head's forward as OpenBLAS's two products and the softmax between them, on the calling

@@ -95,12 +95,12 @@ struct StepHeads {
                 parallelFor(pairs, costPerItem: 4 * n * n * dh) { range in
                     let work = UnsafeMutablePointer<Float>.allocate(capacity: workFloats)
                     defer { work.deallocate() }
-                    let offset = { (pair: Int) in (pair / h) * n * 3 * d + (pair % h) * dh }
+                    let offsets = { (pair: Int) in SelfAttention.offsets(of: pair, tokens: n, heads: h, width: d) }
                     for pair in range {
-                        let (bi, hi) = (pair / h, pair % h)
-                        let next = pair + 1 < range.upperBound ? UnsafePointer(qkv.data + offset(pair + 1)) : nil
-                        body(pair, qkv.data + offset(pair), grads.data + offset(pair),
-                             context.data + bi * n * d + hi * dh, contextGradient.data + bi * n * d + hi * dh, work, next)
+                        let at = offsets(pair)
+                        let next = pair + 1 < range.upperBound ? UnsafePointer(qkv.data + offsets(pair + 1).qkv) : nil
+                        body(pair, qkv.data + at.qkv, grads.data + at.qkv, context.data + at.context, contextGradient.data + at.context,
+                             work, next)
                     }
                 }
             }

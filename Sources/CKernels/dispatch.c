@@ -31,6 +31,10 @@
                     long *tile_rows),                                                               \
       (k, n, packed_floats, panel_flags, packed_a_floats, tile_rows))                              \
     X(gemm_work, (const ck_gemm *g, long threads, long task), (g, threads, task))                  \
+    X(gemm_tile_twins,                                                                             \
+      (long kc, const float *a, long ld, int columns, const float *b, float *fast, float *plain, long *rows, \
+       long *cols),                                                                                \
+      (kc, a, ld, columns, b, fast, plain, rows, cols))                                            \
     X(attention_head_workspace, (long n, long dh, long *floats), (n, dh, floats))                  \
     X(attention_head_forward,                                                                      \
       (const float *q, const float *k, const float *v, long ld, long n, long dh, float scale, const float *mask, \

@@ -168,13 +168,46 @@ static const float *gemm_panel(const ck_gemm *g, long k0, long j0) {
 /// The tile's MR × NR products, A's rows contiguous (element (i, kk) at a[i·rs + kk]).
 static inline __attribute__((always_inline)) void gemm_tile_rows(long kc, const float *restrict a, long rs,
                                                                   const float *restrict b, vf acc[GEMM_MR][GEMM_NV]) {
+#ifdef CK_GEMM_TILE_ASM
+    gemm_tile_asm(kc, a, rs, 1, b, acc);
+#else
     GEMM_ACCUMULATE(rs, 1)
+#endif
 }
 
 /// The tile's MR × NR products, A's columns contiguous (element (i, kk) at a[i + kk·ks]).
 static inline __attribute__((always_inline)) void gemm_tile_columns(long kc, const float *restrict a, long ks,
                                                                      const float *restrict b, vf acc[GEMM_MR][GEMM_NV]) {
+#ifdef CK_GEMM_TILE_ASM
+    gemm_tile_asm(kc, a, 1, ks, b, acc);
+#else
     GEMM_ACCUMULATE(1, ks)
+#endif
+}
+
+/// The C loop of the register tile (GEMM_ACCUMULATE) on a full tile, element (i, kk) of A at
+/// a[i·rs + kk·ks]: the twin of a level's assembly tile (CK_GEMM_TILE_ASM).
+static void gemm_tile_plain(long kc, const float *restrict a, long rs, long ks, const float *restrict b,
+                            vf acc[GEMM_MR][GEMM_NV]) {
+    GEMM_ACCUMULATE(rs, ks)
+}
+
+/// The level's register tile as the driver runs it (fast) and its C loop (plain) on the same
+/// MR × kc of A (element (i, kk) at a[i·ld + kk], or at a[i + kk·ld] with `columns`) and kc × NR
+/// of packed B, each into [MR][NR] floats (at most 8 × 48); *rows, *cols: MR and NR.
+void CK_NAME(gemm_tile_twins)(long kc, const float *a, long ld, int columns, const float *b, float *fast, float *plain,
+                              long *rows, long *cols) {
+    vf x[GEMM_MR][GEMM_NV], y[GEMM_MR][GEMM_NV];
+    if (columns) gemm_tile_columns(kc, a, ld, b, x);
+    else gemm_tile_rows(kc, a, ld, b, x);
+    gemm_tile_plain(kc, a, columns ? 1 : ld, columns ? ld : 1, b, y);
+    for (int i = 0; i < GEMM_MR; i++)
+        for (int v = 0; v < GEMM_NV; v++) {
+            ck_store(fast + i * GEMM_NR + v * CK_LANES, x[i][v]);
+            ck_store(plain + i * GEMM_NR + v * CK_LANES, y[i][v]);
+        }
+    *rows = GEMM_MR;
+    *cols = GEMM_NR;
 }
 
 /// One value of C (row i, column j) from its product: the epilogue of the file comment.

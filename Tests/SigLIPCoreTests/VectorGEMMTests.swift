@@ -64,6 +64,37 @@ import Testing
         }
     }
 
+    /// The register tile the driver runs (assembly at AVX2) against the C loop it replaces: the
+    /// same multiply-adds in the same order, so the same bits, with A's rows or A's columns
+    /// contiguous, from one product to more than a block of K.
+    @Test(arguments: levels)
+    func registerTileMatchesItsCLoop(_ level: InstructionSet) {
+        for kc in [1, 2, 7, 64, 769] {
+            for columns in [false, true] {
+                let ld = columns ? 11 : kc + 5   // past the tile's (at most 8) rows, or its kc products
+                let a = random(columns ? kc * ld + 8 : 8 * ld, seed: UInt64(kc)), b = random(kc * 48, seed: UInt64(kc) + 99)
+                let twins = VectorGEMM.tileTwins(kc: kc, a: a, ld: ld, columns: columns, b: b, level: level)
+                #expect(twins.rows * twins.cols >= 32, "\(level): a \(twins.rows) × \(twins.cols) tile")
+                #expect(twins.fast.map(\.bitPattern) == twins.plain.map(\.bitPattern),
+                        "\(level) kc \(kc) columns \(columns): the tile's bits differ from its C loop's")
+                // And both are the sums they stand for (the plain loop is not checked by itself).
+                var worst: Float = 0
+                for i in 0..<twins.rows {
+                    for j in 0..<twins.cols {
+                        var sum = 0.0, magnitude = 0.0
+                        for kk in 0..<kc {
+                            let x = Double(a[columns ? i + kk * ld : i * ld + kk]) * Double(b[kk * twins.cols + j])
+                            sum += x
+                            magnitude += abs(x)
+                        }
+                        worst = max(worst, Float(abs(Double(twins.fast[i * twins.cols + j]) - sum) - 2 * Double(kc) * 0x1p-24 * magnitude))
+                    }
+                }
+                #expect(worst <= 1e-6, "\(level) kc \(kc) columns \(columns): excess \(worst) over the rounding bound")
+            }
+        }
+    }
+
     @Test(arguments: levels)
     func noProducts(_ level: InstructionSet) {
         // k = 0: C = beta·C + bias.
@@ -253,6 +284,9 @@ import Testing
             case .avx2:
                 #expect(own.computing(.none, .none, m: 6272, k: 384, n: 1536, level: level, measured: nil) == .vectorKernels)
                 #expect(own.computing(.none, .none, m: 1568, k: 768, n: 768, level: level, measured: nil) == .blas)
+                #expect(own.computing(.none, .none, m: 1568, k: 768, n: 768, kept: true, level: level, measured: nil) == .vectorKernels,
+                        "inference's kept weights from 1,568 rows")
+                #expect(own.computing(.none, .none, m: 1024, k: 192, n: 576, kept: true, level: level, measured: nil) == .blas)
             case .baseline:
                 #expect(own.computing(.none, .none, m: 8192, k: 64, n: 64, level: level, measured: nil) == .blas)
             }

@@ -150,6 +150,14 @@ void ck_gemm_layout(int level, long k, long n, long *packed_floats, long *panel_
 /// depends on the threads).
 void ck_gemm_work(int level, const ck_gemm *g, long threads, long task);
 
+/// The level's GEMM register tile as ck_gemm_work runs it (fast: in assembly at AVX2) and the
+/// C loop it replaces (plain), on the same operands: kc products of a tile's rows of A (element
+/// (i, kk) at a[i·ld + kk], or at a[i + kk·ld] with `columns`) and kc rows of packed B ([kc][NR]),
+/// each into fast and plain as [MR][NR] (at most 8 × 48 floats); *rows, *cols: MR and NR. Same
+/// bits expected. For tests.
+void ck_gemm_tile_twins(int level, long kc, const float *a, long ld, int columns, const float *b, float *fast,
+                        float *plain, long *rows, long *cols);
+
 /// The floats of workspace ck_attention_head_forward and ck_attention_head_backward need for n
 /// tokens of head width dh.
 void ck_attention_head_workspace(int level, long n, long dh, long *floats);

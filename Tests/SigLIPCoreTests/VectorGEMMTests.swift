@@ -284,9 +284,10 @@ import Testing
             case .avx2:
                 #expect(own.computing(.none, .none, m: 6272, k: 384, n: 1536, level: level, measured: nil) == .vectorKernels)
                 #expect(own.computing(.none, .none, m: 1568, k: 768, n: 768, level: level, measured: nil) == .blas)
-                #expect(own.computing(.none, .none, m: 1568, k: 768, n: 768, kept: true, level: level, measured: nil) == .vectorKernels,
-                        "inference's kept weights from 1,568 rows")
-                #expect(own.computing(.none, .none, m: 1024, k: 192, n: 576, kept: true, level: level, measured: nil) == .blas)
+                for m in [8, 1024, 1568] {
+                    #expect(own.computing(.none, .none, m: m, k: 768, n: 768, kept: true, level: level, measured: nil) == .vectorKernels,
+                            "inference's kept weights, \(m) rows")
+                }
             case .baseline:
                 #expect(own.computing(.none, .none, m: 8192, k: 64, n: 64, level: level, measured: nil) == .blas)
             }

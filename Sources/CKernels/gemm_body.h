@@ -254,6 +254,23 @@ static inline void gemm_prefetch_epilogue(const ck_gemm *g, long i0, long rows, 
         }
 }
 
+/// GELU of a whole tile's finished values (row i's vector v at x[i·NV + v]) into gelu_out,
+/// CK_GELU_GROUP vectors side by side (kernels_body.h): the same values as one at a time.
+static inline void gemm_store_gelu(const ck_gemm *g, const vf x[GEMM_MR * GEMM_NV], long i0, long j0) {
+    _Static_assert(GEMM_MR * GEMM_NV % CK_GELU_GROUP == 0, "a tile holds whole groups of vectors");
+    for (int f = 0; f < GEMM_MR * GEMM_NV; f += CK_GELU_GROUP) {
+        vg w;
+        memcpy(&w, x + f, sizeof w);
+        w = ck_gelu(w);
+        vf y[CK_GELU_GROUP];
+        memcpy(y, &w, sizeof w);
+        for (int u = 0; u < CK_GELU_GROUP; u++) {
+            int i = (f + u) / GEMM_NV, v = (f + u) % GEMM_NV;
+            ck_store(g->gelu_out + (i0 + i) * g->ld_gelu + j0 + v * CK_LANES, y[u]);
+        }
+    }
+}
+
 /// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
 static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first,
                        int last) {
@@ -261,7 +278,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
     int gelu = last && g->gelu_out;
     int slope = last && g->gelu_x;   // C ← C · gelu'(x), s read off y/x (as ck_gelu_backward)
     if (rows == GEMM_MR && cols == GEMM_NR) {
-        vf alpha = g->alpha, beta = g->beta;
+        vf alpha = g->alpha, beta = g->beta, done[GEMM_MR * GEMM_NV];
         for (int i = 0; i < GEMM_MR; i++)
             for (int v = 0; v < GEMM_NV; v++) {
                 float *p = c + i * g->ldc + v * CK_LANES;
@@ -279,8 +296,9 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                     x = x * ck_gelu_slope(ck_load(g->gelu_x + at), ck_load(g->gelu_y + at));
                 }
                 ck_store(p, x);
-                if (gelu) ck_store(g->gelu_out + (i0 + i) * g->ld_gelu + j0 + v * CK_LANES, ck_gelu(x));
+                done[i * GEMM_NV + v] = x;
             }
+        if (gelu) gemm_store_gelu(g, done, i0, j0);
         return;
     }
     float tile[GEMM_MR][GEMM_NR];

@@ -8,6 +8,7 @@
 #define CK_NAME(f) ck_avx2_##f
 #define CK_GEMM_MR 4  // GEMM register tile 4 × 24: 12 of the 16 vector registers hold C
 #define CK_GEMM_NV 3
+#define CK_GELU_GROUP 4  // GELU on 4 vectors side by side (kernels_body.h)
 // Blocks of packed B of 768 × 96 floats (288 KB) beside 48 rows × 768 of A (144 KB) in a Zen 3's
 // 512 KB L2. Against 256 × 1,008 (1 MB, the AVX-512 choice) the S/16 and B/16 block GEMMs went
 // from 100-107 to 156-173 GFLOP/s on 2 cores (384 × 192, OpenBLAS's Zen kernels: 164-176); K in

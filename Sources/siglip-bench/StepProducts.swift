@@ -15,18 +15,29 @@ struct StepProduct {
     /// is multiplied by GELU's slope.
     let beta: Float
     let bias: Bool, residual: Bool, gelu: Bool, slope: Bool
+    /// B is a weight kept packed (`PackedWeights`): ours packs it on the first call only.
+    var kept = false
 
-    var epilogue: String { gemmEpilogue(beta: beta, bias: bias, addend: residual, gelu: gelu, slope: slope) }
+    /// What the routing table files the product under (`gemmRoutingEpilogue`).
+    var epilogue: String {
+        gemmRoutingEpilogue(gemmEpilogue(beta: beta, bias: bias, addend: residual, gelu: gelu, slope: slope), kept: kept)
+    }
 
-    /// The block's twelve products: rows T (images × tokens), width d, MLP width h.
-    static func ofBlock(_ shapes: KernelThroughput.GEMMShapes) -> [StepProduct] {
+    /// The block's twelve products: rows T (images × tokens), width d, MLP width h; with
+    /// `inference`, also each forward with its weight kept packed.
+    static func ofBlock(_ shapes: KernelThroughput.GEMMShapes, inference: Bool = false) -> [StepProduct] {
         let (t, d, h) = (shapes.rows, shapes.width, shapes.hidden)
         let layers: [(name: String, out: Int, inp: Int)] = [("qkv", 3 * d, d), ("out_proj", d, d), ("fc1", h, d), ("fc2", d, h)]
         var products: [StepProduct] = []
         for (layer, out, inp) in layers {
             let residual = layer == "out_proj" || layer == "fc2"
-            products.append(StepProduct(layer: layer, pass: "x·Wᵀ", transA: .none, transB: .transposed, m: t, n: out, k: inp,
-                                        beta: 0, bias: true, residual: residual, gelu: layer == "fc1", slope: false))
+            let forward = StepProduct(layer: layer, pass: "x·Wᵀ", transA: .none, transB: .transposed, m: t, n: out, k: inp,
+                                      beta: 0, bias: true, residual: residual, gelu: layer == "fc1", slope: false)
+            products.append(forward)
+            if inference {
+                products.append(StepProduct(layer: layer, pass: "x·Wᵀ", transA: .none, transB: .transposed, m: t, n: out, k: inp,
+                                            beta: 0, bias: true, residual: residual, gelu: layer == "fc1", slope: false, kept: true))
+            }
             products.append(StepProduct(layer: layer, pass: "dy·W", transA: .none, transB: .none, m: t, n: inp, k: out,
                                         beta: 0, bias: false, residual: false, gelu: false, slope: layer == "fc2"))
             products.append(StepProduct(layer: layer, pass: "dyᵀ·x", transA: .transposed, transB: .none, m: out, n: inp, k: t,
@@ -43,9 +54,10 @@ struct StepProduct {
         let blasOverOurs: PairedRatio
     }
 
-    /// Every product of the block, each on both backends with the step's extras (fused in our
-    /// driver, separate passes with OpenBLAS).
-    static func measure(_ shapes: KernelThroughput.GEMMShapes, steps: Int) -> [Timed] {
+    /// Every product of the block (and, with `inference`, its forwards with the weights kept),
+    /// each on both backends with the step's extras (fused in our driver, separate passes with
+    /// OpenBLAS).
+    static func measure(_ shapes: KernelThroughput.GEMMShapes, steps: Int, inference: Bool = false) -> [Timed] {
         let (t, d, h) = (shapes.rows, shapes.width, shapes.hidden)
         var generator = SeededGenerator(seed: 2)
         func buffer(_ count: Int) -> FloatBuffer { KernelThroughput.randomBuffer(count, generator: &generator) }
@@ -53,14 +65,16 @@ struct StepProduct {
         let a = buffer(largest), w = buffer(largest), c = buffer(largest), residual = buffer(largest)
         let bias = buffer(max(3 * d, h)), geluOut = buffer(t * h), x = buffer(t * h), y = FloatBuffer(count: t * h)
         Kernels.geluForward(x.data, out: y.data, count: t * h)   // the slope is read off GELU(x) and x, as in the step
-        return ofBlock(shapes).map { p in
+        let packed = PackedWeights()   // keyed by shape: one store serves every kept product
+        return ofBlock(shapes, inference: inference).map { p in
             let lda = p.transA == .none ? p.k : p.m, ldb = p.transB == .none ? p.n : p.k
             // Ours first: the paired ratios are each body's time over the first's.
             let timed = interleavedMedians(steps: steps, warmup: 3, [GEMMBackend.vectorKernels, .blas].map { backend in {
                 gemmUnrouted(on: backend, p.transA, p.transB, m: p.m, n: p.n, k: p.k, a: a.data, lda: lda, b: w.data, ldb: ldb,
                              beta: p.beta, bias: p.bias ? bias.data : nil, addend: p.residual ? residual.data : nil,
                              c: c.data, ldc: p.n, gelu: p.gelu ? geluOut.data : nil,
-                             geluSlopeAt: p.slope ? (UnsafePointer(x.data), UnsafePointer(y.data), p.n) : nil)
+                             geluSlopeAt: p.slope ? (UnsafePointer(x.data), UnsafePointer(y.data), p.n) : nil,
+                             keptIn: p.kept ? packed : nil)
             } })
             return Timed(product: p, ours: timed.medians[0], blas: timed.medians[1], blasOverOurs: timed.paired[1])
         }
@@ -141,6 +155,9 @@ enum GEMMTuning {
     /// The blocks measured: the image towers of the three benchmark configurations and the S/16
     /// text tower at the benchmark's 16 tokens (Ti/16's text block has Ti/16's image shapes).
     static let presets = ["ti16", "s16", "s16-text", "b16"]
+    /// Those whose forwards are also timed with the weights kept packed, as inference runs them:
+    /// B/16 (the inference benchmark) and Ti/16 (the size of the main job's evaluation).
+    static let inferencePresets: Set = ["ti16", "b16"]
 
     /// Measures every preset's products and returns the table, printing a line per product.
     static func measure(steps: Int) -> GEMMRoutingTable {
@@ -149,7 +166,7 @@ enum GEMMTuning {
         for name in presets {
             let shapes = KernelThroughput.GEMMShapes.named[name]!
             print("\(shapes.name): rows \(shapes.rows), width \(shapes.width), MLP \(shapes.hidden)")
-            for timed in StepProduct.measure(shapes, steps: steps) {
+            for timed in StepProduct.measure(shapes, steps: steps, inference: inferencePresets.contains(name)) {
                 let p = timed.product
                 let entry = GEMMRoutingTable.Product(transposedA: p.transA == .transposed, transposedB: p.transB == .transposed,
                                                      m: p.m, n: p.n, k: p.k, epilogue: p.epilogue,

@@ -53,6 +53,14 @@ private func r(_ x: Double) -> PairedRatio { PairedRatio(median: x, lower: x, up
         #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, epilogue: "β=1", level: .avx2, measured: faster) == .vectorKernels)
         #expect(own.computing(.transposed, .none, m: 1152, k: 6272, n: 384, epilogue: "β=1", level: .avx2, measured: Self.table) == .blas,
                 "a tie: the rule (a transposed A stays with OpenBLAS)")
+        var kept = Self.table   // the S/16 forward measured again with the weight kept packed
+        kept.products.append(Product(transposedA: false, transposedB: true, m: 6272, n: 1152, k: 384, epilogue: "+bias kept",
+                                     blasOverOurs: r(0.9)))
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", kept: true, level: .avx2, measured: kept) == .blas,
+                "a kept weight follows its own measurement")
+        #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .avx2, measured: kept) == .vectorKernels)
+        #expect(own.computing(.none, .transposed, m: 2048, k: 192, n: 768, epilogue: "+bias +GELU", kept: true, level: .avx2,
+                              measured: kept) == .vectorKernels, "no kept product measured near: the rule (kept weights from 1,568 rows)")
         var tie = Self.table
         tie.products[0].blasOverOurs = r(0.99)   // within the margin: the rule gives ours the tall product
         #expect(own.computing(.none, .transposed, m: 6272, k: 384, n: 1152, epilogue: "+bias", level: .avx2, measured: tie) == .vectorKernels)

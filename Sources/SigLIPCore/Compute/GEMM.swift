@@ -60,6 +60,13 @@ public func gemmEpilogue(beta: Float, bias: Bool, addend: Bool, gelu: Bool, slop
     return extras.filter(\.0).map(\.1).joined(separator: " ")
 }
 
+/// What the routing table (`GEMMRoutingTable`) files a product under: its extras, and "kept" for
+/// a weight our driver keeps packed (inference), which `--tune-gemm` times apart: ours packs it
+/// once, not per call.
+public func gemmRoutingEpilogue(_ epilogue: String, kept: Bool) -> String {
+    kept ? (epilogue.isEmpty ? "kept" : epilogue + " kept") : epilogue
+}
+
 /// `gemm` on exactly the given backend, whatever `GEMMBackend.computing` would route the product
 /// to: for benchmarks that measure the routing (`siglip-bench --gemm-shapes` and `--tune-gemm`).
 public func gemmUnrouted(
@@ -67,10 +74,10 @@ public func gemmUnrouted(
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil,
     c: UnsafeMutablePointer<Float>, ldc: Int, gelu: UnsafeMutablePointer<Float>? = nil,
-    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil
+    geluSlopeAt: (x: UnsafePointer<Float>, y: UnsafePointer<Float>, ld: Int)? = nil, keptIn kept: PackedWeights? = nil
 ) {
     gemm(on: backend, routed: false, transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-         beta: beta, bias: bias, addend: addend, c: c, ldc: ldc, gelu: gelu, geluSlopeAt: geluSlopeAt)
+         beta: beta, bias: bias, addend: addend, c: c, ldc: ldc, gelu: gelu, geluSlopeAt: geluSlopeAt, keptIn: kept)
 }
 
 /// `gemm` on the given backend (tests hold both against the plain twin); `routed`: on the

@@ -45,7 +45,7 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, epilogue: @autoclosure () -> String = "",
                           kept: Bool = false, level: InstructionSet, measured: GEMMRoutingTable?) -> GEMMBackend {
         guard self == .vectorKernels, level != .baseline else { return .blas }
-        return measured?.backend(transA, transB, m: m, n: n, k: k, epilogue: epilogue())
+        return measured?.backend(transA, transB, m: m, n: n, k: k, epilogue: gemmRoutingEpilogue(epilogue(), kept: kept))
             ?? builtInRule(transA, m: m, k: k, n: n, kept: kept, level: level, amd: CPUModel.isAMD)
     }
 
@@ -63,19 +63,20 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// - AVX2 (a Zen 3): tall products, M ≥ 4,096 rows (the S/16 image tower's 32 × 196
     ///   tokens), where writing C once with its bias, residual, GELU or GELU slope saves more
     ///   than OpenBLAS's faster kernel gains: the S/16 step ~8% faster. On the Ti/16 shapes
-    ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%. And every
-    ///   product of a weight kept packed (inference), which ours does not pack again: with the
+    ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%. And a weight
+    ///   kept packed (inference), which ours does not pack again, from 1,568 rows: with the
     ///   4 × 24 assembly tile (a Zen 4's FMA loop at 100% against the C 6 × 16 tile's 96-97%)
     ///   ours took the B/16 inference step's products at 92-94% of the FMA peak against
     ///   OpenBLAS's 86-90%, and the step from 1,393-1,429 to 1,360-1,390 ms (3 alternating
-    ///   pairs); a C harness (2 threads, caches flushed) gave ours 0.98-2.4× OpenBLAS's speed
-    ///   on the Ti/16, S/16 and B/16 widths from 8 to 4,096 rows. Not measured on a Zen 3 since.
+    ///   pairs); `--tune-gemm` with kept weights: B/16's four forwards 1.005-1.053 in ours'
+    ///   favour, Ti/16's (1,024 rows) mixed, 0.87 (fc1 with GELU) to 1.08. Not measured on a
+    ///   Zen 3 since.
     func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, kept: Bool = false, level: InstructionSet,
                      amd: Bool) -> GEMMBackend {
         guard self == .vectorKernels, transA == .none else { return .blas }
         switch level {
         case .avx512: return amd || k * n <= VectorGEMM.largestSharedB ? .vectorKernels : .blas
-        case .avx2: return kept || m >= VectorGEMM.shortestAVX2 ? .vectorKernels : .blas
+        case .avx2: return m >= (kept ? VectorGEMM.shortestKeptAVX2 : VectorGEMM.shortestAVX2) ? .vectorKernels : .blas
         case .baseline: return .blas
         }
     }
@@ -117,6 +118,8 @@ enum VectorGEMM {
     static let largestSharedB = 1 << 18
     /// The fewest rows of C that the built-in rule gives to this driver at AVX2.
     static let shortestAVX2 = 4096
+    /// As `shortestAVX2` for a weight kept packed (inference): ViT-B/16's 8 × 196 tokens.
+    static let shortestKeptAVX2 = 1568
 
     static func run(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,

@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) void gemm_tile_asm(long kc, const f
               [c20] "+x"(c20), [c21] "+x"(c21), [c22] "+x"(c22), [c30] "+x"(c30), [c31] "+x"(c31), [c32] "+x"(c32),
               [a] "+r"(a), [a2] "+r"(a2), [b] "+r"(b), [kc] "+r"(kc)
             : [rs] "r"(row_bytes), [ks] "r"(step_bytes)
-            : "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc");
+            : "ymm12", "ymm13", "ymm14", "ymm15", "memory", "cc");
     acc[0][0] = c00, acc[0][1] = c01, acc[0][2] = c02;
     acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12;
     acc[2][0] = c20, acc[2][1] = c21, acc[2][2] = c22;

@@ -221,27 +221,34 @@ static inline __attribute__((always_inline)) void ck_softmax_backward_rows_of(fl
                              ck_load_partial(p + r * ld + i, c - i, 0) * (ck_load_partial(dp + r * ld + i, c - i, 0) - d[r]), c - i);
 }
 
-/// Softmax of `rows` rows in place (row stride ld, c columns): CK_SOFTMAX_ROWS at a time, then
-/// halves of that for the rest.
-static void ck_softmax_block(float *p, long ld, long rows, long c) {
-    long r = 0;
-    for (; r + CK_SOFTMAX_ROWS <= rows; r += CK_SOFTMAX_ROWS) ck_softmax_rows_of(p + r * ld, ld, c, CK_SOFTMAX_ROWS);
-#if CK_SOFTMAX_ROWS > 4
-    if (r + 4 <= rows) { ck_softmax_rows_of(p + r * ld, ld, c, 4); r += 4; }
-#endif
-    if (r + 2 <= rows) { ck_softmax_rows_of(p + r * ld, ld, c, 2); r += 2; }
-    if (r < rows) ck_softmax_rows_of(p + r * ld, ld, c, 1);
+/// R ≤ CK_SOFTMAX_ROWS rows of the softmax (backward: its backward, dp ← ds, from the forward's
+/// p), R and backward constants after inlining.
+static inline __attribute__((always_inline)) void ck_softmax_rows_either(int backward, float *x, const float *p, long ld,
+                                                                        long c, const int R) {
+    if (backward) ck_softmax_backward_rows_of(x, p, ld, c, R);
+    else ck_softmax_rows_of(x, ld, c, R);
 }
 
-/// Backward of `rows` softmax rows in place, grouped as ck_softmax_block.
-static void ck_softmax_backward_block(float *dp, const float *p, long ld, long rows, long c) {
+/// `rows` rows (row stride ld, c columns) of the softmax or its backward, as
+/// ck_softmax_rows_either: CK_SOFTMAX_ROWS at a time, then halves of that for the rest.
+static inline __attribute__((always_inline)) void ck_softmax_groups(int backward, float *x, const float *p, long ld,
+                                                                   long rows, long c) {
     long r = 0;
-    for (; r + CK_SOFTMAX_ROWS <= rows; r += CK_SOFTMAX_ROWS) ck_softmax_backward_rows_of(dp + r * ld, p + r * ld, ld, c, CK_SOFTMAX_ROWS);
+    for (; r + CK_SOFTMAX_ROWS <= rows; r += CK_SOFTMAX_ROWS)
+        ck_softmax_rows_either(backward, x + r * ld, p + r * ld, ld, c, CK_SOFTMAX_ROWS);
 #if CK_SOFTMAX_ROWS > 4
-    if (r + 4 <= rows) { ck_softmax_backward_rows_of(dp + r * ld, p + r * ld, ld, c, 4); r += 4; }
+    if (r + 4 <= rows) { ck_softmax_rows_either(backward, x + r * ld, p + r * ld, ld, c, 4); r += 4; }
 #endif
-    if (r + 2 <= rows) { ck_softmax_backward_rows_of(dp + r * ld, p + r * ld, ld, c, 2); r += 2; }
-    if (r < rows) ck_softmax_backward_rows_of(dp + r * ld, p + r * ld, ld, c, 1);
+    if (r + 2 <= rows) { ck_softmax_rows_either(backward, x + r * ld, p + r * ld, ld, c, 2); r += 2; }
+    if (r < rows) ck_softmax_rows_either(backward, x + r * ld, p + r * ld, ld, c, 1);
+}
+
+/// Softmax of `rows` rows in place (row stride ld, c columns).
+static void ck_softmax_block(float *p, long ld, long rows, long c) { ck_softmax_groups(0, p, p, ld, rows, c); }
+
+/// Backward of `rows` softmax rows in place: dp ← p ∘ (dp − Σ dp ∘ p).
+static void ck_softmax_backward_block(float *dp, const float *p, long ld, long rows, long c) {
+    ck_softmax_groups(1, dp, p, ld, rows, c);
 }
 
 void CK_NAME(softmax_rows)(float *p, long rows, long columns) { ck_softmax_block(p, columns, rows, columns); }

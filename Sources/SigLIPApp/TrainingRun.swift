@@ -86,7 +86,8 @@ public final class TrainingRun {
             (config.textTower.vocabularySize, config.textTower.eosID, config.textTower.bosID) = (pretrained.vocabularySize, pretrained.eosID, pretrained.bosID)
             config.textTower.projectionWidth = pretrained.projectionWidth
         }
-        try MemoryEstimate.training(config, batch: options.batchSize / ranks, microBatches: options.accumulate)
+        let evaluation = benchmark == nil ? nil : (images: ZeroShotEvaluator.defaultImageBatch, texts: ZeroShotEvaluator.defaultTextBatch)
+        try MemoryEstimate.training(config, batch: options.batchSize / ranks, microBatches: options.accumulate, evaluation: evaluation)
             .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)"
                    + (ranks > 1 ? " over \(ranks) ranks" : "") + (options.accumulate > 1 ? " --accumulate \(options.accumulate)" : ""))
         // Every input is checked: take the run directory (the first thing written), then look again

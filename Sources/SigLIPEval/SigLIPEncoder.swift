@@ -17,7 +17,7 @@ public final class SigLIPEncoder: ZeroShotEncoder {
     public let resizeFilter: ResizeFilter
     private let context: Context
 
-    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, textBatchSize: Int = 256, resizeFilter: ResizeFilter = .bilinear) {
+    public init(model: SigLIPModel, tokenizer: SigLIPTokenizer, textBatchSize: Int = ZeroShotEvaluator.defaultTextBatch, resizeFilter: ResizeFilter = .bilinear) {
         self.model = model
         self.tokenizer = tokenizer
         self.textBatchSize = max(1, textBatchSize)

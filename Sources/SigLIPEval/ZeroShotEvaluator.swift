@@ -51,11 +51,15 @@ public enum ZeroShotEvaluator {
         public var itemHits: [(top1: [Bool], topK: [Bool])]
     }
 
+    /// Images per batch and texts per batch unless told otherwise (also `SigLIPEncoder`'s texts per
+    /// forward pass, and what `MemoryEstimate` counts for an evaluation during training).
+    public static let defaultImageBatch = 32, defaultTextBatch = 256
+
     /// Class text embeddings are computed once (per rounds value only when the text tower
     /// recurses); each batch of images is decoded once, in parallel, and encoded at every
     /// rounds value. Undecodable images are skipped and listed in `skipped`.
-    public static func evaluate(encoder: ZeroShotEncoder, task: ZeroShotTask, rounds: [Int], batchSize: Int = 32,
-                                textBatchSize: Int = 256, listed: Int = 10,
+    public static func evaluate(encoder: ZeroShotEncoder, task: ZeroShotTask, rounds: [Int], batchSize: Int = defaultImageBatch,
+                                textBatchSize: Int = defaultTextBatch, listed: Int = 10,
                                 progress: (EvalProgress) -> Void = { _ in }) throws -> Outcome {
         try validate(task: task, rounds: rounds, batchSize: batchSize)
         let k = task.classNames.count, e = encoder.embeddingWidth

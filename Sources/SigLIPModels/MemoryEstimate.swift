@@ -21,17 +21,23 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     public var optimizerBytes: Int
     /// The activations of one step (training keeps them for the backward pass).
     public var activationBytes: Int
+    /// The zero-shot evaluation during training, beside the step's memory (the trainer keeps
+    /// its arena): `evaluationBytes(_:images:texts:)`. 0 without one.
+    public var evaluationBytes: Int
 
-    public init(parameterBytes: Int, optimizerBytes: Int, activationBytes: Int) {
+    public init(parameterBytes: Int, optimizerBytes: Int, activationBytes: Int, evaluationBytes: Int = 0) {
         (self.parameterBytes, self.optimizerBytes, self.activationBytes) = (parameterBytes, optimizerBytes, activationBytes)
+        self.evaluationBytes = evaluationBytes
     }
 
-    public var totalBytes: Int { parameterBytes + optimizerBytes + activationBytes }
+    public var totalBytes: Int { parameterBytes + optimizerBytes + activationBytes + evaluationBytes }
 
     /// One training step of batch `batch` at the configured training rounds; with
     /// `microBatches` > 1, one micro-batch's activations plus the whole batch's embeddings,
-    /// their gradients and one block of logits.
-    public static func training(_ config: SigLIPConfig, batch: Int, microBatches: Int = 1) -> MemoryEstimate {
+    /// their gradients and one block of logits. `evaluation`: the batches of a zero-shot
+    /// evaluation run between steps, if any.
+    public static func training(_ config: SigLIPConfig, batch: Int, microBatches: Int = 1,
+                                evaluation: (images: Int, texts: Int)? = nil) -> MemoryEstimate {
         var estimate = model(parameterCount: parameterCount(config))
         estimate.optimizerBytes = estimate.parameterBytes   // two moments per parameter, as weights + gradients
         var activations = activationFloats(config, batch: batch / max(microBatches, 1))
@@ -40,7 +46,27 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
             activations += 4 * b * Double(config.imageTower.width) + 3 * n * n
         }
         estimate.activationBytes = bytes(activations)
+        if let evaluation { estimate.evaluationBytes = evaluationBytes(config, images: evaluation.images, texts: evaluation.texts) }
         return estimate
+    }
+
+    /// A zero-shot evaluation's memory (`SigLIPModel.makeInferenceContext`): the weights kept
+    /// packed for our GEMM driver (`PackedWeights`: one float per weight, bounded here by the
+    /// parameter count, which also counts the embeddings that are never packed), the image
+    /// batch's pixels, and the arena's high-water mark over a pass of `images` images or of
+    /// `texts` texts through its tower, whichever is larger. Inference keeps no block's
+    /// activations for the next, so a pass holds one block application's (the training term of
+    /// `activationFloats` for one application) beside the tower's input and output.
+    public static func evaluationBytes(_ config: SigLIPConfig, images: Int, texts: Int) -> Int {
+        func pass(batch: Int, width: Int, mlp: Int, heads: Int, tokens: Int) -> Double {
+            let t = Double(batch * tokens), d = Double(width), n = Double(tokens)
+            return 14 * t * d + 3 * t * Double(mlp) + 3 * Double(batch * heads) * n * n + 4 * t * d
+        }
+        let v = config.imageTower, x = config.textTower
+        let pixels = Double(images * v.imageSize * v.imageSize * v.channels)
+        let image = pass(batch: images, width: v.width, mlp: v.mlpWidth, heads: v.heads, tokens: v.tokens) + 2 * pixels
+        let text = pass(batch: texts, width: x.width, mlp: x.mlpWidth, heads: x.heads, tokens: x.length)
+        return bytes(Double(parameterCount(config)) + max(image, text))
     }
 
     /// A model's weights and their gradients alone (what `SigLIPModel` allocates).
@@ -107,7 +133,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     public var description: String {
         "parameters and gradients \(Self.gib(parameterBytes)), optimiser \(Self.gib(optimizerBytes)), "
-            + "activations \(Self.gib(activationBytes))"
+            + "activations \(Self.gib(activationBytes))" + (evaluationBytes > 0 ? ", evaluation \(Self.gib(evaluationBytes))" : "")
     }
 
     static func gib(_ bytes: Int) -> String { String(format: "%.2f GiB", Double(bytes) / Double(1 << 30)) }

@@ -59,6 +59,35 @@ import Testing
         #expect(estimate >= measured && estimate <= 3 * measured, "estimate \(estimate), measured \(measured)")
     }
 
+    /// A zero-shot evaluation's inference passes (an image batch, then a text batch, in one
+    /// inference context): the arena's high-water mark and the pixels against the estimate's
+    /// activation part (at least, and at most 3×), the weights the context kept packed against
+    /// its packed part (one float per parameter; every weight is packed where the routing sends
+    /// the products to our driver, as at AVX-512 on an AMD CPU).
+    @Test(arguments: [("A B", 1, 32, 16, 4, 12), ("A^r B", 3, 24, 8, 6, 20)])
+    func evaluationEstimateBoundsTheMeasuredInference(_ signature: String, _ rounds: Int, _ imageSize: Int, _ length: Int,
+                                                      _ images: Int, _ texts: Int) throws {
+        let config = try Self.config(signature: signature, rounds: rounds, imageSize: imageSize, length: length)
+        let model = try SigLIPModel(config: config)
+        model.initialize(seed: 1)
+        let ctx = model.makeInferenceContext()
+        let pixels = FloatBuffer(count: images * imageSize * imageSize * 3)
+        let input = ctx.arena.tensor([images, imageSize, imageSize, 3])   // as SigLIPEncoder copies them
+        input.data.update(from: pixels.data, count: pixels.count)
+        _ = model.encodeImages(input, ctx)
+        ctx.arena.reset()
+        _ = model.encodeTexts((0..<(texts * length)).map { Int32($0 % 60 + 2) }, batch: texts, ctx)
+        withExtendedLifetime(pixels) {}
+        let measured = ctx.arena.highWaterMark * 4 + pixels.count * 4   // the arena (pixels included) and the batch's buffer
+        let packedBytes = MemoryEstimate.parameterCount(config) * 4
+        let estimate = MemoryEstimate.evaluationBytes(config, images: images, texts: texts) - packedBytes
+        #expect(estimate >= measured && estimate <= 3 * measured, "\(signature): estimate \(estimate), measured \(measured)")
+        let packed = ctx.packedWeights?.bytes ?? 0
+        #expect(packed <= packedBytes, "\(signature): \(packed) bytes kept packed, estimated at most \(packedBytes)")
+        #expect(MemoryEstimate.training(config, batch: 4, evaluation: (images, texts)).totalBytes
+                == MemoryEstimate.training(config, batch: 4).totalBytes + estimate + packedBytes)
+    }
+
     @Test func aModelThatCannotFitIsRefusedBeforeAllocation() throws {
         var vision = try ImageTowerConfig(preset: "B/16", imageSize: 224)
         vision.width = 16_384

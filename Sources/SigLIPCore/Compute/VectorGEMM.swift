@@ -34,7 +34,10 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// selected, the one measured faster on the nearest product of this machine's routing table
     /// (`GEMMRouting.table`, written by `siglip-bench --tune-gemm`), else the built-in rule.
     /// `epilogue`: what the product's pass adds (`gemmEpilogue`), matched against the table's;
-    /// `kept`: B is a weight our driver keeps packed (`PackedWeights`, inference).
+    /// `kept`: B is a weight our driver keeps packed (`PackedWeights`, inference). A kept product
+    /// is looked up only among the table's kept entries ("+bias kept"; `--tune-gemm` times the
+    /// Ti/16 and B/16 forwards that way), never matched to the same shape packed anew, which costs
+    /// ours a packing the kept one does not pay: without a kept entry the built-in rule decides.
     public func computing(_ transA: Transpose, _ transB: Transpose, m: Int, k: Int, n: Int, epilogue: @autoclosure () -> String = "",
                           kept: Bool = false, level: InstructionSet = .selected) -> GEMMBackend {
         computing(transA, transB, m: m, k: k, n: n, epilogue: epilogue(), kept: kept, level: level,
@@ -166,8 +169,10 @@ enum VectorGEMM {
     /// B of 48 floats each (the tile reads its first NR). Each result: [rows, cols] = MR × NR.
     static func tileTwins(kc: Int, a: [Float], ld: Int, columns: Bool, b: [Float], level: InstructionSet)
         -> (fast: [Float], plain: [Float], rows: Int, cols: Int) {
-        precondition(b.count >= kc * 48 && a.count >= (columns ? kc * ld + 8 : 8 * ld), "operands too short")
-        var fast = [Float](repeating: .nan, count: 8 * 48), plain = fast
+        let mostRows = 8, mostColumns = 48   // the largest tile of any level: AVX-512's 8 × 48
+        precondition(b.count >= kc * mostColumns && a.count >= (columns ? kc * ld + mostRows : mostRows * ld),
+                     "operands too short")
+        var fast = [Float](repeating: .nan, count: mostRows * mostColumns), plain = fast
         var rows = 0, cols = 0
         ck_gemm_tile_twins(Int32(level.rawValue), kc, a, ld, columns ? 1 : 0, b, &fast, &plain, &rows, &cols)
         return (Array(fast[..<(rows * cols)]), Array(plain[..<(rows * cols)]), rows, cols)

@@ -24,13 +24,13 @@ struct SigLIPStudy: ParsableCommand {
     @Option(help: "Stop after this many finished runs.") var maxRuns: Int?
     @Flag(help: "git-commit each result file as its run finishes.") var commit = false
     @Flag(help: "Write the report (README.md and plots in the results folder) from the finished runs, then stop.") var report = false
-    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
+    @Option(help: "Threads for BLAS and the kernels (default: all cores; an interrupted run resumes with its checkpoint's threads unless this is given).") var threads: Int?
 
     mutating func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
             if let threads { try ComputeThreads.set(flag: threads) }
-            let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)))
+            let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)), resumesWithRecordedThreads: threads == nil)
             let (runs, pending) = try runner.plannedRuns()
             print("siglip-study: \(runner.plan.name): \(runs.count) runs planned"
                   + (pending.isEmpty ? "" : " (\(pending.joined(separator: " and ")) planned once the earlier runs finish)"))

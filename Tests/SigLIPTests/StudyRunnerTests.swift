@@ -3,6 +3,7 @@ import SigLIP
 import SigLIPApp
 import SigLIPEval
 import SigLIPTestSupport
+import SigLIPTraining
 import Testing
 
 /// A whole tiny study (2 arms, 2 learning rates, 2 seeds, one extra budget) on the bundled data:
@@ -105,6 +106,39 @@ import Testing
             #expect(readme.contains(part), "README lacks \(part)")
         }
         for plot in written.dropFirst() { #expect(try ImageDecoder.decode(contentsOf: plot).width >= 900) }
+    }
+
+    /// A run interrupted after a checkpoint taken on 1 thread resumes on 1 thread in a study run
+    /// on 2 (bit for bit, as `siglip-train --resume`), unless the study was given its threads;
+    /// the study's threads are back once the run is done.
+    @Test func anInterruptedRunResumesWithItsRecordedThreads() throws {
+        let folder = try TemporaryFolder(prefix: "study-threads")
+        defer { folder.remove() }
+        try Self.makeBenchmarks(in: folder)
+        let before = ComputeThreads.current
+        defer { ComputeThreads.set(before) }
+        for recordedThreads in [true, false] {
+            try? FileManager.default.removeItem(at: folder.file("runs"))
+            try? FileManager.default.removeItem(at: folder.file("results"))
+            let runner = StudyRunner(plan: try Self.plan(folder), resumesWithRecordedThreads: recordedThreads)
+            ComputeThreads.set(1)
+            #expect(try runner.run(limit: 1) == 1)
+            // Interrupted after step 2: no summary, no result, no last checkpoint.
+            let run = try runner.plannedRuns().runs[0]
+            let directory = RunDirectory(URL(fileURLWithPath: run.options.output))
+            try FileManager.default.removeItem(at: directory.summaryFile)
+            try FileManager.default.removeItem(at: runner.resultFile(run))
+            try FileManager.default.removeItem(at: try #require(directory.latestCheckpoint))
+            #expect(directory.latestCheckpoint?.lastPathComponent == "step-00000002")
+
+            ComputeThreads.set(2)
+            var threadsWhileTraining: Set<Int> = []
+            #expect(try runner.run(limit: 1) { event in
+                if case .training(_, .step) = event { threadsWhileTraining.insert(ComputeThreads.current) }
+            } == 1)
+            #expect(threadsWhileTraining == [recordedThreads ? 1 : 2], "resumes with recorded threads: \(recordedThreads)")
+            #expect(ComputeThreads.current == 2, "the study's threads after the run")
+        }
     }
 
     /// The bundled benchmark's classes are trained on (in other designs): marked as held-out

@@ -32,6 +32,10 @@ public final class StudyRunner {
     public let plan: StudyPlan
     public let results: URL
     public let runs: URL
+    /// Whether an interrupted run resumes with the threads its checkpoint was computed with
+    /// (`ComputeSetup.threadsToResume`, as `siglip-train --resume` does), so that it goes on bit
+    /// for bit; false when the study was given its threads (`--threads`), which every run takes.
+    public var resumesWithRecordedThreads: Bool
 
     public enum Event {
         case skipped(PlannedRun)
@@ -43,8 +47,9 @@ public final class StudyRunner {
         case chose(String)
     }
 
-    public init(plan: StudyPlan) {
+    public init(plan: StudyPlan, resumesWithRecordedThreads: Bool = true) {
         self.plan = plan
+        self.resumesWithRecordedThreads = resumesWithRecordedThreads
         results = URL(fileURLWithPath: plan.results)
         runs = URL(fileURLWithPath: plan.runs)
     }
@@ -195,6 +200,11 @@ public final class StudyRunner {
         let resuming = !trained && directory.latestCheckpoint != nil
         onEvent(.starting(run, index: index, total: total, resuming: resuming || trained))
         if !trained {
+            let studyThreads = ComputeThreads.current
+            defer { ComputeThreads.set(studyThreads) }
+            if resuming, resumesWithRecordedThreads, let recorded = directory.recordedCompute()?.threadsToResume(ranks: 1) {
+                ComputeThreads.set(recorded)
+            }
             let job = try TrainingRun(options: run.options, resume: resuming, onEvent: { onEvent(.training(run, $0)) },
                                       onNotice: { onEvent(.notice(run, $0)) })
             _ = try job.train()

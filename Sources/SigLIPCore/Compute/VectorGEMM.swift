@@ -68,12 +68,9 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     ///   than OpenBLAS's faster kernel gains: the S/16 step ~8% faster. On the Ti/16 shapes
     ///   (1,024 rows) ours ran ~25% slower, on the B/16 ones (1,568 rows) 2-10%. And a weight
     ///   kept packed (inference), which ours does not pack again, from 1,568 rows: with the
-    ///   4 × 24 assembly tile (a Zen 4's FMA loop at 100% against the C 6 × 16 tile's 96-97%)
-    ///   ours took the B/16 inference step's products at 92-94% of the FMA peak against
-    ///   OpenBLAS's 86-90%, and the step from 1,393-1,429 to 1,360-1,390 ms (3 alternating
-    ///   pairs); `--tune-gemm` with kept weights: B/16's four forwards 1.001-1.053 in ours'
-    ///   favour, Ti/16's (1,024 rows) mixed, 0.95 (fc1 with GELU) to 1.04. Not measured on a
-    ///   Zen 3 since.
+    ///   4 × 24 assembly tile, the B/16 inference step's products at 92-94% of the FMA peak
+    ///   against OpenBLAS's 86-90% on a Zen 4, Ti/16's (1,024 rows) mixed (docs/SPEED.md,
+    ///   sitting 8). Not measured on a Zen 3 since.
     func builtInRule(_ transA: Transpose, m: Int, k: Int, n: Int, kept: Bool = false, level: InstructionSet,
                      amd: Bool) -> GEMMBackend {
         guard self == .vectorKernels, transA == .none else { return .blas }

@@ -51,7 +51,7 @@ public final class TrainingRun {
                 onNotice: @escaping (Notice) -> Void = { _ in }) throws {
         try options.validate()
         let group = (group?.size ?? 1) > 1 ? group : nil
-        let ranks = group?.size ?? 1
+        let ranks = group?.size ?? 1, leader = (group?.rank ?? 0) == 0   // the rank that holds the lock and evaluates
         self.group = group
         guard options.batchSize % (ranks * options.accumulate) == 0 else {
             throw TrainingError.badOptions("--batch-size \(options.batchSize) does not split over \(ranks) ranks"
@@ -86,13 +86,13 @@ public final class TrainingRun {
             (config.textTower.vocabularySize, config.textTower.eosID, config.textTower.bosID) = (pretrained.vocabularySize, pretrained.eosID, pretrained.bosID)
             config.textTower.projectionWidth = pretrained.projectionWidth
         }
-        let evaluation = benchmark == nil ? nil : (images: ZeroShotEvaluator.defaultImageBatch, texts: ZeroShotEvaluator.defaultTextBatch)
+        let evaluation = benchmark == nil || !leader ? nil : (images: ZeroShotEvaluator.defaultImageBatch, texts: ZeroShotEvaluator.defaultTextBatch)
         try MemoryEstimate.training(config, batch: options.batchSize / ranks, microBatches: options.accumulate, evaluation: evaluation)
             .check("--model \(options.model) --image-size \(options.imageSize) --batch-size \(options.batchSize)"
                    + (ranks > 1 ? " over \(ranks) ranks" : "") + (options.accumulate > 1 ? " --accumulate \(options.accumulate)" : ""))
         // Every input is checked: take the run directory (the first thing written), then look again
         // for a run in it, now that no other process can start one.
-        lock = group == nil || group?.rank == 0 ? try run.lock() : nil
+        lock = leader ? try run.lock() : nil
         try Self.refuseExistingRun(in: run, resume: resume)
         let model: SigLIPModel
         if let initFrom = options.initFrom {
@@ -129,7 +129,7 @@ public final class TrainingRun {
             return PipelineBatches(pipeline: pipeline, imageSize: options.imageSize, group: group)
         }
         var evaluate: ((SigLIPModel, Int) throws -> [EvaluationScore])?
-        if let benchmark, group == nil || group?.rank == 0 {
+        if let benchmark, leader {
             let evalTokenizer = try SigLIPTokenizer(contentsOf: tokenizerURL, length: options.textLength)
             // Rounds change nothing for a tower that does not recurse: evaluate it once.
             let rounds = config.imageTower.recursion.signature.isRecursive ? options.evalRounds : [options.evalRounds.min() ?? 1]

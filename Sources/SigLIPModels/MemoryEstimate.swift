@@ -55,17 +55,14 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// parameter count, which also counts the embeddings that are never packed), the image
     /// batch's pixels, and the arena's high-water mark over a pass of `images` images or of
     /// `texts` texts through its tower, whichever is larger. Inference keeps no block's
-    /// activations for the next, so a pass holds one block application's (the training term of
-    /// `activationFloats` for one application) beside the tower's input and output.
+    /// activations for the next, so a pass holds one block application's (`towerFloats` with one
+    /// application) beside the tower's input and output.
     public static func evaluationBytes(_ config: SigLIPConfig, images: Int, texts: Int) -> Int {
-        func pass(batch: Int, width: Int, mlp: Int, heads: Int, tokens: Int) -> Double {
-            let t = Double(batch * tokens), d = Double(width), n = Double(tokens)
-            return 14 * t * d + 3 * t * Double(mlp) + 3 * Double(batch * heads) * n * n + 4 * t * d
-        }
         let v = config.imageTower, x = config.textTower
         let pixels = Double(images * v.imageSize * v.imageSize * v.channels)
-        let image = pass(batch: images, width: v.width, mlp: v.mlpWidth, heads: v.heads, tokens: v.tokens) + 2 * pixels
-        let text = pass(batch: texts, width: x.width, mlp: x.mlpWidth, heads: x.heads, tokens: x.length)
+        let image = towerFloats(batch: images, width: v.width, mlp: v.mlpWidth, heads: v.heads, tokens: v.tokens, applications: 1)
+            + 2 * pixels
+        let text = towerFloats(batch: texts, width: x.width, mlp: x.mlpWidth, heads: x.heads, tokens: x.length, applications: 1)
         return bytes(Double(parameterCount(config)) + max(image, text))
     }
 
@@ -86,16 +83,24 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// A training step's kept activations at the configured training rounds.
     static func activationFloats(_ config: SigLIPConfig, batch: Int) -> Double {
         let b = Double(batch)
-        func tower(width: Int, mlp: Int, heads: Int, tokens: Int, depth: Int, recursion: RecursionConfig) -> Double {
-            let t = b * Double(tokens), d = Double(width), n = Double(tokens)
-            let applications = recursion.blockApplications(depth: depth, rounds: Double(recursion.rounds))
-            return applications * (14 * t * d + 3 * t * Double(mlp) + 3 * b * Double(heads) * n * n) + 4 * t * d
+        func applications(depth: Int, recursion: RecursionConfig) -> Double {
+            recursion.blockApplications(depth: depth, rounds: Double(recursion.rounds))
         }
         let v = config.imageTower, x = config.textTower
-        let image = tower(width: v.width, mlp: v.mlpWidth, heads: v.heads, tokens: v.tokens, depth: v.depth, recursion: v.recursion)
+        let image = towerFloats(batch: batch, width: v.width, mlp: v.mlpWidth, heads: v.heads, tokens: v.tokens,
+                                applications: applications(depth: v.depth, recursion: v.recursion))
             + 3 * b * Double(v.imageSize * v.imageSize * v.channels)
-        let text = tower(width: x.width, mlp: x.mlpWidth, heads: x.heads, tokens: x.length, depth: x.depth, recursion: x.recursion)
+        let text = towerFloats(batch: batch, width: x.width, mlp: x.mlpWidth, heads: x.heads, tokens: x.length,
+                               applications: applications(depth: x.depth, recursion: x.recursion))
         return image + text + 4 * b * b
+    }
+
+    /// A tower's activations over `applications` block applications on `batch` sequences of
+    /// `tokens` (T = batch·tokens) of width D, MLP width M, H heads: 14·T·D + 3·T·M + 3·batch·H·N²
+    /// floats per application, and 4·T·D for the tower's input and output.
+    static func towerFloats(batch: Int, width: Int, mlp: Int, heads: Int, tokens: Int, applications: Double) -> Double {
+        let b = Double(batch), t = b * Double(tokens), d = Double(width), n = Double(tokens)
+        return applications * (14 * t * d + 3 * t * Double(mlp) + 3 * b * Double(heads) * n * n) + 4 * t * d
     }
 
     static func bytes(_ floats: Double) -> Int { Int(min(floats * 4, 1e18)) }

@@ -96,7 +96,7 @@ let package = Package(
         // temporary folders, running the built commands) in SigLIPTestSupport.
         .target(name: "SigLIPTestSupport", path: "Tests/SigLIPTestSupport"),
         .testTarget(name: "SigLIPCoreTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore"]),
-        .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPCore", "SigLIPLayers"]),
+        .testTarget(name: "SigLIPLayersTests", dependencies: ["SigLIPTestSupport", "SigLIPCore", "SigLIPLayers"]),
         .testTarget(name: "SigLIPModelsTests", dependencies: ["SigLIPTestSupport", "SigLIPBase", "SigLIPCore", "SigLIPLayers", "SigLIPModels"], resources: [.copy("Resources")]),
         .testTarget(name: "SigLIPTrainingTests", dependencies: ["SigLIPBase", "SigLIPCore", "SigLIPModels", "SigLIPTraining", "SigLIPTensorBoard"]),
         .testTarget(name: "SigLIPChartsTests", dependencies: ["SigLIPCharts", "SigLIPImage"]),

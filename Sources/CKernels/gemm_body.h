@@ -15,9 +15,10 @@
 //
 // The epilogue writes C once: alpha·AB + beta·C + bias + addend in the first block of K (C is not read
 // when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the
-// last block, optionally also GELU(C) into a second matrix (ck_gelu, as ck_gelu_forward), or C
-// multiplied by GELU's slope at a forward input (as ck_gelu_backward): the MLP's activation
-// and its gradient fused into the products next to them.
+// last block, optionally C multiplied by GELU's slope at a forward input (as ck_gelu_backward),
+// tile by tile, or GELU(C) into a second matrix (gelu_forward) over each block of rows once its
+// last block of K is done: the MLP's activation and its gradient fused into the products next to
+// them.
 
 #define GEMM_MR CK_GEMM_MR
 #define GEMM_NV CK_GEMM_NV
@@ -222,20 +223,29 @@ static inline float gemm_finish(const ck_gemm *g, float product, float old, long
     return x;
 }
 
-/// After the last block, on C's finished row i, columns [j0, j0 + cols): C · gelu'(x) and/or
-/// GELU(C) into gelu_out, with the same vector functions, lane for lane, as the whole tiles.
+/// After the last block, on C's finished row i, columns [j0, j0 + cols): C · gelu'(x), with the
+/// same vector functions, lane for lane, as the whole tiles.
 static void gemm_finish_row(const ck_gemm *g, long i, long j0, long cols) {
+    if (!g->gelu_x) return;
     float *row = g->c + i * g->ldc + j0;
     for (long j = 0; j < cols; j += CK_LANES) {
-        long n = gemm_min(CK_LANES, cols - j);
+        long n = gemm_min(CK_LANES, cols - j), at = i * g->ld_gelu_in + j0 + j;
         vf x = ck_load_partial(row + j, n, 0);
-        if (g->gelu_x) {
-            long at = i * g->ld_gelu_in + j0 + j;
-            x = x * ck_gelu_slope(ck_load_partial(g->gelu_x + at, n, 0), ck_load_partial(g->gelu_y + at, n, 0));
-            ck_store_partial(row + j, x, n);
-        }
-        if (g->gelu_out) ck_store_partial(g->gelu_out + i * g->ld_gelu + j0 + j, ck_gelu(x), n);
+        x = x * ck_gelu_slope(ck_load_partial(g->gelu_x + at, n, 0), ck_load_partial(g->gelu_y + at, n, 0));
+        ck_store_partial(row + j, x, n);
     }
+}
+
+/// GELU(C) into gelu_out on C's finished rows [r0, r1), columns [c0, c1), as gelu_forward does
+/// it (the same bits). Once per block of MC rows, while they are still in L2, rather than on each
+/// tile as it is stored: in the tile's epilogue, GELU's ~30 dependent operations a vector (the
+/// exp, a division) ran beside nothing and crowded the registers, and a B/16 fc1 product
+/// (1,568 × 3,072 × 768, B kept packed, 2 Zen 4 threads) took 35.4 ms at AVX2 and 34.2 at
+/// AVX-512 against 35.1 and 33.7 this way (means of 12 alternating bests; in a busier minute
+/// 36.4 and 34.4 against 35.7 and 34.0); without GELU, 33.6 and 32.7.
+static void gemm_finish_gelu(const ck_gemm *g, long r0, long r1, long c0, long c1) {
+    if (!g->gelu_out) return;
+    for (long i = r0; i < r1; i++) CK_NAME(gelu_forward)(g->c + i * g->ldc + c0, g->gelu_out + i * g->ld_gelu + c0, c1 - c0);
 }
 
 /// Asks for the lines the tile's store will touch besides its products, so that they arrive
@@ -254,31 +264,13 @@ static inline void gemm_prefetch_epilogue(const ck_gemm *g, long i0, long rows, 
         }
 }
 
-/// GELU of a whole tile's finished values (row i's vector v at x[i·NV + v]) into gelu_out,
-/// CK_GELU_GROUP vectors side by side (kernels_body.h): the same values as one at a time.
-static inline void gemm_store_gelu(const ck_gemm *g, const vf x[GEMM_MR * GEMM_NV], long i0, long j0) {
-    _Static_assert(GEMM_MR * GEMM_NV % CK_GELU_GROUP == 0, "a tile holds whole groups of vectors");
-    for (int f = 0; f < GEMM_MR * GEMM_NV; f += CK_GELU_GROUP) {
-        vg w;
-        memcpy(&w, x + f, sizeof w);
-        w = ck_gelu(w);
-        vf y[CK_GELU_GROUP];
-        memcpy(y, &w, sizeof w);
-        for (int u = 0; u < CK_GELU_GROUP; u++) {
-            int i = (f + u) / GEMM_NV, v = (f + u) % GEMM_NV;
-            ck_store(g->gelu_out + (i0 + i) * g->ld_gelu + j0 + v * CK_LANES, y[u]);
-        }
-    }
-}
-
 /// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
 static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first,
                        int last) {
     float *c = g->c + i0 * g->ldc + j0;
-    int gelu = last && g->gelu_out;
     int slope = last && g->gelu_x;   // C ← C · gelu'(x), s read off y/x (as ck_gelu_backward)
     if (rows == GEMM_MR && cols == GEMM_NR) {
-        vf alpha = g->alpha, beta = g->beta, done[GEMM_MR * GEMM_NV];
+        vf alpha = g->alpha, beta = g->beta;
         for (int i = 0; i < GEMM_MR; i++)
             for (int v = 0; v < GEMM_NV; v++) {
                 float *p = c + i * g->ldc + v * CK_LANES;
@@ -296,9 +288,7 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                     x = x * ck_gelu_slope(ck_load(g->gelu_x + at), ck_load(g->gelu_y + at));
                 }
                 ck_store(p, x);
-                done[i * GEMM_NV + v] = x;
             }
-        if (gelu) gemm_store_gelu(g, done, i0, j0);
         return;
     }
     float tile[GEMM_MR][GEMM_NR];
@@ -359,6 +349,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
             for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], i, j, 1);
             gemm_finish_row(g, i, c0, c1 - c0);
         }
+        gemm_finish_gelu(g, r0, r1, c0, c1);
         return;
     }
     for (long k0 = 0; k0 < g->k; k0 += GEMM_KC) {
@@ -383,6 +374,7 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                     }
                 }
             }
+            if (last) gemm_finish_gelu(g, ic, iend, c0, c1);
         }
     }
 }

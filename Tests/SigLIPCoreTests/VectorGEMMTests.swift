@@ -95,8 +95,8 @@ import Testing
         }
     }
 
-    /// The GELU epilogue at every level (whole tiles take it in groups of vectors side by side,
-    /// partial ones a vector at a time) gives the bits of that level's `geluForward` on C.
+    /// The GELU epilogue at every level (run over each block of rows once its products are
+    /// done, partial tiles included) gives the bits of that level's `geluForward` on C.
     @Test(arguments: levels)
     func geluEpilogueMatchesGeluForward(_ level: InstructionSet) {
         for (m, n, k) in [(19, 101, 37), (64, 96, 130), (40, 200, 800)] {

@@ -15,10 +15,9 @@
 //
 // The epilogue writes C once: alpha·AB + beta·C + bias + addend in the first block of K (C is not read
 // when beta is 0, so NaN in C is ignored as BLAS does), C + alpha·AB in the others; after the
-// last block, optionally C multiplied by GELU's slope at a forward input (as ck_gelu_backward),
-// tile by tile, or GELU(C) into a second matrix (gelu_forward) over each block of rows once its
-// last block of K is done: the MLP's activation and its gradient fused into the products next to
-// them.
+// last block, optionally C multiplied by GELU's slope at a forward input (gelu_backward) or
+// GELU(C) into a second matrix (gelu_forward), over each block of rows once its last block of K is
+// done: the MLP's activation and its gradient fused into the products next to them.
 
 #define GEMM_MR CK_GEMM_MR
 #define GEMM_NV CK_GEMM_NV
@@ -223,52 +222,41 @@ static inline float gemm_finish(const ck_gemm *g, float product, float old, long
     return x;
 }
 
-/// After the last block, on C's finished row i, columns [j0, j0 + cols): C · gelu'(x), with the
-/// same vector functions, lane for lane, as the whole tiles.
-static void gemm_finish_row(const ck_gemm *g, long i, long j0, long cols) {
-    if (!g->gelu_x) return;
-    float *row = g->c + i * g->ldc + j0;
-    for (long j = 0; j < cols; j += CK_LANES) {
-        long n = gemm_min(CK_LANES, cols - j), at = i * g->ld_gelu_in + j0 + j;
-        vf x = ck_load_partial(row + j, n, 0);
-        x = x * ck_gelu_slope(ck_load_partial(g->gelu_x + at, n, 0), ck_load_partial(g->gelu_y + at, n, 0));
-        ck_store_partial(row + j, x, n);
+/// On C's finished rows [r0, r1), columns [c0, c1): C · gelu'(x) in place, as gelu_backward does
+/// it, or GELU(C) into gelu_out, as gelu_forward does (the same bits). Once per block of MC rows,
+/// while they are still in L2, rather than on each tile as it is stored: in the tile's epilogue,
+/// GELU's ~30 dependent operations a vector (the exp, a division) ran beside nothing and crowded
+/// the registers, and a B/16 fc1 product
+/// (1,568 × 3,072 × 768, B kept packed, 2 Zen 4 threads) took 35.4 ms at AVX2 and 34.2 at
+/// AVX-512 against 35.1 and 33.7 this way (means of 12 alternating bests; in a busier minute
+/// 36.4 and 34.4 against 35.7 and 34.0); without GELU, 33.6 and 32.7. The slope the same way:
+/// S/16's input gradient through GELU (6,272 × 1,536 × 384, 12 a step, AVX2) from 442 to 434 ms
+/// a step, and without the slope's branch in the tile's store its forward product from 453 to 443.
+static void gemm_finish_gelu(const ck_gemm *g, long r0, long r1, long c0, long c1) {
+    for (long i = r0; i < r1; i++) {
+        float *row = g->c + i * g->ldc + c0;
+        if (g->gelu_x) {
+            long at = i * g->ld_gelu_in + c0;
+            CK_NAME(gelu_backward)(row, g->gelu_x + at, g->gelu_y + at, row, c1 - c0, 0);
+        }
+        if (g->gelu_out) CK_NAME(gelu_forward)(row, g->gelu_out + i * g->ld_gelu + c0, c1 - c0);
     }
 }
 
-/// GELU(C) into gelu_out on C's finished rows [r0, r1), columns [c0, c1), as gelu_forward does
-/// it (the same bits). Once per block of MC rows, while they are still in L2, rather than on each
-/// tile as it is stored: in the tile's epilogue, GELU's ~30 dependent operations a vector (the
-/// exp, a division) ran beside nothing and crowded the registers, and a B/16 fc1 product
-/// (1,568 × 3,072 × 768, B kept packed, 2 Zen 4 threads) took 35.4 ms at AVX2 and 34.2 at
-/// AVX-512 against 35.1 and 33.7 this way (means of 12 alternating bests; in a busier minute
-/// 36.4 and 34.4 against 35.7 and 34.0); without GELU, 33.6 and 32.7.
-static void gemm_finish_gelu(const ck_gemm *g, long r0, long r1, long c0, long c1) {
-    if (!g->gelu_out) return;
-    for (long i = r0; i < r1; i++) CK_NAME(gelu_forward)(g->c + i * g->ldc + c0, g->gelu_out + i * g->ld_gelu + c0, c1 - c0);
-}
-
 /// Asks for the lines the tile's store will touch besides its products, so that they arrive
-/// while the products run: C's (written, and read after the first block of K or with beta), the
-/// residual's, and, after the last block, GELU's input and output for the slope (each row of
-/// those at its own stride, too many streams for the hardware's prefetchers).
-static inline void gemm_prefetch_epilogue(const ck_gemm *g, long i0, long rows, long j0, long cols, int first, int last) {
+/// while the products run: C's (written, and read after the first block of K or with beta) and
+/// the residual's (each row at its own stride, too many streams for the hardware's prefetchers).
+static inline void gemm_prefetch_epilogue(const ck_gemm *g, long i0, long rows, long j0, long cols, int first) {
     for (long i = i0; i < i0 + rows; i++)
         for (long j = j0; j < j0 + cols; j += 16) {   // one 64-byte line per 16 floats
             __builtin_prefetch(g->c + i * g->ldc + j, 1);
             if (first && g->addend) __builtin_prefetch(g->addend + i * g->ld_addend + j);
-            if (last && g->gelu_x) {
-                __builtin_prefetch(g->gelu_x + i * g->ld_gelu_in + j);
-                __builtin_prefetch(g->gelu_y + i * g->ld_gelu_in + j);
-            }
         }
 }
 
 /// Writes the tile at rows [i0, i0 + rows), columns [j0, j0 + cols) of C.
-static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first,
-                       int last) {
+static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long rows, long j0, long cols, int first) {
     float *c = g->c + i0 * g->ldc + j0;
-    int slope = last && g->gelu_x;   // C ← C · gelu'(x), s read off y/x (as ck_gelu_backward)
     if (rows == GEMM_MR && cols == GEMM_NR) {
         vf alpha = g->alpha, beta = g->beta;
         for (int i = 0; i < GEMM_MR; i++)
@@ -283,10 +271,6 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
                     if (g->bias) x += ck_load(g->bias + j0 + v * CK_LANES);
                     if (g->addend) x += ck_load(g->addend + (i0 + i) * g->ld_addend + j0 + v * CK_LANES);
                 }
-                if (slope) {
-                    long at = (i0 + i) * g->ld_gelu_in + j0 + v * CK_LANES;
-                    x = x * ck_gelu_slope(ck_load(g->gelu_x + at), ck_load(g->gelu_y + at));
-                }
                 ck_store(p, x);
             }
         return;
@@ -294,10 +278,8 @@ static void gemm_store(const ck_gemm *g, vf acc[GEMM_MR][GEMM_NV], long i0, long
     float tile[GEMM_MR][GEMM_NR];
     for (int i = 0; i < GEMM_MR; i++)
         for (int v = 0; v < GEMM_NV; v++) ck_store(&tile[i][v * CK_LANES], acc[i][v]);
-    for (long i = 0; i < rows; i++) {
+    for (long i = 0; i < rows; i++)
         for (long j = 0; j < cols; j++) c[i * g->ldc + j] = gemm_finish(g, tile[i][j], c[i * g->ldc + j], i0 + i, j0 + j, first);
-        if (last) gemm_finish_row(g, i0 + i, j0, cols);
-    }
 }
 
 /// The tiles of op(A)'s rows [ic, iend) × columns [k0, k0 + kc) that the kernel cannot read in
@@ -345,10 +327,8 @@ static void gemm_pack_a(const ck_gemm *g, long ic, long iend, long k0, long kc, 
 /// are the shared panels packed by gemm_pack_unclaimed.
 static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int own_panels, float *pa) {
     if (g->k == 0) {   // no products: C = beta·C + bias + addend, then the GELU slope or GELU
-        for (long i = r0; i < r1; i++) {
+        for (long i = r0; i < r1; i++)
             for (long j = c0; j < c1; j++) g->c[i * g->ldc + j] = gemm_finish(g, 0, g->c[i * g->ldc + j], i, j, 1);
-            gemm_finish_row(g, i, c0, c1 - c0);
-        }
         gemm_finish_gelu(g, r0, r1, c0, c1);
         return;
     }
@@ -366,11 +346,11 @@ static void gemm_block(const ck_gemm *g, long r0, long r1, long c0, long c1, int
                     long rows = gemm_min(GEMM_MR, iend - i0);
                     for (long j0 = jc; j0 < jend; j0 += GEMM_NR) {
                         const float *b = own_panels ? gemm_panel_at(g, k0, j0) : gemm_panel(g, k0, j0);
-                        gemm_prefetch_epilogue(g, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first, last);
+                        gemm_prefetch_epilogue(g, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first);
                         vf acc[GEMM_MR][GEMM_NV];
                         if (g->trans_a || rows < GEMM_MR) gemm_tile_columns(kc, pa + (i0 - ic) * kc, GEMM_MR, b, acc);
                         else gemm_tile_rows(kc, g->a + i0 * g->lda + k0, g->lda, b, acc);
-                        gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first, last);
+                        gemm_store(g, acc, i0, rows, j0, gemm_min(GEMM_NR, g->n - j0), first);
                     }
                 }
             }

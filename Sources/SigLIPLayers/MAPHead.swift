@@ -101,11 +101,11 @@ public struct MAPHead {
         let dContext = ctx.arena.tensor([b, d])
         out.backward(dAttended, input: cache.context, into: dContext, .overwrite, ctx)
         let dz = ctx.arena.tensor([b, h, d]), dp = ctx.arena.tensor([b, h, n])
-        let du = ctx.arena.tensor([h, d]), dq = ctx.arena.tensor([1, d])
+        let du = ctx.arena.zeros([h, d]), dq = ctx.arena.tensor([1, d])
         let wk = ctx.value(key.weight), wv = ctx.value(value.weight)
         let dwk = ctx.gradient(key.weight), dwv = ctx.gradient(value.weight)
         let (x, u, z, p) = (cache.input.data, cache.keyProbe.data, cache.pooled.data, cache.probabilities.data)
-        PhaseClock.measure(.attentionBackward, flops: Double(h) * 6 * Double(d * dh) + Double(b * h) * 8 * Double(n * d)
+        PhaseClock.measure(.attentionBackward, flops: Double(h) * 4 * Double(d * dh) + Double(b * h) * 8 * Double(n * d)
                                                       + Double(b * d) * 4 * Double(d)) {
             Kernels.accumulateColumnSums(dContext.data, rows: b, columns: d, into: ctx.gradient(value.bias!))
             for hi in 0..<h {
@@ -122,7 +122,7 @@ public struct MAPHead {
                 gemm(.transposed, .none, m: n, n: d, k: h, a: pb, lda: n, b: dzb, ldb: d, beta: write.beta, c: dxb, ldc: d)  // dx (+)= Pᵀ·dz
                 Kernels.softmaxBackwardRows(dpb, p: pb, rows: h, columns: n)                                                // dS
                 gemm(.transposed, .none, m: n, n: d, k: h, a: dpb, lda: n, b: u, ldb: d, beta: 1, c: dxb, ldc: d)          // dx += dSᵀ·u
-                gemm(.none, .none, m: h, n: d, k: n, a: dpb, lda: n, b: xb, ldb: d, beta: bi == 0 ? 0 : 1, c: du.data, ldc: d)  // du += dS·x
+                gemm(.none, .none, m: h, n: d, k: n, a: dpb, lda: n, b: xb, ldb: d, beta: 1, c: du.data, ldc: d)  // du += dS·x
             }
             for hi in 0..<h {
                 // u_h = s·q_h·W_k,h: dW_k,h += s·q_hᵀ·du_h; dq_h = s·du_h·W_k,hᵀ

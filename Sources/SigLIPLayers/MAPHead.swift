@@ -13,8 +13,8 @@ import SigLIPCore
 ///   effect on the output and its gradient is exactly zero.
 /// - output: Σ_i p_i·(x_i·W_v,hᵀ + b_v,h) = z_h·W_v,hᵀ + b_v,h, with z_h = Σ_i p_i·x_i [D] (the
 ///   probabilities sum to 1).
-/// The same function as projecting every token, with 2·N·D·H multiply-adds for the scores and
-/// as many for z in place of N·D·2D for the keys and values (B/16: 1.2% of an image's FLOPs).
+/// The same function as projecting every token, with N·D·H multiply-adds for the scores and as
+/// many for z in place of N·D·2D for the keys and values (what that saves: docs/DESIGN.md).
 public struct MAPHead {
     public let probe: Parameter   // [1, 1, D]
     public let query: Linear      // rows 0..<D of in_proj

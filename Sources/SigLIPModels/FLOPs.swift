@@ -39,7 +39,7 @@ public enum FLOPs {
     /// FLOPs, counted as the reference computes the head (every token projected to a key and a
     /// value), which is also what PyTorch's side of `evals/bench` counts and what compute
     /// matching has always used. `MAPHead` folds its one query into the key weights and
-    /// executes fewer (B/16: 1.2% fewer for the whole image tower); model-FLOP utilisation
+    /// executes fewer (B/16: 1.3% fewer for the whole image tower); model-FLOP utilisation
     /// credits the model's count, as is usual, not the operations a particular kernel runs.
     static func imageHead(_ c: ImageTowerConfig) -> Double {
         let (n, d, m) = (Double(c.tokens), Double(c.width), Double(c.mlpWidth))

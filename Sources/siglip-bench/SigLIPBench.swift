@@ -71,7 +71,7 @@ struct SigLIPBench: ParsableCommand {
     @Option(help: "Scaling: run each configuration at these image sizes instead of its own, e.g. 32,64,96,128.")
     var imageSizes: String?
 
-    @Option(help: "Instruction set of the C kernels (GELU, softmax, LayerNorm, AdamW, GEMM): baseline, avx2 or avx512 (default: the best this CPU has).")
+    @Option(help: InstructionSet.flagHelp)
     var instructionSet: InstructionSet?
 
     @Option(help: "GEMM backend: own (our driver, the default when the kernels run at AVX-512) or blas (OpenBLAS).")
@@ -80,11 +80,7 @@ struct SigLIPBench: ParsableCommand {
     mutating func run() throws {
         if let threads { try ComputeThreads.set(flag: threads) }
         if let gemm { GEMMBackend.select(gemm) }
-        if let level = instructionSet {
-            let chosen = InstructionSet.select(level)
-            if chosen != level { print("this CPU lacks \(level); the kernels run at \(chosen)") }
-            BLASKernels.match(chosen)   // OpenBLAS too: AVX2 measures an AVX2 machine's kernels
-        }
+        if let instructionSet { InstructionSet.holdForFlag(instructionSet) }   // OpenBLAS too: AVX2 measures an AVX2 machine's kernels
         if let decodeFolder {
             let rows = try DecodeThroughput.measure(
                 folder: URL(fileURLWithPath: decodeFolder), threadCounts: threads.map { [$0] },
@@ -324,12 +320,3 @@ enum BenchCase: String, CaseIterable {
 
 extension GEMMBackend: ExpressibleByArgument {}
 
-/// `--instruction-set baseline|avx2|avx512`.
-extension InstructionSet: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let level = Self.allCases.first(where: { $0.name == argument }) else { return nil }
-        self = level
-    }
-
-    public static var allValueStrings: [String] { allCases.map(\.name) }
-}

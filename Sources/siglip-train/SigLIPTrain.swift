@@ -37,6 +37,9 @@ struct SigLIPTrain: ParsableCommand {
     @Option(help: "Threads for BLAS and the kernels (default: all cores; with --resume, the threads the run's checkpoint was computed with when it was on this CPU over as many ranks; under mpirun, per rank).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp(InstructionSet.flagHelp.abstract + " With --resume, the level the run's checkpoint was computed with when it was on this CPU."))
+    var instructionSet: InstructionSet?
+
     @Option(help: ArgumentHelp("Under mpirun: seconds a rank waits for the others in one exchange before it ends the job.",
                                discussion: "Must exceed rank 0's slowest periodic evaluation and checkpoint."))
     var mpiTimeout: Double = 600
@@ -61,12 +64,17 @@ struct SigLIPTrain: ParsableCommand {
                 options = try TrainingOptions.read(from: saved)
             }
             try flags.apply(to: &options)
+            // Resumed with the checkpoint's level and threads on its CPU, its sums continue bit for bit.
+            let recorded = resume ? RunDirectory(URL(fileURLWithPath: options.output)).recordedCompute() : nil
+            if let instructionSet {
+                InstructionSet.holdForFlag(instructionSet)
+            } else if let level = recorded?.levelToResume {
+                InstructionSet.hold(to: level)
+            }
             if let threads {
                 try ComputeThreads.set(flag: threads)
-            } else if resume, let recorded = RunDirectory(URL(fileURLWithPath: options.output)).recordedCompute()?
-                        .threadsToResume(ranks: group?.size ?? 1) {
-                // Resumed with the checkpoint's threads on its CPU, its sums continue bit for bit.
-                ComputeThreads.set(recorded)
+            } else if let threads = recorded?.threadsToResume(ranks: group?.size ?? 1) {
+                ComputeThreads.set(threads)
             }
             // A new run from a pretrained model takes the architecture the flags do not give from it.
             if !resume { options = try TrainingRun.adoptingPretrainedArchitecture(options, given: given) }

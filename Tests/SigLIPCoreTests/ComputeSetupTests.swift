@@ -39,6 +39,24 @@ import Testing
         #expect(Self.zen3.description == "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in rule")
     }
 
+    /// A resumed run takes its checkpoint's level (`siglip-train --resume` without
+    /// `--instruction-set`) only when the checkpoint was computed on this CPU, which then has it.
+    @Test func aResumedRunTakesTheRecordedLevelOnlyOnThisCPU() {
+        for level in InstructionSet.allCases {
+            #expect(InstructionSet(described: level.description) == level)
+            var here = ComputeSetup.current
+            here.instructionSet = level.description
+            #expect(here.levelToResume == (level.rawValue <= InstructionSet.supported.rawValue ? level : nil))
+            var elsewhere = here
+            elsewhere.cpu = "Some Other CPU (family 1, model 1)"
+            #expect(elsewhere.levelToResume == nil)
+        }
+        #expect(InstructionSet(described: "avx2") == nil, "the record holds descriptions, not the flag's names")
+        var unknown = ComputeSetup.current
+        unknown.instructionSet = "AVX10.2"
+        #expect(unknown.levelToResume == nil)
+    }
+
     @Test func theCurrentSetupIsThisProcesssOne() {
         let now = ComputeSetup.current
         #expect(now.cpu == CPUModel.name && now.threads == ComputeThreads.current)

@@ -83,6 +83,15 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
         return threads
     }
 
+    /// The instruction-set level a run resumed from this record should take when none is asked
+    /// for: its own, when it was computed on this CPU (e.g. held to AVX2 by `--instruction-set`
+    /// on a CPU with AVX-512, so that the resumed run goes on bit for bit); else nil.
+    public var levelToResume: InstructionSet? {
+        guard cpu == CPUModel.name, let level = InstructionSet(described: instructionSet),
+              level.rawValue <= InstructionSet.supported.rawValue else { return nil }
+        return level
+    }
+
     /// "AMD EPYC (family 25, model 1), AVX2+FMA, 2 threads, OpenBLAS Zen, GEMM routing: built-in
     /// rule", and ", 4 ranks" after a data-parallel run's.
     public var description: String {

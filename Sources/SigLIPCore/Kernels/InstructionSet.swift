@@ -24,6 +24,25 @@ public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible
         InstructionSet(rawValue: Int(ck_select_level(Int32(level.rawValue))))!
     }
 
+    /// Runs the C kernels at `level` (or the highest level below it this CPU has), and, when
+    /// that is below what the CPU supports, holds OpenBLAS to it too (its Haswell kernels at
+    /// AVX2, `BLASKernels.match`), so that the process computes as a CPU of that level would;
+    /// at the CPU's own level OpenBLAS keeps the kernels it chose for the CPU (a Zen 3's "Zen"),
+    /// as a run without the flag has them. Returns the level chosen. `--instruction-set` of
+    /// `siglip-train` and `siglip-bench`; once, before anything computes.
+    @discardableResult
+    public static func hold(to level: InstructionSet) -> InstructionSet {
+        let chosen = select(level)
+        if chosen.rawValue < supported.rawValue { BLASKernels.match(chosen) }
+        return chosen
+    }
+
+    /// The level whose `description` this is (as `ComputeSetup` records it), nil for any other text.
+    public init?(described text: String) {
+        guard let level = Self.allCases.first(where: { $0.description == text }) else { return nil }
+        self = level
+    }
+
     /// The level whose compiled kernels run when `level` is asked for: `level` itself if the CPU
     /// supports it, else the highest it does (tests check that dispatch reaches each level's code).
     public static func kernels(for level: InstructionSet) -> InstructionSet {

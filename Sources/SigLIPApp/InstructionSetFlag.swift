@@ -1,0 +1,25 @@
+import ArgumentParser
+import SigLIPCore
+
+/// `--instruction-set baseline|avx2|avx512`, as `siglip-train` and `siglip-bench` take it.
+extension InstructionSet: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let level = Self.allCases.first(where: { $0.name == argument }) else { return nil }
+        self = level
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+
+    /// `--instruction-set`'s help, one text for every command that takes it.
+    public static let flagHelp: ArgumentHelp = """
+        Instruction set of the C kernels (GEMM, GELU, softmax, LayerNorm, AdamW) and of OpenBLAS's: baseline, avx2 or \
+        avx512 (default: the best this CPU has). avx2 computes as an AVX2-only CPU does (OpenBLAS's Haswell kernels).
+        """
+
+    /// Holds the process to `level` (`hold(to:)`), and says so on standard output when this CPU
+    /// lacks it and a lower level runs instead.
+    public static func holdForFlag(_ level: InstructionSet) {
+        let chosen = hold(to: level)
+        if chosen != level { print("this CPU lacks \(level.name); the kernels run at \(chosen.name)") }
+    }
+}

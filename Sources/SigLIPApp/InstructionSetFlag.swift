@@ -12,8 +12,9 @@ extension InstructionSet: ExpressibleByArgument {
 
     /// `--instruction-set`'s help, one text for every command that takes it.
     public static let flagHelp: ArgumentHelp = """
-        Instruction set of the C kernels (GEMM, GELU, softmax, LayerNorm, AdamW) and of OpenBLAS's: baseline, avx2 or \
-        avx512 (default: the best this CPU has). avx2 computes as an AVX2-only CPU does (OpenBLAS's Haswell kernels).
+        Instruction set of the C kernels (GEMM, GELU, softmax, LayerNorm, AdamW): baseline, avx2 or avx512 (default: the \
+        best this CPU has). Below that, OpenBLAS is held to it too (its Haswell kernels at avx2), so that an AVX-512 CPU \
+        computes as an AVX2-only one does.
         """
 
     /// Holds the process to `level` (`hold(to:)`), and says so on standard output when this CPU

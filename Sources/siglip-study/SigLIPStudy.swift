@@ -25,10 +25,13 @@ struct SigLIPStudy: ParsableCommand {
     @Flag(help: "git-commit each result file as its run finishes.") var commit = false
     @Flag(help: "Write the report (README.md and plots in the results folder) from the finished runs, then stop.") var report = false
     @Option(help: "Threads for BLAS and the kernels (default: all cores; an interrupted run resumes with its checkpoint's threads unless this is given).") var threads: Int?
+    @Option(help: ArgumentHelp(InstructionSet.flagHelp.abstract + " Every run of the study computes at this level; give it again to continue a study begun with it."))
+    var instructionSet: InstructionSet?
 
     mutating func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
+            if let instructionSet { InstructionSet.holdForFlag(instructionSet) }
             if let threads { try ComputeThreads.set(flag: threads) }
             let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)), resumesWithRecordedThreads: threads == nil)
             let (runs, pending) = try runner.plannedRuns()

@@ -11,6 +11,7 @@ struct EmbedCommand: ParsableCommand {
             + "model's resolution are used as they are; others are resized. Texts are lowercased and canonicalised as Hugging Face's SiglipProcessor does (punctuation removed, whitespace collapsed).")
 
     @OptionGroup var model: CheckpointOptions
+    @OptionGroup var compute: ComputeOptions
     @Option(parsing: .upToNextOption, help: "Image files (PNG or JPEG).") var images: [String] = []
     @Option(parsing: .upToNextOption, help: "Texts.") var texts: [String] = []
     @Option(help: "Recursion rounds of the image tower (default: as configured).") var rounds: Int?
@@ -24,6 +25,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
+        try compute.apply()
         let checkpoint = try model.load()
         let result = try Embedder.embed(checkpoint: checkpoint, images: images.map { URL(fileURLWithPath: $0) }, texts: texts,
                                         rounds: rounds)

@@ -20,6 +20,7 @@ struct FewShotCommand: ParsableCommand {
         """)
 
     @OptionGroup var model: CheckpointOptions
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Benchmark root: ROOT/train/<class>/ and ROOT/test/<class>/, or ROOT/<class>/.") var data: String
     @Option(help: "Shots (training images per class), e.g. \(defaultShots) (default: those of \(defaultShots) the benchmark allows).")
     var shots: String?
@@ -32,7 +33,6 @@ struct FewShotCommand: ParsableCommand {
     @Option(help: "A second checkpoint to probe on the same draws, at its configured rounds; adds the gain over it draw by draw.")
     var baseline: String?
     @Option(help: "Images per forward pass.") var batchSize: Int = 32
-    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
     @Option(help: "Write every figure (per draw too) as JSON to this file.") var json: String?
 
     func validate() throws {
@@ -40,7 +40,7 @@ struct FewShotCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { try ComputeThreads.set(flag: threads) }
+        try compute.apply()
         var settings = FewShotSettings(draws: draws, seed: seed, l2: try FewShotSettings.parseL2(l2), batchSize: batchSize)
         let roundsAsked = try rounds.map { text in
             guard let values = RoundsList.parse(text) else {

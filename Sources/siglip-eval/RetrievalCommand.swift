@@ -11,6 +11,7 @@ struct RetrievalCommand: ParsableCommand {
             + "manifest, or a folder with captions.jsonl or captions.tsv.")
 
     @OptionGroup var model: CheckpointOptions
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Image–text data set.") var data: String
     @Option(help: "Recursion rounds of the image tower (default: as configured).") var rounds: Int?
     @Option(help: "Images per forward pass.") var batchSize: Int = 32
@@ -24,6 +25,7 @@ struct RetrievalCommand: ParsableCommand {
     }
 
     func run() throws {
+        try compute.apply()
         let dataset = try openImageTextDataset(at: URL(fileURLWithPath: data))
         let checkpoint = try model.load()
         let encoder = checkpoint.encoder()

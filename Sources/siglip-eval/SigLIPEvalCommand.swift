@@ -27,6 +27,17 @@ struct CheckpointOptions: ParsableArguments {
     }
 }
 
+/// How a subcommand computes: `--threads` and `--instruction-set`, taken before anything runs.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
+    @Option(help: InstructionSet.flagHelp) var instructionSet: InstructionSet?
+
+    func apply() throws {
+        if let instructionSet { InstructionSet.holdForFlag(instructionSet) }
+        if let threads { try ComputeThreads.set(flag: threads) }
+    }
+}
+
 /// "1,2,3,4" → [1, 2, 3, 4]: each in 1…`ConfigLimits.rounds`.
 struct RoundsList: ExpressibleByArgument {
     var values: [Int]

@@ -14,6 +14,7 @@ struct ZeroShotCommand: ParsableCommand {
         """)
 
     @OptionGroup var model: CheckpointOptions
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Benchmark root in the ImageNet folder layout.") var data: String
     @Option(help: "Class names, one line per class folder in sorted folder order.") var classnames: String?
     @Option(help: "Prompt templates, one per line, {} marking the class.") var templates: String?
@@ -30,6 +31,7 @@ struct ZeroShotCommand: ParsableCommand {
     }
 
     func run() throws {
+        try compute.apply()
         let benchmark = try ZeroShotBenchmark(root: URL(fileURLWithPath: data), classNamesFile: classnames.map { URL(fileURLWithPath: $0) },
                                               templatesFile: templates.map { URL(fileURLWithPath: $0) })
         let task = benchmark.task

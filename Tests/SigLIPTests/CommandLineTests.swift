@@ -63,10 +63,11 @@ import Testing
         // Without --threads, a resume takes the checkpoint's threads, so its sums go on bit for bit;
         // not more than this machine has cores (then it says the threads changed).
         let stateFile = checkpoint.appendingPathComponent(RunDirectory.stateFile)
-        func resume(recordedThreads: Int) throws -> (status: Int32, stdout: String, stderr: String) {
+        func resume(recordedThreads: Int, level: InstructionSet = .selected) throws -> (status: Int32, stdout: String, stderr: String) {
             var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: stateFile)) as? [String: Any])
             var compute = try #require(object["compute"] as? [String: Any])
             compute["threads"] = recordedThreads
+            compute["instruction_set"] = level.description
             object["compute"] = compute
             try JSONSerialization.data(withJSONObject: object).write(to: stateFile)
             let r = try Self.run("siglip-train", ["--resume", "--output", output.path])
@@ -79,6 +80,16 @@ import Testing
         let tooMany = try resume(recordedThreads: ProcessInfo.processInfo.activeProcessorCount + 1)
         #expect(tooMany.status == 0 && tooMany.stderr.contains("threads \(ProcessInfo.processInfo.activeProcessorCount + 1) → \(threads)"),
                 "more threads than cores are not taken: \(tooMany.stderr)")
+        // Without --instruction-set, a resume takes the checkpoint's level on this CPU (here the
+        // baseline, which every x86-64 CPU has), so a run held below the CPU's best goes on there.
+        let held = try resume(recordedThreads: threads, level: .baseline)
+        #expect(held.status == 0 && held.stderr.isEmpty && held.stdout.contains(", \(InstructionSet.baseline.description), "),
+                "a resume without --instruction-set keeps the checkpoint's level: \(held.stdout)\n\(held.stderr)")
+        if InstructionSet.supported != .baseline {
+            let lifted = try Self.run("siglip-train", ["--resume", "--instruction-set", InstructionSet.supported.name, "--output", output.path])
+            #expect(lifted.status == 0 && lifted.stderr.contains("instruction set \(InstructionSet.baseline.description) → \(InstructionSet.supported.description)"),
+                    "a resume at another level says so: \(lifted.stderr)")
+        }
         let again = try Self.run("siglip-train", ["--config", config.path, "--output", output.path])
         #expect(again.status != 0 && again.stderr.contains("already holds a run"), "\(again.stderr)")
         let otherModel = try Self.run("siglip-train", ["--config", config.path, "--depth", "2", "--resume", "--output", output.path])
@@ -86,7 +97,7 @@ import Testing
         #expect(try Data(contentsOf: checkpoint.appendingPathComponent("model.safetensors")) == before)
 
         let eval = try Self.run("siglip-eval", ["zero-shot", "--checkpoint", checkpoint.path, "--data", "datasets/default/zeroshot",
-                                                "--rounds", "1,2"])
+                                                "--rounds", "1,2", "--instruction-set", "avx2", "--threads", "1"])
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("top-1") && eval.stdout.contains("GFLOPs"), "\(eval.stdout)")
     }

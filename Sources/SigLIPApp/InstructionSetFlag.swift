@@ -1,7 +1,7 @@
 import ArgumentParser
 import SigLIPCore
 
-/// `--instruction-set baseline|avx2|avx512`, as `siglip-train` and `siglip-bench` take it.
+/// `--instruction-set baseline|avx2|avx512`, as `siglip-train`, `siglip-study`, `siglip-eval` and `siglip-bench` take it.
 extension InstructionSet: ExpressibleByArgument {
     public init?(argument: String) {
         guard let level = Self.allCases.first(where: { $0.name == argument }) else { return nil }

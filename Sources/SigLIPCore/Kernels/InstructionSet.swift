@@ -28,8 +28,8 @@ public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible
     /// that is below what the CPU supports, holds OpenBLAS to it too (its Haswell kernels at
     /// AVX2, `BLASKernels.match`), so that the process computes as a CPU of that level would;
     /// at the CPU's own level OpenBLAS keeps the kernels it chose for the CPU (a Zen 3's "Zen"),
-    /// as a run without the flag has them. Returns the level chosen. `--instruction-set` of
-    /// `siglip-train` and `siglip-bench`; once, before anything computes.
+    /// as a run without the flag has them. Returns the level chosen. Every command's
+    /// `--instruction-set`, and `siglip-train --resume`'s recorded level; once, before anything computes.
     @discardableResult
     public static func hold(to level: InstructionSet) -> InstructionSet {
         let chosen = select(level)

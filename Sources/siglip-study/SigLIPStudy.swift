@@ -25,7 +25,7 @@ struct SigLIPStudy: ParsableCommand {
     @Flag(help: "git-commit each result file as its run finishes.") var commit = false
     @Flag(help: "Write the report (README.md and plots in the results folder) from the finished runs, then stop.") var report = false
     @Option(help: "Threads for BLAS and the kernels (default: all cores; an interrupted run resumes with its checkpoint's threads unless this is given).") var threads: Int?
-    @Option(help: ArgumentHelp(InstructionSet.flagHelp.abstract + " Every run of the study computes at this level; give it again to continue a study begun with it."))
+    @Option(help: ArgumentHelp(InstructionSet.flagHelp.abstract + " Every run of the study computes at this level; without it, a study continues at the level its earlier runs recorded on this CPU."))
     var instructionSet: InstructionSet?
 
     mutating func run() throws {
@@ -34,6 +34,11 @@ struct SigLIPStudy: ParsableCommand {
             if let instructionSet { InstructionSet.holdForFlag(instructionSet) }
             if let threads { try ComputeThreads.set(flag: threads) }
             let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)), resumesWithRecordedThreads: threads == nil)
+            // Continued without the flag, the study keeps the level of its earlier runs, bit for bit.
+            if instructionSet == nil, let level = try runner.recordedLevel(), level != InstructionSet.selected {
+                InstructionSet.hold(to: level)
+                print("siglip-study: computing at \(level.name), as the study's earlier runs on this CPU did (--instruction-set to change it)")
+            }
             let (runs, pending) = try runner.plannedRuns()
             print("siglip-study: \(runner.plan.name): \(runs.count) runs planned"
                   + (pending.isEmpty ? "" : " (\(pending.joined(separator: " and ")) planned once the earlier runs finish)"))

@@ -141,6 +141,39 @@ import Testing
         }
     }
 
+    /// A study continued without `--instruction-set` takes the level its runs recorded on this
+    /// CPU (`recordedLevel`): a finished run's from its result file, an interrupted one's from its
+    /// last checkpoint; none when the records disagree or come from another CPU.
+    @Test func aContinuedStudyTakesTheLevelItsRunsRecorded() throws {
+        let folder = try TemporaryFolder(prefix: "study-level")
+        defer { folder.remove() }
+        try Self.makeBenchmarks(in: folder)
+        let runner = StudyRunner(plan: try Self.plan(folder))
+        #expect(try runner.recordedLevel() == nil, "no run yet")
+        #expect(try runner.run(limit: 2) == 2)
+        #expect(try runner.recordedLevel() == InstructionSet.selected)
+
+        let runs = try runner.plannedRuns().runs
+        func record(_ run: PlannedRun, _ edit: (inout [String: Any]) -> Void) throws {
+            let url = runner.resultFile(run)
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            var machine = try #require(object["machine"] as? [String: Any])
+            edit(&machine)
+            object["machine"] = machine
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+        }
+        try record(runs[0]) { $0["instruction_set"] = InstructionSet.baseline.description }
+        try record(runs[1]) { $0["instruction_set"] = InstructionSet.baseline.description }
+        #expect(try runner.recordedLevel() == .baseline, "both finished runs say baseline")
+        try record(runs[1]) { $0["cpu"] = "another CPU" }
+        #expect(try runner.recordedLevel() == .baseline, "a record from another CPU is not taken")
+
+        // The second run interrupted: its last checkpoint (at the process's level) disagrees with the first.
+        try FileManager.default.removeItem(at: runner.resultFile(runs[1]))
+        #expect(RunDirectory(URL(fileURLWithPath: runs[1].options.output)).recordedCompute() != nil)
+        #expect(try runner.recordedLevel() == (InstructionSet.selected == .baseline ? .baseline : nil))
+    }
+
     /// The bundled benchmark's classes are trained on (in other designs): marked as held-out
     /// classes, the runner refuses to start and names a leaking caption.
     @Test func refusesHeldOutClassesThatTrainingCaptionsName() throws {

@@ -64,6 +64,14 @@ enum StudyResultFile {
         }
     }
 
+    /// How a result file's run was computed (its `machine`; nil in a file written before it was recorded).
+    static func machine(_ url: URL) throws -> ComputeSetup? {
+        struct Fields: Decodable { var machine: ComputeSetup? }
+        do { return try JSONDecoder().decode(Fields.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)).machine } catch {
+            throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
+        }
+    }
+
     /// The fields of summary.json the result file takes.
     struct TrainingSummaryFields: Decodable {
         var steps: Int

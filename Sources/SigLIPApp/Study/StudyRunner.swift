@@ -79,6 +79,21 @@ public final class StudyRunner {
         return (unique(sweep + grid + extra), [])
     }
 
+    /// The instruction-set level the study's runs so far were computed at on this CPU (a finished
+    /// run's result file, else an interrupted run's last checkpoint), when they all agree: a study
+    /// continued without `--instruction-set` takes it, as `siglip-train --resume` takes its
+    /// checkpoint's (`ComputeSetup.levelToResume`), so that a study begun held to AVX2 goes on
+    /// at AVX2. Nil when no run has a record from this CPU, or when the records disagree.
+    public func recordedLevel() throws -> InstructionSet? {
+        var levels: Set<InstructionSet> = []
+        for run in try plannedRuns().runs {
+            let recorded = hasResult(run) ? try StudyResultFile.machine(resultFile(run))
+                                          : RunDirectory(URL(fileURLWithPath: run.options.output)).recordedCompute()
+            if let level = recorded?.levelToResume { levels.insert(level) }
+        }
+        return levels.count == 1 ? levels.first : nil
+    }
+
     func unique(_ runs: [PlannedRun]) -> [PlannedRun] {
         var seen: Set<String> = []
         return runs.filter { seen.insert($0.name).inserted }

@@ -179,14 +179,14 @@ static inline __attribute__((always_inline)) void ck_softmax_rows_of(float *p, l
     }
     for (i = 0; i + CK_LANES <= c; i += CK_LANES)
         _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
-            vf e = ck_vexp(ck_load(p + r * ld + i) - m[r]);
+            vf e = ck_vexp_at_most_88(ck_load(p + r * ld + i) - m[r]);   // x − max ≤ 0
             sums[r] += e;
             ck_store(p + r * ld + i, e);
         }
     if (i < c)
         _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) {
             // Padding lanes are -inf, so their exponentials are 0 and add nothing.
-            vf e = ck_vexp(ck_load_partial(p + r * ld + i, c - i, -__builtin_inff()) - m[r]);
+            vf e = ck_vexp_at_most_88(ck_load_partial(p + r * ld + i, c - i, -__builtin_inff()) - m[r]);
             sums[r] += e;
             ck_store_partial(p + r * ld + i, e, c - i);
         }

@@ -24,3 +24,30 @@ extension InstructionSet: ExpressibleByArgument {
         if chosen != level { print("this CPU lacks \(level.name); the kernels run at \(chosen.name)") }
     }
 }
+
+/// A command's `--instruction-set` and `--threads`, applied in one place for every command
+/// that takes them. Each flag given wins; a command that continues earlier work
+/// (`siglip-train --resume`, `siglip-study`) passes what that work recorded on this CPU
+/// (`ComputeSetup.levelToResume`, `threadsToResume`), so that it goes on bit for bit.
+public enum ComputeFlags {
+    /// Applies the flags, else the recorded level and threads; returns the recorded level when
+    /// it was taken (for the command to say so), nil otherwise.
+    @discardableResult
+    public static func apply(instructionSet: InstructionSet?, threads: Int?,
+                             recordedLevel: () throws -> InstructionSet? = { nil },
+                             recordedThreads: () -> Int? = { nil }) throws -> InstructionSet? {
+        var taken: InstructionSet?
+        if let instructionSet {
+            InstructionSet.holdForFlag(instructionSet)
+        } else if let level = try recordedLevel() {
+            InstructionSet.hold(to: level)
+            taken = level
+        }
+        if let threads {
+            try ComputeThreads.set(flag: threads)
+        } else if let recorded = recordedThreads() {
+            ComputeThreads.set(recorded)
+        }
+        return taken
+    }
+}

@@ -32,10 +32,7 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
     @Option(help: InstructionSet.flagHelp) var instructionSet: InstructionSet?
 
-    func apply() throws {
-        if let instructionSet { InstructionSet.holdForFlag(instructionSet) }
-        if let threads { try ComputeThreads.set(flag: threads) }
-    }
+    func apply() throws { try ComputeFlags.apply(instructionSet: instructionSet, threads: threads) }
 }
 
 /// "1,2,3,4" → [1, 2, 3, 4]: each in 1…`ConfigLimits.rounds`.

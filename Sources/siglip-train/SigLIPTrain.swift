@@ -66,16 +66,8 @@ struct SigLIPTrain: ParsableCommand {
             try flags.apply(to: &options)
             // Resumed with the checkpoint's level and threads on its CPU, its sums continue bit for bit.
             let recorded = resume ? RunDirectory(URL(fileURLWithPath: options.output)).recordedCompute() : nil
-            if let instructionSet {
-                InstructionSet.holdForFlag(instructionSet)
-            } else if let level = recorded?.levelToResume {
-                InstructionSet.hold(to: level)
-            }
-            if let threads {
-                try ComputeThreads.set(flag: threads)
-            } else if let threads = recorded?.threadsToResume(ranks: group?.size ?? 1) {
-                ComputeThreads.set(threads)
-            }
+            try ComputeFlags.apply(instructionSet: instructionSet, threads: threads, recordedLevel: { recorded?.levelToResume },
+                                   recordedThreads: { recorded?.threadsToResume(ranks: group?.size ?? 1) })
             // A new run from a pretrained model takes the architecture the flags do not give from it.
             if !resume { options = try TrainingRun.adoptingPretrainedArchitecture(options, given: given) }
             try TrainingJob(options: options, resume: resume, group: group).run()

@@ -33,6 +33,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: output.path), "nothing may be written")
     }
 
+    /// The committed RINS study reads as `siglip-study` finds it: its plan and every result file,
+    /// results of every age included (the first ones recorded less of their machine).
+    @Test func theCommittedStudyReads() throws {
+        let result = try Self.run("siglip-study", ["--plan", "evals/rins/study.json", "--dry-run"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let done = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  done") }.count
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.repository.appendingPathComponent("evals/results/rins-study").path)
+        #expect(done == files.filter { $0.hasSuffix(".json") }.count, "\(result.stdout)")
+    }
+
     @Test func configFileAndFlagsMergeAndRunsAreNeverOverwritten() throws {
         let output = Self.temporary()
         defer { try? FileManager.default.removeItem(at: output) }

@@ -167,6 +167,9 @@ import Testing
         #expect(try runner.recordedLevel() == .baseline, "both finished runs say baseline")
         try record(runs[1]) { $0["cpu"] = "another CPU" }
         #expect(try runner.recordedLevel() == .baseline, "a record from another CPU is not taken")
+        // Results of the first studies recorded only the CPU, its cores and the level.
+        try record(runs[1]) { $0 = $0.filter { ["cpu", "cores", "instruction_set"].contains($0.key) }; $0["cpu"] = CPUModel.name }
+        #expect(try runner.recordedLevel() == .baseline, "an early result's machine")
 
         // The second run interrupted: its last checkpoint (at the process's level) disagrees with the first.
         try FileManager.default.removeItem(at: runner.resultFile(runs[1]))

@@ -64,12 +64,21 @@ enum StudyResultFile {
         }
     }
 
-    /// How a result file's run was computed (its `machine`; nil in a file written before it was recorded).
-    static func machine(_ url: URL) throws -> ComputeSetup? {
-        struct Fields: Decodable { var machine: ComputeSetup? }
-        do { return try JSONDecoder().decode(Fields.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)).machine } catch {
+    /// The level a study continued on this CPU takes from a result file (`ComputeSetup.levelToResume`
+    /// on its `machine`'s CPU and instruction set, the two fields results of every age record;
+    /// the other fields came later). Nil without them, or from another CPU.
+    static func levelToResume(_ url: URL) throws -> InstructionSet? {
+        struct Machine: Decodable {
+            var cpu: String
+            var instructionSet: String
+            enum CodingKeys: String, CodingKey { case cpu, instructionSet = "instruction_set" }
+        }
+        struct Fields: Decodable { var machine: Machine? }
+        let machine: Machine?
+        do { machine = try JSONDecoder().decode(Fields.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)).machine } catch {
             throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
         }
+        return machine.flatMap { ComputeSetup.levelToResume(cpu: $0.cpu, instructionSet: $0.instructionSet) }
     }
 
     /// The fields of summary.json the result file takes.

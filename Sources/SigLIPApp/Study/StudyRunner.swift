@@ -87,9 +87,9 @@ public final class StudyRunner {
     public func recordedLevel() throws -> InstructionSet? {
         var levels: Set<InstructionSet> = []
         for run in try plannedRuns().runs {
-            let recorded = hasResult(run) ? try StudyResultFile.machine(resultFile(run))
-                                          : RunDirectory(URL(fileURLWithPath: run.options.output)).recordedCompute()
-            if let level = recorded?.levelToResume { levels.insert(level) }
+            let level = hasResult(run) ? try StudyResultFile.levelToResume(resultFile(run))
+                                       : RunDirectory(URL(fileURLWithPath: run.options.output)).recordedCompute()?.levelToResume
+            if let level { levels.insert(level) }
         }
         return levels.count == 1 ? levels.first : nil
     }

@@ -86,7 +86,11 @@ public struct ComputeSetup: Codable, Equatable, Sendable, CustomStringConvertibl
     /// The instruction-set level a run resumed from this record should take when none is asked
     /// for: its own, when it was computed on this CPU (e.g. held to AVX2 by `--instruction-set`
     /// on a CPU with AVX-512, so that the resumed run goes on bit for bit); else nil.
-    public var levelToResume: InstructionSet? {
+    public var levelToResume: InstructionSet? { Self.levelToResume(cpu: cpu, instructionSet: instructionSet) }
+
+    /// `levelToResume` from the two fields it reads (which records of every age have, e.g. a
+    /// study result's `machine` from before the others were recorded).
+    public static func levelToResume(cpu: String, instructionSet: String) -> InstructionSet? {
         guard cpu == CPUModel.name, let level = InstructionSet(described: instructionSet),
               level.rawValue <= InstructionSet.supported.rawValue else { return nil }
         return level

@@ -34,9 +34,8 @@ struct SigLIPStudy: ParsableCommand {
             let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)), resumesWithRecordedThreads: threads == nil)
             // Continued without the flag, the study keeps the level of its earlier runs, bit for bit
             // (each interrupted run its own checkpoint's threads: StudyRunner).
-            let supported = InstructionSet.supported
             if let level = try ComputeFlags.apply(instructionSet: instructionSet, threads: threads, recordedLevel: runner.recordedLevel),
-               level != supported {
+               level != InstructionSet.supported {
                 print("siglip-study: computing at \(level.name), as the study's earlier runs on this CPU did (--instruction-set to change it)")
             }
             let (runs, pending) = try runner.plannedRuns()

@@ -58,8 +58,11 @@ enum StudyResultFile {
     }
 
     /// The `StudyRun` part of a result file.
-    static func read(_ url: URL) throws -> StudyRun {
-        do { return try JSONDecoder().decode(StudyRun.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)) } catch {
+    static func read(_ url: URL) throws -> StudyRun { try decode(StudyRun.self, url) }
+
+    /// The fields `T` decodes from a result file, or an error naming the file.
+    static func decode<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
+        do { return try JSONDecoder().decode(type, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)) } catch {
             throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
         }
     }
@@ -74,11 +77,7 @@ enum StudyResultFile {
             enum CodingKeys: String, CodingKey { case cpu, instructionSet = "instruction_set" }
         }
         struct Fields: Decodable { var machine: Machine? }
-        let machine: Machine?
-        do { machine = try JSONDecoder().decode(Fields.self, from: RegularFile.contents(of: url, limit: RegularFile.Limit.json)).machine } catch {
-            throw SigLIPError(path: url.path, problem: "not a study result (\(error))")
-        }
-        return machine.flatMap { ComputeSetup.levelToResume(cpu: $0.cpu, instructionSet: $0.instructionSet) }
+        return try decode(Fields.self, url).machine.flatMap { ComputeSetup.levelToResume(cpu: $0.cpu, instructionSet: $0.instructionSet) }
     }
 
     /// The fields of summary.json the result file takes.

@@ -32,12 +32,6 @@ struct SigLIPStudy: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
             let runner = StudyRunner(plan: try StudyPlan.read(from: URL(fileURLWithPath: plan)), resumesWithRecordedThreads: threads == nil)
-            // Continued without the flag, the study keeps the level of its earlier runs, bit for bit
-            // (each interrupted run its own checkpoint's threads: StudyRunner).
-            if let level = try ComputeFlags.apply(instructionSet: instructionSet, threads: threads, recordedLevel: runner.recordedLevel),
-               level != InstructionSet.supported {
-                print("siglip-study: computing at \(level.name), as the study's earlier runs on this CPU did (--instruction-set to change it)")
-            }
             let (runs, pending) = try runner.plannedRuns()
             print("siglip-study: \(runner.plan.name): \(runs.count) runs planned"
                   + (pending.isEmpty ? "" : " (\(pending.joined(separator: " and ")) planned once the earlier runs finish)"))
@@ -51,6 +45,13 @@ struct SigLIPStudy: ParsableCommand {
                     print("  \(done ? "done   " : "pending") \(run.phase.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.name)")
                 }
                 return
+            }
+            // Continued without the flag, the study keeps the level of its earlier runs, bit for bit
+            // (each interrupted run its own checkpoint's threads: StudyRunner).
+            if let level = try ComputeFlags.apply(instructionSet: instructionSet, threads: threads,
+                                                  recordedLevel: { try runner.recordedLevel(of: runs) }),
+               level != InstructionSet.supported {
+                print("siglip-study: computing at \(level.name), as the study's earlier runs on this CPU did (--instruction-set to change it)")
             }
             var lastLine = Date.distantPast
             let (commit, plan) = (commit, plan)

@@ -165,6 +165,11 @@ import Testing
         try record(runs[0]) { $0["instruction_set"] = InstructionSet.baseline.description }
         try record(runs[1]) { $0["instruction_set"] = InstructionSet.baseline.description }
         #expect(try runner.recordedLevel() == .baseline, "both finished runs say baseline")
+        #expect(try runner.recordedLevel(of: runs) == .baseline, "from the runs the caller planned")
+        // Listing the runs computes nothing, so it says nothing of a level.
+        let listed = try Commands.run("siglip-study", ["--plan", folder.file("plan.json").path, "--dry-run"])
+        #expect(listed.status == 0 && listed.stdout.contains("  done") && !listed.stdout.contains("computing at"),
+                "\(listed.stdout)\(listed.stderr)")
         try record(runs[1]) { $0["cpu"] = "another CPU" }
         #expect(try runner.recordedLevel() == .baseline, "a record from another CPU is not taken")
         // Results of the first studies recorded only the CPU, its cores and the level.

@@ -83,10 +83,11 @@ public final class StudyRunner {
     /// run's result file, else an interrupted run's last checkpoint), when they all agree: a study
     /// continued without `--instruction-set` takes it, as `siglip-train --resume` takes its
     /// checkpoint's (`ComputeSetup.levelToResume`), so that a study begun held to AVX2 goes on
-    /// at AVX2. Nil when no run has a record from this CPU, or when the records disagree.
-    public func recordedLevel() throws -> InstructionSet? {
+    /// at AVX2. Nil when no run has a record from this CPU, or when the records disagree. `runs`:
+    /// the runs planned now (`plannedRuns`), when the caller has them already.
+    public func recordedLevel(of runs: [PlannedRun]? = nil) throws -> InstructionSet? {
         var levels: Set<InstructionSet> = []
-        for run in try plannedRuns().runs {
+        for run in try runs ?? plannedRuns().runs {
             let level = hasResult(run) ? try StudyResultFile.levelToResume(resultFile(run))
                                        : RunDirectory(URL(fileURLWithPath: run.options.output)).recordedCompute()?.levelToResume
             if let level { levels.insert(level) }

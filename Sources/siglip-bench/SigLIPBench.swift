@@ -78,9 +78,8 @@ struct SigLIPBench: ParsableCommand {
     var gemm: GEMMBackend?
 
     mutating func run() throws {
-        if let threads { try ComputeThreads.set(flag: threads) }
+        try ComputeFlags.apply(instructionSet: instructionSet, threads: threads)   // OpenBLAS too: AVX2 measures an AVX2 machine's kernels
         if let gemm { GEMMBackend.select(gemm) }
-        if let instructionSet { InstructionSet.holdForFlag(instructionSet) }   // OpenBLAS too: AVX2 measures an AVX2 machine's kernels
         if let decodeFolder {
             let rows = try DecodeThroughput.measure(
                 folder: URL(fileURLWithPath: decodeFolder), threadCounts: threads.map { [$0] },

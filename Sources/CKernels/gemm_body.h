@@ -515,7 +515,7 @@ static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const 
 /// from the register tile to dst: through gemm_head_tile and gemm_head_store, whose widths
 /// and blocks of K are known only at run time, the compiler sent each tile's 12-24 sums
 /// through the stack twice. The same operations, so the same bits; on a Zen 4, 48 B/16 heads
-/// forward on one thread in 6.02 rather than 6.24 ms at AVX2, 5.92-6.03 rather than 6.11 at
+/// forward on one thread in 6.02 rather than 6.24 ms at AVX2, 6.03 rather than 6.11 at
 /// AVX-512 (medians of 15 alternating bests).
 static inline __attribute__((always_inline)) void gemm_head_rows(const float *a, long lda, int trans, long rows, long k,
                                                                   const float *packed, long n, float scale, const float *add,

@@ -483,7 +483,7 @@ void CK_NAME(attention_head_workspace)(long n, long dh, long *floats) {
 /// dst[i][j0 + j] = scale · acc[i][j] (+ add[j0 + j]) for the tile's first `rows` rows and
 /// `cols` columns, dst at row stride ld; add may be NULL. Whole vectors are stored as vectors
 /// (all NV of them on a full panel), the columns of a last partial vector one by one.
-static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const float *add, float *dst, long ld, long rows,
+static inline __attribute__((always_inline)) void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const float *add, float *dst, long ld, long rows,
                                    long j0, long cols) {
     if (cols == GEMM_NR) {
         for (long i = 0; i < rows; i++)
@@ -511,7 +511,7 @@ static inline void gemm_head_store(vf acc[GEMM_MR][GEMM_NV], float scale, const 
 
 /// dst = scale · op(A)·B (+ add) for one tile of up to MR rows of op(A) (as gemm_head_tile) and
 /// every panel of B ([k, n], packed by gemm_head_pack), dst at row stride ld. A whole tile with
-/// K in one block (every head: K is its width or its tokens) takes its whole panels straight
+/// K in one block (every head of the models here: K is its width or its tokens) takes its whole panels straight
 /// from the register tile to dst: through gemm_head_tile and gemm_head_store, whose widths
 /// and blocks of K are known only at run time, the compiler sent each tile's 12-24 sums
 /// through the stack twice. The same operations, so the same bits; on a Zen 4, 48 B/16 heads
@@ -526,12 +526,7 @@ static inline __attribute__((always_inline)) void gemm_head_rows(const float *a,
             vf acc[GEMM_MR][GEMM_NV];
             if (trans) gemm_tile_columns(k, a, lda, packed + j0 * k, acc);
             else gemm_tile_rows(k, a, lda, packed + j0 * k, acc);
-            for (int i = 0; i < GEMM_MR; i++)
-                for (int w = 0; w < GEMM_NV; w++) {
-                    vf x = acc[i][w] * scale;
-                    if (add) x += ck_load(add + j0 + w * CK_LANES);
-                    ck_store(dst + i * ld + j0 + w * CK_LANES, x);
-                }
+            gemm_head_store(acc, scale, add, dst, ld, GEMM_MR, j0, GEMM_NR);   // inlined: its whole-panel branch
         }
     for (; j0 < n; j0 += GEMM_NR) {
         vf acc[GEMM_MR][GEMM_NV];
